@@ -1,0 +1,131 @@
+"""create_app(): wires the slices into one FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kesu import __version__
+from kesu.complaints import service as complaint_service
+from kesu.complaints.routes import router as complaints_router
+from kesu.deadlines.routes import router as deadlines_router
+from kesu.problems import Problem
+from kesu.runtime import Runtime
+from kesu.web_common import problem_response, validation_problem
+
+log = logging.getLogger("kesu")
+
+_HTTP_CODES = {
+    404: ("not_found", "请求的地址不存在。"),
+    405: ("method_not_allowed", "该地址不支持此请求方法。"),
+    413: ("body_too_large", "请求体过大。"),
+}
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies above a size, before reading them all."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                return await self._refuse(scope, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope, send):
+        problem = Problem(413, "body_too_large", "Body too large",
+                          f"请求体过大，最多 {self.max_bytes // 1000} KB。")
+        response = problem_response(problem)
+        await response(scope, None, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _watch_loop(rt: Runtime, stop: threading.Event) -> None:
+    while not stop.wait(rt.settings.watch_interval):
+        try:
+            complaint_service.watch_once(rt)
+        except Exception:  # keep watching; the next pass retries
+            log.exception("deadline watcher pass failed")
+
+
+def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAPI:
+    runtime = rt or Runtime.start()
+    run_watcher = runtime.settings.embedded_worker if watcher is None else watcher
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = threading.Event()
+        thread = None
+        if run_watcher:
+            thread = threading.Thread(target=_watch_loop, args=(runtime, stop),
+                                      name="kesu-watcher", daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    app = FastAPI(
+        title="kesu 客诉 API",
+        version=__version__,
+        description="电信客户投诉处理系统 API：投诉登记、流转、法定时限与工作日日历。",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return problem_response(validation_problem(exc), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+        return problem_response(Problem(exc.status_code, code, str(exc.detail), detail), request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s", request.url.path)
+        return problem_response(
+            Problem(500, "internal_error", "Internal error", "服务器内部错误，已记录，请稍后重试。"),
+            request,
+        )
+
+    @app.get("/healthz", tags=["ops"], summary="健康检查 Health")
+    async def healthz():
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(complaints_router)
+    app.include_router(deadlines_router)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app

@@ -1,0 +1,145 @@
+"""HTTP routes of the complaints slice (/api/v1/complaints)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from kesu.clock import BEIJING
+from kesu.complaints import lifecycle, service
+from kesu.complaints import vocabulary as vocab
+from kesu.complaints.schemas import ComplaintIn, TransitionIn
+from kesu.problems import Problem
+from kesu.runtime import Runtime
+from kesu.web_common import actor, runtime
+
+router = APIRouter(prefix="/api/v1", tags=["complaints"])
+
+
+@router.post("/complaints", status_code=201, summary="登记投诉 Register a complaint")
+async def create_complaint(
+    body: ComplaintIn,
+    request: Request,
+    response: Response,
+    rt: Runtime = Depends(runtime),
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    data = body.model_dump()
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    now = rt.clock()
+    received = data.get("received_at")
+    if received is not None and (received - now).total_seconds() > 300:
+        raise Problem(422, "received_in_future", "Receipt time in the future",
+                      "受理时间（received_at）不能晚于当前时间。")
+    view, created = await run_in_threadpool(
+        service.register, rt, data, actor(request), idempotency_key, request_hash
+    )
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/complaints/{view['number']}"
+    return view
+
+
+def _csv(value: str | None, table: dict[str, dict] | frozenset[str], code: str,
+         label: str) -> list[str] | None:
+    if not value:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in items if v not in table]
+    if unknown:
+        raise Problem(422, code, "Invalid filter",
+                      f"未知的{label}“{unknown[0]}”，可选：{'、'.join(table)}")
+    return items
+
+
+def _time(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise Problem(422, "invalid_datetime", "Invalid time",
+                      f"“{field}”不是合法的时间，应为 ISO 8601 格式。") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+
+
+@router.get("/complaints", summary="查询投诉列表 List complaints")
+async def list_complaints(
+    rt: Runtime = Depends(runtime),
+    status: Annotated[str | None, Query(description="状态，可逗号分隔多个")] = None,
+    kind: str | None = None,
+    category: str | None = None,
+    channel: str | None = None,
+    team: str | None = None,
+    priority: str | None = None,
+    open: bool | None = None,
+    overdue: bool = False,
+    due_before: str | None = None,
+    received_from: str | None = None,
+    received_to: str | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    customer_phone: Annotated[str | None, Query(max_length=32)] = None,
+    sort: Annotated[str, Query(pattern="^(received|due)$")] = "received",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    filters = {
+        "status": _csv(status, lifecycle.STATUSES, "unknown_status", "状态"),
+        "kind": _csv(kind, vocab.KINDS, "unknown_kind", "类型"),
+        "category": _csv(category, vocab.CATEGORIES, "unknown_category", "分类"),
+        "channel": _csv(channel, vocab.CHANNELS, "unknown_channel", "渠道"),
+        "team": _csv(team, vocab.TEAMS, "unknown_team", "班组"),
+        "priority": _csv(priority, vocab.PRIORITIES, "unknown_priority", "优先级"),
+        "open": open,
+        "overdue": overdue,
+        "due_before": _time(due_before, "due_before"),
+        "received_from": _time(received_from, "received_from"),
+        "received_to": _time(received_to, "received_to"),
+        "q": q.strip() if q and q.strip() else None,
+        "customer_phone": customer_phone,
+        "sort": sort,
+        "limit": limit,
+        "cursor": cursor,
+    }
+    return await run_in_threadpool(service.list_complaints, rt, filters)
+
+
+@router.get("/complaints/{number}", summary="投诉详情 Get a complaint")
+async def get_complaint(number: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    return await run_in_threadpool(service.get, rt, number)
+
+
+@router.get("/complaints/{number}/events", summary="处理记录 Events of a complaint")
+async def get_events(number: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    return {"items": await run_in_threadpool(service.events, rt, number)}
+
+
+@router.post("/complaints/{number}/transitions", summary="执行操作 Act on a complaint")
+async def post_transition(
+    number: str, body: TransitionIn, request: Request, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    params = body.model_dump(exclude={"action", "expected_version"}, exclude_none=True)
+    return await run_in_threadpool(
+        service.transition, rt, number, body.action, params, actor(request),
+        body.expected_version,
+    )
+
+
+@router.get("/reference", summary="代码表 Vocabulary")
+async def reference() -> dict[str, Any]:
+    return {
+        "channels": vocab.CHANNELS,
+        "kinds": vocab.KINDS,
+        "categories": vocab.CATEGORIES,
+        "statuses": vocab.STATUSES,
+        "priorities": vocab.PRIORITIES,
+        "risk_flags": vocab.RISK_FLAGS,
+        "validity_reasons": vocab.VALIDITY_REASONS,
+        "callback_results": vocab.CALLBACK_RESULTS,
+        "root_causes": vocab.ROOT_CAUSES,
+        "teams": vocab.TEAMS,
+        "actions": lifecycle.ACTIONS,
+    }

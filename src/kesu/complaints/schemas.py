@@ -1,0 +1,133 @@
+"""Request bodies of the complaints API, with errors users can act on."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
+from pydantic_core import PydanticCustomError
+
+from kesu.clock import BEIJING
+from kesu.complaints import vocabulary as vocab
+
+MAX_DESCRIPTION = 5000
+
+
+def _one_of(table: dict[str, dict], code: str, label: str):
+    def check(value: str) -> str:
+        if value not in table:
+            raise PydanticCustomError(
+                code,
+                "未知的{label}“{value}”，可选：{choices}",
+                {"label": label, "value": value, "choices": "、".join(table)},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"[\s\-()]", "", value)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not re.fullmatch(r"\d{5,20}", digits):
+        raise PydanticCustomError(
+            "invalid_phone", "电话号码“{value}”格式不对，应为5到20位数字。", {"value": value}
+        )
+    return digits
+
+
+def _province(value: str) -> str:
+    name = vocab.normalize_province(value)
+    if name is None:
+        raise PydanticCustomError(
+            "unknown_province",
+            "未知的省份“{value}”，请填写省级行政区全称（如“河南省”）或6位行政区划代码。",
+            {"value": value},
+        )
+    return name
+
+
+def _received_at(value: Any) -> Any:
+    # A time without an offset is Beijing time.
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise PydanticCustomError(
+                "invalid_datetime",
+                "时间“{value}”格式不对，应为 ISO 8601（如 2026-11-28T09:30:00+08:00）。",
+                {"value": value},
+            ) from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=BEIJING)
+    return value
+
+
+Text200 = Annotated[str, Field(max_length=200)]
+Channel = Annotated[str, _one_of(vocab.CHANNELS, "unknown_channel", "渠道")]
+Kind = Annotated[str, _one_of(vocab.KINDS, "unknown_kind", "类型")]
+Category = Annotated[str, _one_of(vocab.CATEGORIES, "unknown_category", "分类")]
+Priority = Annotated[str, _one_of(vocab.PRIORITIES, "unknown_priority", "优先级")]
+Team = Annotated[str, _one_of(vocab.TEAMS, "unknown_team", "班组")]
+RiskFlag = Annotated[str, _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")]
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: Annotated[str, Field(max_length=32), AfterValidator(_phone)]
+    name: Annotated[str, Field(max_length=50)] | None = None
+    account: Annotated[str, Field(max_length=64)] | None = None
+    province: Annotated[str, Field(max_length=20), AfterValidator(_province)] | None = None
+    city: Annotated[str, Field(max_length=50)] | None = None
+    area: Literal["urban", "rural"] = "urban"
+
+
+class ComplaintIn(BaseModel):
+    """A complaint to register."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel
+    received_at: Annotated[datetime | None, BeforeValidator(_received_at)] = None
+    customer: CustomerIn
+    kind: Kind | None = None
+    category: Category | None = None
+    title: Text200 | None = None
+    description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
+    demands: Annotated[str, Field(max_length=2000)] | None = None
+    risk_flags: Annotated[list[RiskFlag], Field(max_length=10)] = []
+    priority: Priority | None = None
+    team: Team | None = None
+    first_receiver: Annotated[str, Field(max_length=64)] | None = None
+
+
+class TransitionIn(BaseModel):
+    """An action on a complaint. Which fields an action needs: see the docs."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: Annotated[str, Field(max_length=40)]
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    resolution: Annotated[str, Field(max_length=MAX_DESCRIPTION)] | None = None
+    compensation: Annotated[Decimal, Field(ge=0, le=10_000_000, allow_inf_nan=False)] | None = None
+    root_cause: Annotated[str, Field(max_length=40)] | None = None
+    team: Annotated[str, Field(max_length=40)] | None = None
+    assignee: Annotated[str, Field(max_length=64)] | None = None
+    result: Annotated[str, Field(max_length=40)] | None = None
+    reason: Annotated[str, Field(max_length=40)] | None = None
+    into: Annotated[str, Field(max_length=20)] | None = None
+    add_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
+    remove_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
+    expected_version: int | None = None

@@ -1,0 +1,648 @@
+"""Complaint use cases: register, read, list, transition, and what a breach sets off.
+
+Every change writes the complaint row and its event in one transaction.
+Whether an action is allowed is asked of `lifecycle`; due times come from
+`deadlines`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from kesu.clock import as_utc, to_beijing
+from kesu.complaints import lifecycle
+from kesu.complaints import vocabulary as vocab
+from kesu.deadlines import service as deadlines
+from kesu.problems import Problem, not_found
+from kesu.store import tables as t
+from kesu.store.db import read, write
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+C = t.complaints.c
+
+
+def _iso(value: datetime | None) -> str | None:
+    return to_beijing(value).isoformat() if value is not None else None
+
+
+# ---- numbers ------------------------------------------------------------
+
+def next_number(conn: Connection, now: datetime) -> str:
+    """TS + Beijing date + a per-day sequence; numbers are never reused."""
+    day = to_beijing(now).strftime("%Y%m%d")
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(t.number_counters).values(day=day, last=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day"], set_={"last": t.number_counters.c.last + 1}
+    ).returning(t.number_counters.c.last)
+    last = conn.execute(stmt).scalar_one()
+    return f"TS{day}{last:06d}"
+
+
+# ---- state and views ------------------------------------------------------
+
+def _state(row) -> lifecycle.State:
+    return lifecycle.State(
+        status=row.status,
+        kind=row.kind,
+        resolution=row.resolution,
+        compensation=row.compensation,
+        risk_flags=frozenset(row.risk_flags or ()),
+        priority=row.priority,
+        team=row.team,
+        callback_result=row.callback_result,
+        callback_attempts=row.callback_attempts,
+        replied_at=row.replied_at,
+        closed_at=row.closed_at,
+        reopen_count=row.reopen_count,
+        escalation_level=row.escalation_level,
+        number=row.number,
+    )
+
+
+def _facts(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "area": row["customer_area"],
+        "province": row["customer_province"],
+        "priority": row["priority"],
+        "channel": row["channel"],
+        "category": row["category"],
+    }
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{Decimal(value):.2f}"
+
+
+def summary(row, now: datetime, merged_into: str | None = None) -> dict[str, Any]:
+    next_due = row.next_due_at
+    return {
+        "number": row.number,
+        "status": row.status,
+        "status_name": vocab.STATUSES[row.status]["name"],
+        "kind": row.kind,
+        "category": row.category,
+        "channel": row.channel,
+        "channel_level": row.channel_level,
+        "validity": row.validity,
+        "invalid_reason": row.invalid_reason,
+        "priority": row.priority,
+        "risk_flags": list(row.risk_flags or []),
+        "title": row.title,
+        "received_at": _iso(row.received_at),
+        "customer": {
+            "phone": row.customer_phone,
+            "name": row.customer_name,
+            "account": row.customer_account,
+            "province": row.customer_province,
+            "city": row.customer_city,
+            "area": row.customer_area,
+        },
+        "team": row.team,
+        "assignee": row.assignee,
+        "next_due_at": _iso(next_due),
+        "overdue": bool(row.is_open and next_due is not None and next_due < now),
+        "reopen_count": row.reopen_count,
+        "merged_into": merged_into,
+        "version": row.version,
+    }
+
+
+def full_view(rt: Runtime, conn: Connection, row, deadline_rows=None) -> dict[str, Any]:
+    now = rt.clock()
+    merged_into = None
+    if row.merged_into_id is not None:
+        merged_into = conn.execute(
+            select(C.number).where(C.id == row.merged_into_id)
+        ).scalar()
+    out = summary(row, now, merged_into)
+    out.update(
+        {
+            "description": row.description,
+            "demands": row.demands,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+            "accepted_at": _iso(row.accepted_at),
+            "replied_at": _iso(row.replied_at),
+            "closed_at": _iso(row.closed_at),
+            "converted_at": _iso(row.converted_at),
+            "compensation": _money(row.compensation),
+            "resolution": row.resolution,
+            "root_cause": row.root_cause,
+            "first_receiver": row.first_receiver,
+            "callback_result": row.callback_result,
+            "callback_attempts": row.callback_attempts,
+            "escalation_level": row.escalation_level,
+        }
+    )
+    if deadline_rows is None:
+        deadline_rows = deadlines.for_complaints(conn, [row.id])[row.id]
+    out["deadlines"] = [deadlines.view(d, rt.rules) for d in deadline_rows]
+    out["allowed_actions"] = lifecycle.allowed_actions(_state(row), rt.policy, now)
+    return out
+
+
+def _event(conn: Connection, complaint_id: int, now: datetime, type_: str, actor: str,
+           from_status: str | None, to_status: str | None, note: str | None,
+           data: Mapping[str, Any]) -> None:
+    conn.execute(
+        t.complaint_events.insert().values(
+            complaint_id=complaint_id, at=now, type=type_, actor=actor,
+            from_status=from_status, to_status=to_status, note=note, data=dict(data),
+        )
+    )
+
+
+# ---- register -------------------------------------------------------------
+
+def _by_key(conn: Connection, key: str):
+    return conn.execute(select(t.complaints).where(C.idempotency_key == key)).first()
+
+
+def _replay(rt: Runtime, conn: Connection, row, request_hash: str | None) -> dict[str, Any]:
+    if request_hash and row.request_hash and row.request_hash != request_hash:
+        raise Problem(
+            422, "idempotency_key_reused", "Idempotency key reused",
+            "该 Idempotency-Key 已用于另一份不同内容的投诉登记，请换一个新的键。",
+        )
+    return full_view(rt, conn, row)
+
+
+def register(
+    rt: Runtime,
+    data: Mapping[str, Any],
+    actor: str,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Register a complaint. Returns (the complaint, whether it was created now)."""
+    now = rt.clock()
+    if idempotency_key:
+        with read(rt.engine) as conn:
+            existing = _by_key(conn, idempotency_key)
+            if existing is not None:
+                return _replay(rt, conn, existing, request_hash), False
+    try:
+        with write(rt.engine) as conn:
+            row, deadline_rows = _insert(rt, conn, data, actor, now,
+                                         idempotency_key, request_hash)
+            return full_view(rt, conn, row, deadline_rows), True
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        with read(rt.engine) as conn:
+            existing = _by_key(conn, idempotency_key)
+            if existing is None:
+                raise
+            return _replay(rt, conn, existing, request_hash), False
+
+
+def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, Any]:
+    """The complaint row for validated input (without number, id and deadlines)."""
+    customer = data["customer"]
+    kind = data.get("kind") or "complaint"
+    flags = sorted(set(data.get("risk_flags") or ()))
+    channel = data["channel"]
+    received_at = as_utc(data.get("received_at") or now)
+    return {
+        "status": "registered",
+        "is_open": True,
+        "kind": kind,
+        "category": data.get("category"),
+        "channel": channel,
+        "channel_level": vocab.channel_level(channel),
+        "validity": "valid",
+        "priority": data.get("priority") or vocab.default_priority(kind, channel, set(flags)),
+        "risk_flags": flags,
+        "title": data.get("title"),
+        "description": data["description"],
+        "demands": data.get("demands"),
+        "received_at": received_at,
+        "created_at": now,
+        "updated_at": now,
+        "customer_phone": customer["phone"],
+        "customer_name": customer.get("name"),
+        "customer_account": customer.get("account"),
+        "customer_province": customer.get("province"),
+        "customer_city": customer.get("city"),
+        "customer_area": customer.get("area") or "urban",
+        "compensation": None,
+        "team": data.get("team") or "frontline",
+        "first_receiver": data.get("first_receiver") or actor,
+        "assignee": data.get("assignee"),
+        "reopen_count": 0,
+        "callback_attempts": 0,
+        "escalation_level": 0,
+        "version": 1,
+    }
+
+
+def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
+    row = build_row(data, actor, now)
+    calendar = rt.calendar(conn)
+    planned = deadlines.plan(rt.rules, _facts(row), "received", row["received_at"], calendar)
+    row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
+    row["number"] = next_number(conn, now)
+    row["idempotency_key"] = idempotency_key
+    row["request_hash"] = request_hash
+    cid = conn.execute(t.complaints.insert().values(**row).returning(C.id)).scalar_one()
+    for d in planned:
+        d["complaint_id"] = cid
+    if planned:
+        conn.execute(t.deadlines.insert(), planned)
+    _event(conn, cid, now, "registered", actor, None, "registered", None, {
+        "channel": row["channel"], "kind": row["kind"], "category": row["category"],
+        "received_at": _iso(row["received_at"]),
+        "deadlines": [d["rule"] for d in planned],
+    })
+    stored = conn.execute(select(t.complaints).where(C.id == cid)).one()
+    deadline_rows = deadlines.for_complaints(conn, [cid])[cid]
+    return stored, deadline_rows
+
+
+def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list[str]:
+    """Register many validated complaints in one transaction; returns their numbers."""
+    now = rt.clock()
+    numbers = []
+    with write(rt.engine) as conn:
+        calendar = rt.calendar(conn)
+        all_deadlines: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for data in items:
+            row = build_row(data, actor, now)
+            planned = deadlines.plan(
+                rt.rules, _facts(row), "received", row["received_at"], calendar
+            )
+            row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
+            row["number"] = next_number(conn, now)
+            cid = conn.execute(t.complaints.insert().values(**row).returning(C.id)).scalar_one()
+            for d in planned:
+                d["complaint_id"] = cid
+            all_deadlines.extend(planned)
+            events.append({
+                "complaint_id": cid, "at": now, "type": "registered", "actor": actor,
+                "from_status": None, "to_status": "registered", "note": "批量导入",
+                "data": {"channel": row["channel"], "kind": row["kind"]},
+            })
+            numbers.append(row["number"])
+        if all_deadlines:
+            conn.execute(t.deadlines.insert(), all_deadlines)
+        if events:
+            conn.execute(t.complaint_events.insert(), events)
+    return numbers
+
+
+# ---- read -----------------------------------------------------------------
+
+def _load(conn: Connection, number: str, lock: bool = False):
+    stmt = select(t.complaints).where(C.number == number)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise not_found("投诉单", number)
+    return row
+
+
+def get(rt: Runtime, number: str) -> dict[str, Any]:
+    with read(rt.engine) as conn:
+        return full_view(rt, conn, _load(conn, number))
+
+
+def events(rt: Runtime, number: str) -> list[dict[str, Any]]:
+    with read(rt.engine) as conn:
+        row = _load(conn, number)
+        rows = conn.execute(
+            select(t.complaint_events)
+            .where(t.complaint_events.c.complaint_id == row.id)
+            .order_by(t.complaint_events.c.id)
+        ).all()
+    return [
+        {
+            "id": e.id,
+            "at": _iso(e.at),
+            "type": e.type,
+            "type_name": vocab.EVENTS.get(e.type, {}).get("name", e.type),
+            "actor": e.actor,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "note": e.note,
+            "data": e.data,
+        }
+        for e in rows
+    ]
+
+
+def _cursor_encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list):
+            raise ValueError
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Problem(400, "invalid_cursor", "Invalid cursor",
+                      "分页游标（cursor）无效，请从第一页重新查询。") from None
+
+
+def _filters(f: Mapping[str, Any], now: datetime) -> list:
+    conds = []
+    if f.get("status"):
+        conds.append(C.status.in_(f["status"]))
+    if f.get("open") is not None:
+        conds.append(C.is_open.is_(bool(f["open"])))
+    for key in ("kind", "category", "channel", "team", "priority"):
+        if f.get(key):
+            conds.append(getattr(C, key).in_(f[key]))
+    if f.get("overdue"):
+        conds += [C.is_open.is_(True), C.next_due_at < now]
+    if f.get("due_before") is not None:
+        conds += [C.is_open.is_(True), C.next_due_at < f["due_before"]]
+    if f.get("received_from") is not None:
+        conds.append(C.received_at >= f["received_from"])
+    if f.get("received_to") is not None:
+        conds.append(C.received_at < f["received_to"])
+    if f.get("customer_phone"):
+        conds.append(C.customer_phone == f["customer_phone"])
+    if q := f.get("q"):
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(or_(C.number == q, C.title.like(like, escape="\\"),
+                         C.description.like(like, escape="\\")))
+    return conds
+
+
+def list_complaints(rt: Runtime, f: Mapping[str, Any]) -> dict[str, Any]:
+    """A page of complaints. sort: `received` (newest first) or `due` (next deadline first)."""
+    now = rt.clock()
+    limit = f.get("limit", 50)
+    conds = _filters(f, now)
+    sort = f.get("sort", "received")
+    cursor = _cursor_decode(f["cursor"]) if f.get("cursor") else None
+    with read(rt.engine) as conn:
+        if sort == "due":
+            rows, next_cursor = _page_by_due(conn, conds, cursor, limit)
+        else:
+            rows, next_cursor = _page_by_received(conn, conds, cursor, limit)
+        merged = {}
+        ids = [r.merged_into_id for r in rows if r.merged_into_id]
+        if ids:
+            merged = dict(conn.execute(select(C.id, C.number).where(C.id.in_(ids))).all())
+    return {
+        "items": [summary(r, now, merged.get(r.merged_into_id)) for r in rows],
+        "next_cursor": next_cursor,
+    }
+
+
+def _page_by_received(conn, conds, cursor, limit):
+    stmt = select(t.complaints).where(*conds)
+    if cursor:
+        try:
+            at, cid = datetime.fromisoformat(cursor[0]), int(cursor[1])
+        except (ValueError, TypeError, IndexError):
+            raise Problem(400, "invalid_cursor", "Invalid cursor",
+                          "分页游标（cursor）无效，请从第一页重新查询。") from None
+        stmt = stmt.where(tuple_(C.received_at, C.id) < tuple_(at, cid))
+    rows = conn.execute(stmt.order_by(C.received_at.desc(), C.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = _cursor_encode([as_utc(rows[-1].received_at).isoformat(), rows[-1].id]) if more else None
+    return rows, nxt
+
+
+def _page_by_due(conn, conds, cursor, limit):
+    """Deadline order: rows with a next deadline first (by due time), then the rest by id."""
+    rows: list = []
+    phase, at, cid = "due", None, None
+    if cursor:
+        try:
+            phase = cursor[0]
+            at = datetime.fromisoformat(cursor[1]) if cursor[1] else None
+            cid = int(cursor[2])
+            if phase not in ("due", "none"):
+                raise ValueError
+        except (ValueError, TypeError, IndexError):
+            raise Problem(400, "invalid_cursor", "Invalid cursor",
+                          "分页游标（cursor）无效，请从第一页重新查询。") from None
+    if phase == "due":
+        stmt = select(t.complaints).where(*conds, C.next_due_at.is_not(None))
+        if at is not None:
+            stmt = stmt.where(or_(C.next_due_at > at, and_(C.next_due_at == at, C.id > cid)))
+        rows = conn.execute(stmt.order_by(C.next_due_at, C.id).limit(limit + 1)).all()
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            return rows[:limit], _cursor_encode(
+                ["due", as_utc(last.next_due_at).isoformat(), last.id])
+        cid = None
+    need = limit - len(rows)
+    stmt = select(t.complaints).where(*conds, C.next_due_at.is_(None))
+    if cid is not None:
+        stmt = stmt.where(C.id > cid)
+    more = conn.execute(stmt.order_by(C.id).limit(need + 1)).all()
+    rows = rows + more[:need]
+    if len(more) > need:
+        return rows, _cursor_encode(["none", None, rows[-1].id])
+    return rows, None
+
+
+def count(rt: Runtime, f: Mapping[str, Any]) -> int:
+    with read(rt.engine) as conn:
+        return conn.execute(
+            select(func.count()).select_from(t.complaints).where(*_filters(f, rt.clock()))
+        ).scalar_one()
+
+
+# ---- transitions ------------------------------------------------------------
+
+def _problem(err: lifecycle.LifecycleError, allowed: list[str]) -> Problem:
+    if isinstance(err, lifecycle.NotAllowed):
+        return Problem(409, err.code, "Action not allowed", err.detail,
+                       allowed_actions=allowed)
+    return Problem(422, err.code, "Invalid action input", err.detail, allowed_actions=allowed)
+
+
+def _apply(rt: Runtime, conn: Connection, row, outcome: lifecycle.Outcome, actor: str,
+           note: str | None, now: datetime, extra_data: Mapping[str, Any] | None = None) -> None:
+    changes: dict[str, Any] = dict(outcome.changes)
+    event_data: dict[str, Any] = {"action": outcome.action}
+    if "merged_into" in changes:
+        target_number = changes.pop("merged_into")
+        target = _merge_target(conn, row, target_number)
+        changes["merged_into_id"] = target.id
+        event_data["merged_into"] = target_number
+        _event(conn, target.id, now, "duplicate_merged", actor, target.status, target.status,
+               note, {"duplicate": row.number})
+    if outcome.converted:
+        changes["converted_at"] = now
+    status = outcome.status
+    is_open = status in lifecycle.OPEN_STATUSES
+    if outcome.meets:
+        met = deadlines.meet(conn, rt, row.id, outcome.meets, now)
+        if met:
+            event_data["deadlines_met"] = met
+    facts_row = {**row._mapping, **changes}
+    started: list[str] = []
+    if outcome.starts:
+        started += [d["rule"] for d in deadlines.start(
+            conn, rt, row.id, _facts(facts_row), outcome.starts, now)]
+    if outcome.converted:
+        started += [d["rule"] for d in deadlines.start(
+            conn, rt, row.id, _facts(facts_row), "received", now)]
+    if started:
+        event_data["deadlines_started"] = started
+    changes["next_due_at"] = deadlines.next_due(conn, row.id) if is_open else None
+    conn.execute(
+        update(t.complaints)
+        .where(C.id == row.id)
+        .values(**changes, status=status, is_open=is_open, updated_at=now,
+                version=C.version + 1)
+    )
+    for key, value in changes.items():
+        if key in ("next_due_at", "merged_into_id", "converted_at", "replied_at",
+                   "closed_at", "accepted_at"):
+            continue
+        event_data.setdefault("changes", {})[key] = (
+            _money(value) if isinstance(value, Decimal) else
+            _iso(value) if isinstance(value, datetime) else value
+        )
+    event_data.update(extra_data or {})
+    _event(conn, row.id, now, outcome.event, actor, row.status, status, note, event_data)
+
+
+def _merge_target(conn: Connection, row, number: str):
+    target = conn.execute(select(t.complaints).where(C.number == number)).first()
+    if target is None:
+        raise Problem(422, "merge_target_not_found", "Merge target not found",
+                      f"要合并到的投诉单“{number}”不存在。")
+    if not target.is_open:
+        raise Problem(409, "merge_target_closed", "Merge target closed",
+                      f"投诉单“{number}”已结束（{vocab.STATUSES[target.status]['name']}），"
+                      "不能作为合并目标。")
+    return target
+
+
+def transition(
+    rt: Runtime,
+    number: str,
+    action: str,
+    params: Mapping[str, Any],
+    actor: str,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        row = _load(conn, number, lock=True)
+        state = _state(row)
+        allowed = lifecycle.allowed_actions(state, rt.policy, now)
+        if expected_version is not None and expected_version != row.version:
+            raise Problem(
+                409, "version_conflict", "Edit conflict",
+                f"投诉单已被他人修改（当前版本 {row.version}，您看到的是 {expected_version}），"
+                "请刷新后再操作。",
+                current_version=row.version, allowed_actions=allowed,
+            )
+        try:
+            outcome = lifecycle.decide(state, action, params, rt.policy, now)
+        except lifecycle.LifecycleError as err:
+            raise _problem(err, allowed) from None
+        _apply(rt, conn, row, outcome, actor, params.get("note"), now)
+        return full_view(rt, conn, _load(conn, number))
+
+
+def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> None:
+    """Record a breach; then what the rule sets off (conversion, escalation)."""
+    row = conn.execute(select(t.complaints).where(C.id == deadline.complaint_id)).one()
+    rule = rt.rules.get(deadline.rule)
+    data: dict[str, Any] = {"rule": deadline.rule, "due_at": _iso(deadline.due_at)}
+    if rule is not None and rule.remedy:
+        data["remedy"] = rule.remedy
+    _event(conn, row.id, now, "deadline_breached", "system", row.status, row.status,
+           f"“{rule.name if rule else deadline.rule}”已超期。", data)
+    if rule is None or not row.is_open:
+        return
+    state = _state(row)
+    if rule.on_breach == "convert_to_complaint":
+        outcome = lifecycle.convert_on_breach(state)
+        if outcome is not None:
+            _apply(rt, conn, row, outcome, "system", "咨询超过处理时限，转为投诉。", now)
+    elif rule.on_breach == "escalate" and "escalate" in lifecycle.allowed_actions(
+        state, rt.policy, now
+    ):
+        outcome = lifecycle.decide(state, "escalate", {}, rt.policy, now)
+        _apply(rt, conn, row, outcome, "system", "内部时限超期，自动升级。", now)
+
+
+def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int:
+    """One pass of the deadline watcher: mark every passed, unmet deadline breached, once.
+
+    Safe with several workers: on PostgreSQL each complaint row is locked
+    (SKIP LOCKED) before its deadline is marked, and the mark is a conditional
+    update, so a breach is recorded by exactly one worker.
+    """
+    now = now or rt.clock()
+    total = 0
+    pg = rt.engine.dialect.name == "postgresql"
+    while True:
+        with write(rt.engine) as conn:
+            due = deadlines.due_unbreached(conn, now, batch, skip_locked=False)
+            done = 0
+            for d in due:
+                if pg:
+                    locked = conn.execute(
+                        select(C.id).where(C.id == d.complaint_id)
+                        .with_for_update(skip_locked=True)
+                    ).first()
+                    if locked is None:
+                        continue
+                if deadlines.mark_breached(conn, d.id, now):
+                    _handle_breach(rt, conn, d, now)
+                    done += 1
+        total += done
+        if len(due) < batch or done == 0:
+            return total
+
+
+def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
+    """Store a year's calendar and recompute the unmet deadlines it changes."""
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        existing = conn.execute(
+            select(t.calendar_years).where(t.calendar_years.c.year == override.year)
+        ).first()
+        values = {
+            "official": override.official,
+            "source": override.source,
+            "data": {k: v for k, v in override.as_json().items()
+                     if k in ("holidays", "workdays")},
+            "loaded_at": now,
+            "loaded_by": actor,
+        }
+        if existing is None:
+            conn.execute(t.calendar_years.insert().values(year=override.year, **values))
+        else:
+            conn.execute(update(t.calendar_years)
+                         .where(t.calendar_years.c.year == override.year).values(**values))
+        calendar = deadlines.build_calendar(rt.engine, conn)
+        touched = deadlines.recompute(conn, rt, calendar)
+        for cid in touched:
+            conn.execute(update(t.complaints).where(C.id == cid, C.is_open.is_(True))
+                         .values(next_due_at=deadlines.next_due(conn, cid)))
+    rt.invalidate_calendar()
+    return {"year": override.year, "official": override.official,
+            "calendar_version": calendar.version, "complaints_recomputed": len(touched)}

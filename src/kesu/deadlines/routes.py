@@ -1,0 +1,105 @@
+"""HTTP routes of the deadlines slice: the working-day calendar and the rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from kesu.complaints import service as complaint_service
+from kesu.deadlines import service
+from kesu.problems import Problem
+from kesu.runtime import Runtime
+from kesu.web_common import actor, runtime
+
+router = APIRouter(prefix="/api/v1", tags=["deadlines"])
+
+
+class CalendarYearIn(BaseModel):
+    """A year's working-day calendar: holidays and make-up working days."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    official: bool = True
+    source: Annotated[str, Field(max_length=500)] | None = None
+    holidays: dict[str, str] | list[Any] = {}
+    workdays: dict[str, str] | list[Any] = {}
+
+
+@router.get("/calendar/workdays", summary="工作日推算 N working days after a date")
+async def workdays(
+    start: date,
+    add: Annotated[int, Query(ge=0, le=3650)],
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    cal = await run_in_threadpool(rt.calendar)
+    result = cal.add_working_days(start, add)
+    return {
+        "start": start.isoformat(),
+        "add": add,
+        "date": result.isoformat(),
+        "estimated": cal.estimated_between(start, result),
+        "calendar_version": cal.version,
+    }
+
+
+@router.get("/calendar/years/{year}", summary="某年日历 A year's calendar")
+async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    if not 2000 <= year <= 2100:
+        raise Problem(422, "year_out_of_range", "Year out of range", "年份须在2000至2100之间。")
+    cal = await run_in_threadpool(rt.calendar)
+    days = cal.year_days(year)
+    return {
+        "year": year,
+        "estimated": cal.is_estimated(year),
+        "calendar_version": cal.version,
+        "rest_days": [
+            {"date": d.day.isoformat(), "name": d.name} for d in days if not d.working
+            and (d.name or d.day.weekday() < 5)
+        ],
+        "make_up_workdays": [
+            {"date": d.day.isoformat(), "name": d.name} for d in days
+            if d.working and d.day.weekday() >= 5
+        ],
+        "working_days": sum(1 for d in days if d.working),
+    }
+
+
+@router.put("/calendar/years/{year}", summary="载入某年日历 Load a year's calendar")
+async def load_year(
+    year: int, body: CalendarYearIn, request: Request, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    try:
+        override = service.parse_year_file({"year": year, **body.model_dump()})
+    except ValueError as err:
+        raise Problem(422, "invalid_calendar", "Invalid calendar", str(err)) from None
+    return await run_in_threadpool(
+        complaint_service.load_calendar_year, rt, override, actor(request)
+    )
+
+
+@router.get("/deadline-rules", summary="时限规则 Deadline rules")
+async def deadline_rules(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "name_en": r.name_en,
+                "statutory": r.statutory,
+                "kinds": sorted(r.kinds),
+                "when": {k: sorted(v) for k, v in r.when.items()},
+                "trigger": r.trigger,
+                "length": r.length,
+                "unit": r.unit,
+                "met_by": sorted(r.met_by),
+                "on_breach": r.on_breach,
+                "basis": [b.as_json() for b in r.basis],
+                "remedy": r.remedy,
+            }
+            for r in rt.rules.values()
+        ]
+    }

@@ -1,0 +1,294 @@
+"""Deadlines in the database: start, meet, recompute, and the breach watcher's pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, and_, func, select, update
+
+from kesu.clock import to_beijing
+from kesu.deadlines.calendar import WorkCalendar, YearOverride
+from kesu.deadlines.rules import Rule, compute_due
+from kesu.deadlines.rules import select as select_rules
+from kesu.store import tables as t
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+
+# ---- the calendar's overrides --------------------------------------------
+
+def _override_from_row(row) -> YearOverride:
+    data = row.data
+    return YearOverride(
+        year=row.year,
+        official=row.official,
+        holidays={date.fromisoformat(k): v for k, v in data.get("holidays", {}).items()},
+        workdays={date.fromisoformat(k): v for k, v in data.get("workdays", {}).items()},
+        source=row.source or "",
+    )
+
+
+def _rows(engine: Engine, conn: Connection | None, stmt):
+    if conn is not None:
+        return conn.execute(stmt).all()
+    with engine.connect() as c:
+        return c.execute(stmt).all()
+
+
+def calendar_fingerprint(engine: Engine, conn: Connection | None = None) -> tuple:
+    stmt = select(func.count(), func.max(t.calendar_years.c.loaded_at))
+    return tuple(_rows(engine, conn, stmt)[0])
+
+
+def build_calendar(engine: Engine, conn: Connection | None = None) -> WorkCalendar:
+    rows = _rows(engine, conn, select(t.calendar_years))
+    return WorkCalendar(_override_from_row(r) for r in rows)
+
+
+def parse_year_file(data: Mapping[str, Any]) -> YearOverride:
+    """Validate a year's calendar (from a YAML/JSON file or the API).
+
+    {year: 2027, official: true, source: "...",
+     holidays: {"2027-01-01": "元旦", ...} or [{date, name}, ...],
+     workdays: {"2027-02-07": "春节调休上班", ...} or [...]}
+    Raises ValueError with a Chinese message.
+    """
+    try:
+        year = int(data["year"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("日历文件须写明年份（year）。") from None
+    if not 2000 <= year <= 2100:
+        raise ValueError("年份须在2000至2100之间。")
+
+    def dates(raw: Any, label: str) -> dict[date, str]:
+        items: Iterable[tuple[Any, Any]]
+        if raw is None:
+            return {}
+        if isinstance(raw, Mapping):
+            items = raw.items()
+        elif isinstance(raw, list):
+            items = []
+            for entry in raw:
+                if isinstance(entry, Mapping):
+                    items.append((entry.get("date"), entry.get("name", "")))
+                else:
+                    items.append((entry, ""))
+        else:
+            raise ValueError(f"{label}须为日期列表或“日期: 名称”映射。")
+        out: dict[date, str] = {}
+        for key, name in items:
+            try:
+                d = key if isinstance(key, date) else date.fromisoformat(str(key))
+            except ValueError:
+                raise ValueError(f"{label}中的日期“{key}”格式不对，应为 YYYY-MM-DD。") from None
+            if d.year != year:
+                raise ValueError(f"{label}中的日期 {d} 不属于 {year} 年。")
+            out[d] = str(name or "")
+        return out
+
+    holidays = dates(data.get("holidays"), "节假日（holidays）")
+    workdays = dates(data.get("workdays"), "调休上班日（workdays）")
+    both = set(holidays) & set(workdays)
+    if both:
+        raise ValueError(f"日期 {min(both)} 不能既是节假日又是上班日。")
+    return YearOverride(
+        year=year,
+        official=bool(data.get("official", True)),
+        holidays=holidays,
+        workdays=workdays,
+        source=str(data.get("source") or ""),
+    )
+
+
+# ---- deadlines of a complaint -------------------------------------------
+
+def plan(
+    rules: Mapping[str, Rule],
+    facts: Mapping[str, Any],
+    trigger: str,
+    started_at: datetime,
+    calendar: WorkCalendar,
+) -> list[dict[str, Any]]:
+    """The deadline rows (without complaint id) for every rule that applies on `trigger`."""
+    rows = []
+    for rule in select_rules(rules, facts, trigger):
+        due = compute_due(rule, started_at, calendar)
+        rows.append(
+            {
+                "rule": rule.id,
+                "name": rule.name,
+                "statutory": rule.statutory,
+                "started_at": started_at,
+                "due_at": due.due_at,
+                "basis": [b.as_json() for b in rule.basis],
+                "estimated": due.estimated,
+                "calendar_version": calendar.version,
+                "met_at": None,
+                "met_by": None,
+                "breached": False,
+                "breached_at": None,
+            }
+        )
+    return rows
+
+
+def start(
+    conn: Connection,
+    rt: Runtime,
+    complaint_id: int,
+    facts: Mapping[str, Any],
+    trigger: str,
+    started_at: datetime,
+) -> list[dict[str, Any]]:
+    """Create the deadline rows for every rule that applies to `facts` on `trigger`."""
+    rows = plan(rt.rules, facts, trigger, started_at, rt.calendar(conn))
+    for row in rows:
+        row["complaint_id"] = complaint_id
+    if rows:
+        conn.execute(t.deadlines.insert(), rows)
+    return rows
+
+
+def meet(conn: Connection, rt: Runtime, complaint_id: int, action: str, now: datetime) -> list[str]:
+    """Mark the unmet deadlines that `action` meets; returns their rule ids."""
+    rules = [r.id for r in rt.rules.values() if action in r.met_by]
+    if not rules:
+        return []
+    met = conn.execute(
+        update(t.deadlines)
+        .where(
+            t.deadlines.c.complaint_id == complaint_id,
+            t.deadlines.c.met_at.is_(None),
+            t.deadlines.c.rule.in_(rules),
+        )
+        .values(met_at=now, met_by=action)
+        .returning(t.deadlines.c.rule)
+    ).scalars().all()
+    return list(met)
+
+
+def next_due(conn: Connection, complaint_id: int) -> datetime | None:
+    return conn.execute(
+        select(func.min(t.deadlines.c.due_at)).where(
+            t.deadlines.c.complaint_id == complaint_id, t.deadlines.c.met_at.is_(None)
+        )
+    ).scalar()
+
+
+def for_complaints(conn: Connection, ids: list[int]) -> dict[int, list]:
+    out: dict[int, list] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = conn.execute(
+        select(t.deadlines)
+        .where(t.deadlines.c.complaint_id.in_(ids))
+        .order_by(t.deadlines.c.due_at, t.deadlines.c.id)
+    ).all()
+    for r in rows:
+        out[r.complaint_id].append(r)
+    return out
+
+
+def view(row, rules: Mapping[str, Rule]) -> dict[str, Any]:
+    rule = rules.get(row.rule)
+    out = {
+        "rule": row.rule,
+        "name": row.name,
+        "statutory": row.statutory,
+        "started_at": to_beijing(row.started_at).isoformat(),
+        "due_at": to_beijing(row.due_at).isoformat(),
+        "basis": row.basis,
+        "estimated": row.estimated,
+        "calendar_version": row.calendar_version,
+        "met_at": to_beijing(row.met_at).isoformat() if row.met_at else None,
+        "met_by": row.met_by,
+        "breached": row.breached,
+        "breached_at": to_beijing(row.breached_at).isoformat() if row.breached_at else None,
+    }
+    if rule is not None and rule.remedy:
+        out["remedy"] = {
+            "text": rule.remedy,
+            "basis": [b.as_json() for b in rule.remedy_basis],
+        }
+    return out
+
+
+def recompute(conn: Connection, rt: Runtime, calendar: WorkCalendar) -> list[int]:
+    """Recompute unmet deadlines computed on another calendar; returns touched complaint ids."""
+    rows = conn.execute(
+        select(t.deadlines).where(
+            t.deadlines.c.met_at.is_(None),
+            t.deadlines.c.calendar_version != calendar.version,
+        )
+    ).all()
+    touched: set[int] = set()
+    for row in rows:
+        rule = rt.rules.get(row.rule)
+        if rule is None or rule.unit == "hours":
+            conn.execute(
+                update(t.deadlines)
+                .where(t.deadlines.c.id == row.id)
+                .values(calendar_version=calendar.version)
+            )
+            continue
+        due = compute_due(rule, row.started_at, calendar)
+        conn.execute(
+            update(t.deadlines)
+            .where(t.deadlines.c.id == row.id)
+            .values(due_at=due.due_at, estimated=due.estimated, calendar_version=calendar.version)
+        )
+        if due.due_at != row.due_at or due.estimated != row.estimated:
+            touched.add(row.complaint_id)
+            conn.execute(
+                t.complaint_events.insert().values(
+                    complaint_id=row.complaint_id,
+                    at=rt.clock(),
+                    type="deadline_recomputed",
+                    actor="system",
+                    data={
+                        "rule": row.rule,
+                        "old_due_at": to_beijing(row.due_at).isoformat(),
+                        "new_due_at": to_beijing(due.due_at).isoformat(),
+                        "estimated": due.estimated,
+                        "calendar_version": calendar.version,
+                    },
+                )
+            )
+    return sorted(touched)
+
+
+def due_unbreached(conn: Connection, now: datetime, limit: int, skip_locked: bool):
+    """Unmet, not yet breached deadlines whose due time has passed (locked on PostgreSQL)."""
+    stmt = (
+        select(t.deadlines.c.id, t.deadlines.c.complaint_id, t.deadlines.c.rule,
+               t.deadlines.c.due_at)
+        .where(
+            t.deadlines.c.met_at.is_(None),
+            t.deadlines.c.breached.is_(False),
+            t.deadlines.c.due_at < now,
+        )
+        .order_by(t.deadlines.c.due_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return conn.execute(stmt).all()
+
+
+def mark_breached(conn: Connection, deadline_id: int, now: datetime) -> bool:
+    """Mark one deadline breached; True only for the one caller that did it."""
+    result = conn.execute(
+        update(t.deadlines)
+        .where(
+            and_(
+                t.deadlines.c.id == deadline_id,
+                t.deadlines.c.breached.is_(False),
+                t.deadlines.c.met_at.is_(None),
+            )
+        )
+        .values(breached=True, breached_at=now)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,62 @@
+"""One settings object, read from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def default_database_url() -> str:
+    home = Path(os.environ.get("KESU_HOME", Path.cwd() / ".kesu"))
+    return f"sqlite:///{home / 'kesu.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    # Compensation above this amount (yuan) needs a supervisor's approval before reply.
+    approval_threshold: Decimal = Decimal("100")
+    # A replied or closed complaint may be reopened within this many days.
+    reopen_days: int = 30
+    # Failed callback attempts after which a complaint may be closed without a result.
+    callback_max_attempts: int = 3
+    # Seconds between two passes of the deadline watcher.
+    watch_interval: float = 30.0
+    # Largest accepted request body, bytes.
+    max_body_bytes: int = 1_000_000
+    # Run the deadline watcher inside `kesu serve` (embedded mode).
+    embedded_worker: bool = True
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        values = _read_dotenv(Path.cwd() / ".env")
+        values.update(os.environ if env is None else env)
+        s = cls()
+        if url := values.get("KESU_DATABASE_URL"):
+            s = replace(s, database_url=url)
+        if v := values.get("KESU_APPROVAL_THRESHOLD"):
+            s = replace(s, approval_threshold=Decimal(v))
+        if v := values.get("KESU_REOPEN_DAYS"):
+            s = replace(s, reopen_days=int(v))
+        if v := values.get("KESU_CALLBACK_MAX_ATTEMPTS"):
+            s = replace(s, callback_max_attempts=int(v))
+        if v := values.get("KESU_WATCH_INTERVAL"):
+            s = replace(s, watch_interval=float(v))
+        if v := values.get("KESU_EMBEDDED_WORKER"):
+            s = replace(s, embedded_worker=v.lower() not in ("0", "false", "no"))
+        return s

@@ -1,0 +1,143 @@
+"""The tables. The complaint row is the current state; events are its history."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
+
+from kesu.store.types import BigId, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("category", String(40)),
+    Column("channel", String(20), nullable=False),
+    Column("channel_level", String(10), nullable=False),
+    Column("validity", String(10), nullable=False, server_default="valid"),
+    Column("invalid_reason", String(40)),
+    Column("priority", String(10), nullable=False, server_default="normal"),
+    Column("risk_flags", JSON, nullable=False),
+    Column("title", String(200)),
+    Column("description", Text, nullable=False),
+    Column("demands", Text),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime),
+    Column("replied_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("converted_at", UTCDateTime),
+    Column("customer_phone", String(32), nullable=False),
+    Column("customer_name", String(100)),
+    Column("customer_account", String(64)),
+    Column("customer_province", String(20)),
+    Column("customer_city", String(50)),
+    Column("customer_area", String(10), nullable=False, server_default="urban"),
+    Column("compensation", Numeric(12, 2)),
+    Column("resolution", Text),
+    Column("root_cause", String(40)),
+    Column("team", String(40)),
+    Column("first_receiver", String(64)),
+    Column("assignee", String(64)),
+    Column("reopen_count", Integer, nullable=False, server_default="0"),
+    Column("callback_result", String(30)),
+    Column("callback_attempts", Integer, nullable=False, server_default="0"),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("merged_into_id", BigId, ForeignKey("complaints.id")),
+    Column("next_due_at", UTCDateTime),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("idempotency_key", String(200), unique=True),
+    Column("request_hash", String(64)),
+    # "open and due before T", "overdue" (open, due before now) and the queue.
+    Index("ix_complaints_open_due", "next_due_at", "id",
+          postgresql_where=text("is_open"), sqlite_where=text("is_open")),
+    Index("ix_complaints_team_open_due", "team", "next_due_at", "id",
+          postgresql_where=text("is_open"), sqlite_where=text("is_open")),
+    Index("ix_complaints_received", "received_at", "id"),
+    Index("ix_complaints_status", "status"),
+    Index("ix_complaints_phone", "customer_phone"),
+)
+
+complaint_events = Table(
+    "complaint_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", BigId, ForeignKey("complaints.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20)),
+    Column("note", Text),
+    Column("data", JSON, nullable=False),
+    Index("ix_complaint_events_complaint", "complaint_id", "id"),
+)
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", BigId, ForeignKey("complaints.id"), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("statutory", Boolean, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("basis", JSON, nullable=False),
+    Column("estimated", Boolean, nullable=False),
+    Column("calendar_version", String(80), nullable=False),
+    Column("met_at", UTCDateTime),
+    Column("met_by", String(20)),
+    Column("breached", Boolean, nullable=False, server_default=false()),
+    Column("breached_at", UTCDateTime),
+    Index("ix_deadlines_complaint", "complaint_id"),
+    # The watcher's work: unmet, not yet marked breached, by due time.
+    Index("ix_deadlines_watch", "due_at",
+          postgresql_where=text("met_at IS NULL AND NOT breached"),
+          sqlite_where=text("met_at IS NULL AND NOT breached")),
+)
+
+number_counters = Table(
+    "number_counters",
+    metadata,
+    Column("day", String(8), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("official", Boolean, nullable=False),
+    Column("source", Text),
+    Column("data", JSON, nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", String(64), nullable=False),
+)
