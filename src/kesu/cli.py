@@ -1,0 +1,220 @@
+"""The `kesu` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from kesu.settings import Settings
+
+app = typer.Typer(
+    help="kesu 客诉：电信客户投诉处理系统。Complaint handling for telecom operators.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+calendar_app = typer.Typer(help="工作日日历 Working-day calendar", no_args_is_help=True)
+db_app = typer.Typer(help="数据库 Database", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _runtime():
+    from kesu.runtime import Runtime
+
+    return Runtime.start(Settings.from_env())
+
+
+def _describe_db(url: str) -> str:
+    if url.startswith("sqlite"):
+        return f"SQLite（{url.split(':///', 1)[-1]}）"
+    return "PostgreSQL"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 Host to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数 Server processes")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="首次启动时载入演示数据 Load demo data")] = False,
+    worker: Annotated[bool, typer.Option(help="内置时限监控 Run the deadline watcher")] = True,
+) -> None:
+    """启动 kesu 服务（首次启动自动建库）。Start the server; creates the database on first start."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    rt = _runtime()
+    console.print(f"[green]数据库已就绪[/]：{_describe_db(settings.database_url)}")
+    if demo:
+        from kesu.complaints import demo as demo_data
+
+        if demo_data.has_data(rt):
+            console.print("已有投诉数据，跳过演示数据载入。")
+        else:
+            _load_demo(rt, demo_data.DEFAULT_COUNT, 2026)
+    rt.close()
+    os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
+    console.print(
+        f"[bold]kesu 已启动[/]：http://{host}:{port}/docs （API 文档）  "
+        f"http://{host}:{port}/api/v1/complaints"
+    )
+    uvicorn.run(
+        "kesu.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="info", http="httptools", loop="uvloop",
+    )
+
+
+def _load_demo(rt, count: int, seed: int) -> None:
+    from rich.progress import Progress
+
+    from kesu.complaints import demo as demo_data
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("载入演示数据 Loading demo data", total=count)
+        summary = demo_data.load(rt, count=count, seed=seed,
+                                 progress=lambda n: progress.update(task, completed=n))
+    console.print(
+        f"[green]演示数据已载入[/]：{summary['complaints']} 件投诉，"
+        f"其中未结 {summary['open']} 件、超期 {summary['overdue']} 件、"
+        f"重开 {summary['reopened']} 件、合并 {summary['merged']} 件。"
+    )
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="投诉数量 Number of complaints")] = 320,
+    seed: Annotated[int, typer.Option(help="随机种子 Random seed")] = 2026,
+    force: Annotated[bool, typer.Option(help="已有数据时仍然载入 Load even if data exists")] = False,
+) -> None:
+    """载入演示数据（最近90天）。Load demo data spread over the last 90 days."""
+    from kesu.complaints import demo as demo_data
+
+    rt = _runtime()
+    if demo_data.has_data(rt) and not force:
+        console.print("[yellow]数据库中已有投诉，未载入。加 --force 仍然载入。[/]")
+        raise typer.Exit(1)
+    _load_demo(rt, count, seed)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="只运行一轮 Run one pass and exit")] = False,
+    interval: Annotated[float | None, typer.Option(help="间隔秒数 Seconds between passes")] = None,
+) -> None:
+    """运行时限监控：标记超期并写入事件。Mark breached deadlines (safe with several workers)."""
+    from kesu.complaints import service
+
+    rt = _runtime()
+    wait = interval if interval is not None else rt.settings.watch_interval
+    while True:
+        n = service.watch_once(rt)
+        if n or once:
+            console.print(f"本轮标记超期时限 {n} 个。")
+        if once:
+            return
+        time.sleep(wait)
+
+
+@calendar_app.command("load")
+def calendar_load(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML 或 JSON 文件")],
+) -> None:
+    """载入某年日历（国务院放假安排或运营商调整），并重算受影响的时限。"""
+    from kesu.complaints import service
+    from kesu.deadlines.service import parse_year_file
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("日历文件应为一个映射（year、holidays、workdays ...）。")
+        override = parse_year_file(data)
+    except (ValueError, yaml.YAMLError) as err:
+        console.print(f"[red]日历文件有误[/]：{err}")
+        raise typer.Exit(2) from None
+    rt = _runtime()
+    result = service.load_calendar_year(rt, override, "cli")
+    console.print(
+        f"[green]已载入 {result['year']} 年日历[/]"
+        f"（{'官方完整安排' if result['official'] else '局部调整'}），"
+        f"日历版本 {result['calendar_version']}，重算了 {result['complaints_recomputed']} 件投诉的时限。"
+    )
+
+
+@calendar_app.command("show")
+def calendar_show(year: int) -> None:
+    """显示某年的节假日与调休上班日。"""
+    rt = _runtime()
+    cal = rt.calendar()
+    table = Table(title=f"{year} 年（{'推定' if cal.is_estimated(year) else '已公布'}）")
+    table.add_column("日期")
+    table.add_column("星期")
+    table.add_column("安排")
+    weekdays = "一二三四五六日"
+    for d in cal.year_days(year):
+        weekend = d.day.weekday() >= 5
+        if (d.working and weekend) or (not d.working and (d.name or not weekend)):
+            kind = "调休上班" if d.working else (d.name or "休息")
+            table.add_row(d.day.isoformat(), "周" + weekdays[d.day.weekday()], kind)
+    console.print(table)
+    console.print(f"全年工作日 {sum(1 for d in cal.year_days(year) if d.working)} 天。")
+
+
+@calendar_app.command("workdays")
+def calendar_workdays(start: str, add: int) -> None:
+    """START 之后第 ADD 个工作日。"""
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        console.print("[red]日期格式应为 YYYY-MM-DD[/]")
+        raise typer.Exit(2) from None
+    cal = _runtime().calendar()
+    result = cal.add_working_days(day, add)
+    estimated = "（含推定年份）" if cal.estimated_between(day, result) else ""
+    console.print(f"{day} 之后第 {add} 个工作日：[bold]{result}[/]{estimated}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本。"""
+    settings = Settings.from_env()
+    _runtime().close()
+    console.print(f"[green]数据库已是最新结构[/]：{_describe_db(settings.database_url)}")
+
+
+@app.command()
+def rules(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出时限规则及其依据。"""
+    from kesu.runtime import load_rules
+
+    loaded = load_rules()
+    if as_json:
+        console.print_json(json.dumps([
+            {"id": r.id, "name": r.name, "length": r.length, "unit": r.unit,
+             "basis": [b.citation for b in r.basis]} for r in loaded.values()
+        ], ensure_ascii=False))
+        return
+    units = {"hours": "小时", "calendar_days": "日", "working_days": "个工作日"}
+    table = Table(title="时限规则")
+    for col in ("规则", "名称", "类型", "时限", "依据"):
+        table.add_column(col, overflow="fold")
+    for r in loaded.values():
+        table.add_row(r.id, r.name, "、".join(sorted(r.kinds)), f"{r.length}{units[r.unit]}",
+                      "；".join(b.citation for b in r.basis))
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

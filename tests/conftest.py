@@ -1,0 +1,105 @@
+"""Shared fixtures: a runtime on SQLite (always) and on PostgreSQL (when configured).
+
+Database tests take the `rt` or `client` fixture and run once per database:
+SQLite in a temporary file, and PostgreSQL when KESU_TEST_DATABASE_URL is set
+(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/kesu_test).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+
+from kesu.clock import BEIJING, FrozenClock
+from kesu.runtime import Runtime
+from kesu.settings import Settings
+from kesu.store.db import make_engine, migrate
+from kesu.store.tables import metadata
+
+warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
+
+PG_URL = os.environ.get("KESU_TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+# Saturday 2026-11-28 10:00 in Beijing.
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=BEIJING)
+
+_pg_engine = None
+
+
+def _postgres_engine():
+    global _pg_engine
+    if _pg_engine is None:
+        _pg_engine = make_engine(PG_URL)
+        migrate(_pg_engine)
+    return _pg_engine
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kesu.db'}"
+        return
+    engine = _postgres_engine()
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield PG_URL
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def rt(database_url, clock):
+    settings = Settings(database_url=database_url, embedded_worker=False)
+    runtime = Runtime.start(settings, clock=clock)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def client(rt):
+    from fastapi.testclient import TestClient
+
+    from kesu.app import create_app
+
+    with TestClient(create_app(rt, watcher=False)) as c:
+        yield c
+
+
+def complaint_body(**overrides):
+    body = {
+        "channel": "hotline",
+        "customer": {"phone": "13800001234", "name": "张三", "province": "广东省"},
+        "description": "用户来电反映本月账单多扣了30元流量费，要求核实退费。",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def make_complaint(client):
+    def make(**overrides):
+        r = client.post("/api/v1/complaints", json=complaint_body(**overrides))
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    return make
+
+
+@pytest.fixture
+def act(client):
+    def act(number, action, expect=200, **params):
+        r = client.post(f"/api/v1/complaints/{number}/transitions",
+                        json={"action": action, **params})
+        assert r.status_code == expect, r.text
+        return r.json()
+
+    return act
