@@ -97,8 +97,9 @@ def make_complaint(client):
 @pytest.fixture
 def act(client):
     def act(number, action, expect=200, **params):
-        r = client.post(f"/api/v1/complaints/{number}/transitions",
-                        json={"action": action, **params})
+        r = client.post(
+            f"/api/v1/complaints/{number}/transitions", json={"action": action, **params}
+        )
         assert r.status_code == expect, r.text
         return r.json()
 

@@ -57,8 +57,12 @@ class BodyLimit:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope, send):
-        problem = Problem(413, "body_too_large", "Body too large",
-                          f"请求体过大，最多 {self.max_bytes // 1000} KB。")
+        problem = Problem(
+            413,
+            "body_too_large",
+            "Body too large",
+            f"请求体过大，最多 {self.max_bytes // 1000} KB。",
+        )
         response = problem_response(problem)
         await response(scope, None, send)
 
@@ -84,8 +88,9 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
         stop = threading.Event()
         thread = None
         if run_watcher:
-            thread = threading.Thread(target=_watch_loop, args=(runtime, stop),
-                                      name="kesu-watcher", daemon=True)
+            thread = threading.Thread(
+                target=_watch_loop, args=(runtime, stop), name="kesu-watcher", daemon=True
+            )
             thread.start()
         yield
         stop.set()
@@ -117,7 +122,9 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s", request.url.path)
         return problem_response(
-            Problem(500, "internal_error", "Internal error", "服务器内部错误，已记录，请稍后重试。"),
+            Problem(
+                500, "internal_error", "Internal error", "服务器内部错误，已记录，请稍后重试。"
+            ),
             request,
         )
 

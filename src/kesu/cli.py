@@ -45,7 +45,9 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址 Host to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 Port")] = 8000,
     workers: Annotated[int, typer.Option(help="进程数 Server processes")] = 1,
-    demo: Annotated[bool, typer.Option("--demo", help="首次启动时载入演示数据 Load demo data")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="首次启动时载入演示数据 Load demo data")
+    ] = False,
     worker: Annotated[bool, typer.Option(help="内置时限监控 Run the deadline watcher")] = True,
 ) -> None:
     """启动 kesu 服务（首次启动自动建库）。Start the server; creates the database on first start."""
@@ -68,8 +70,14 @@ def serve(
         f"http://{host}:{port}/api/v1/complaints"
     )
     uvicorn.run(
-        "kesu.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="info", http="httptools", loop="uvloop",
+        "kesu.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        http="httptools",
+        loop="uvloop",
     )
 
 
@@ -80,8 +88,9 @@ def _load_demo(rt, count: int, seed: int) -> None:
 
     with Progress(console=console) as progress:
         task = progress.add_task("载入演示数据 Loading demo data", total=count)
-        summary = demo_data.load(rt, count=count, seed=seed,
-                                 progress=lambda n: progress.update(task, completed=n))
+        summary = demo_data.load(
+            rt, count=count, seed=seed, progress=lambda n: progress.update(task, completed=n)
+        )
     console.print(
         f"[green]演示数据已载入[/]：{summary['complaints']} 件投诉，"
         f"其中未结 {summary['open']} 件、超期 {summary['overdue']} 件、"
@@ -93,7 +102,9 @@ def _load_demo(rt, count: int, seed: int) -> None:
 def demo(
     count: Annotated[int, typer.Option(help="投诉数量 Number of complaints")] = 320,
     seed: Annotated[int, typer.Option(help="随机种子 Random seed")] = 2026,
-    force: Annotated[bool, typer.Option(help="已有数据时仍然载入 Load even if data exists")] = False,
+    force: Annotated[
+        bool, typer.Option(help="已有数据时仍然载入 Load even if data exists")
+    ] = False,
 ) -> None:
     """载入演示数据（最近90天）。Load demo data spread over the last 90 days."""
     from kesu.complaints import demo as demo_data
@@ -145,7 +156,8 @@ def calendar_load(
     console.print(
         f"[green]已载入 {result['year']} 年日历[/]"
         f"（{'官方完整安排' if result['official'] else '局部调整'}），"
-        f"日历版本 {result['calendar_version']}，重算了 {result['complaints_recomputed']} 件投诉的时限。"
+        f"日历版本 {result['calendar_version']}，"
+        f"重算了 {result['complaints_recomputed']} 件投诉的时限。"
     )
 
 
@@ -197,18 +209,34 @@ def rules(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
     loaded = load_rules()
     if as_json:
-        console.print_json(json.dumps([
-            {"id": r.id, "name": r.name, "length": r.length, "unit": r.unit,
-             "basis": [b.citation for b in r.basis]} for r in loaded.values()
-        ], ensure_ascii=False))
+        console.print_json(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "length": r.length,
+                        "unit": r.unit,
+                        "basis": [b.citation for b in r.basis],
+                    }
+                    for r in loaded.values()
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     units = {"hours": "小时", "calendar_days": "日", "working_days": "个工作日"}
     table = Table(title="时限规则")
     for col in ("规则", "名称", "类型", "时限", "依据"):
         table.add_column(col, overflow="fold")
     for r in loaded.values():
-        table.add_row(r.id, r.name, "、".join(sorted(r.kinds)), f"{r.length}{units[r.unit]}",
-                      "；".join(b.citation for b in r.basis))
+        table.add_row(
+            r.id,
+            r.name,
+            "、".join(sorted(r.kinds)),
+            f"{r.length}{units[r.unit]}",
+            "；".join(b.citation for b in r.basis),
+        )
     console.print(table)
 
 

@@ -8,9 +8,7 @@ from typing import Any
 class Problem(Exception):
     """An error the user can act on: stable `code`, HTTP status, Chinese `detail`."""
 
-    def __init__(
-        self, status: int, code: str, title: str, detail: str, **extra: Any
-    ) -> None:
+    def __init__(self, status: int, code: str, title: str, detail: str, **extra: Any) -> None:
         super().__init__(f"{code}: {detail}")
         self.status = status
         self.code = code

@@ -36,8 +36,9 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def start(cls, settings: Settings | None = None, clock: Clock = system_clock,
-              migrate_db: bool = True) -> Runtime:
+    def start(
+        cls, settings: Settings | None = None, clock: Clock = system_clock, migrate_db: bool = True
+    ) -> Runtime:
         settings = settings or Settings.from_env()
         engine = make_engine(settings.database_url)
         if migrate_db:

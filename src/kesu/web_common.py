@@ -39,8 +39,10 @@ _BUILTIN: dict[str, tuple[str, str]] = {
     "too_long": ("too_many_items", "“{field}”的项目过多，最多 {max_length} 项。"),
     "json_invalid": ("invalid_json", "请求体不是合法的 JSON：{error}"),
     "datetime_parsing": ("invalid_datetime", "“{field}”不是合法的时间，应为 ISO 8601 格式。"),
-    "datetime_from_date_parsing": ("invalid_datetime",
-                                   "“{field}”不是合法的时间，应为 ISO 8601 格式。"),
+    "datetime_from_date_parsing": (
+        "invalid_datetime",
+        "“{field}”不是合法的时间，应为 ISO 8601 格式。",
+    ),
     "datetime_type": ("invalid_datetime", "“{field}”不是合法的时间，应为 ISO 8601 格式。"),
     "date_from_datetime_parsing": ("invalid_date", "“{field}”不是合法的日期，应为 YYYY-MM-DD。"),
     "date_parsing": ("invalid_date", "“{field}”不是合法的日期，应为 YYYY-MM-DD。"),
@@ -68,8 +70,16 @@ def _one(error: dict[str, Any]) -> dict[str, str]:
             detail = template.format(field=field, **{k: str(v) for k, v in ctx.items()})
         except (KeyError, IndexError):
             detail = template.split("{")[0] + field
-    elif etype.endswith("_type") or etype.endswith("_parsing") or etype in (
-        "model_attributes_type", "dict_type", "list_type", "finite_number",
+    elif (
+        etype.endswith("_type")
+        or etype.endswith("_parsing")
+        or etype
+        in (
+            "model_attributes_type",
+            "dict_type",
+            "list_type",
+            "finite_number",
+        )
     ):
         code, detail = "invalid_type", f"“{field}”的类型不对。"
     elif any(ord(ch) > 127 for ch in str(error.get("msg", ""))):
@@ -84,7 +94,9 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     errors = [_one(e) for e in exc.errors()]
     first = errors[0] if errors else {"code": "invalid_request", "detail": "请求无效。"}
     status = 400 if first["code"] == "invalid_json" else 422
-    detail = first["detail"] if len(errors) == 1 else (
-        first["detail"] + f"（另有 {len(errors) - 1} 处错误，见 errors）"
+    detail = (
+        first["detail"]
+        if len(errors) == 1
+        else (first["detail"] + f"（另有 {len(errors) - 1} 处错误，见 errors）")
     )
     return Problem(status, first["code"], "Invalid request", detail, errors=errors)

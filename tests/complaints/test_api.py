@@ -18,10 +18,15 @@ def counts(rt):
 
 
 def test_create_returns_the_complaint_with_cited_deadlines(client):
-    r = client.post("/api/v1/complaints", json=complaint_body(
-        received_at="2026-09-30T16:00:00+08:00",
-        customer={"phone": "138-0000-1234", "province": "410100", "area": "urban"},
-        title="宽带多扣费", demands="退费"))
+    r = client.post(
+        "/api/v1/complaints",
+        json=complaint_body(
+            received_at="2026-09-30T16:00:00+08:00",
+            customer={"phone": "138-0000-1234", "province": "410100", "area": "urban"},
+            title="宽带多扣费",
+            demands="退费",
+        ),
+    )
     assert r.status_code == 201
     c = r.json()
     assert re.fullmatch(r"TS20261128\d{6}", c["number"])
@@ -68,8 +73,11 @@ def test_idempotency_key_returns_the_same_complaint(client, rt):
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["number"] == again.json()["number"]
     assert counts(rt)[0] == 1
-    other = client.post("/api/v1/complaints", json=complaint_body(description="另一件事"),
-                        headers={"Idempotency-Key": "k-1"})
+    other = client.post(
+        "/api/v1/complaints",
+        json=complaint_body(description="另一件事"),
+        headers={"Idempotency-Key": "k-1"},
+    )
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert counts(rt)[0] == 1
 
@@ -83,10 +91,12 @@ def test_idempotency_key_returns_the_same_complaint(client, rt):
         (complaint_body(description="长" * 5001), 422, "text_too_long"),
         (complaint_body(description="   "), 422, "text_empty"),
         (complaint_body(customer={"phone": "abc"}), 422, "invalid_phone"),
-        (complaint_body(customer={"phone": "13800001234", "province": "火星"}), 422,
-         "unknown_province"),
-        (complaint_body(customer={"phone": "13800001234", "area": "suburb"}), 422,
-         "invalid_value"),
+        (
+            complaint_body(customer={"phone": "13800001234", "province": "火星"}),
+            422,
+            "unknown_province",
+        ),
+        (complaint_body(customer={"phone": "13800001234", "area": "suburb"}), 422, "invalid_value"),
         (complaint_body(kind="rant"), 422, "unknown_kind"),
         (complaint_body(received_at="2030-01-01T00:00:00+08:00"), 422, "received_in_future"),
         (complaint_body(surprise=1), 422, "unknown_field"),
@@ -104,11 +114,13 @@ def test_bad_input_gets_a_problem_and_writes_nothing(client, rt, body, status, c
 
 
 def test_invalid_json_and_oversize_body(client, rt):
-    r = client.post("/api/v1/complaints", content=b'{"channel": ',
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/complaints", content=b'{"channel": ', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["code"] == "invalid_json"
-    r = client.post("/api/v1/complaints", content=b"x" * 1_100_000,
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/complaints", content=b"x" * 1_100_000, headers={"content-type": "application/json"}
+    )
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
     assert counts(rt) == (0, 0, 0)
 
@@ -121,8 +133,13 @@ def test_full_life_through_the_api(client, make_complaint, act, clock):
     clock.advance(hours=2)
     act(n, "transfer", team="billing", note="转计费核查")
     act(n, "investigate")
-    act(n, "propose", resolution="经核查多扣30元，已退还。", compensation=30,
-        root_cause="system_fault")
+    act(
+        n,
+        "propose",
+        resolution="经核查多扣30元，已退还。",
+        compensation=30,
+        root_cause="system_fault",
+    )
     replied = act(n, "reply")
     assert replied["status"] == "replied"
     met = {d["rule"]: d["met_by"] for d in replied["deadlines"]}
@@ -134,8 +151,15 @@ def test_full_life_through_the_api(client, make_complaint, act, clock):
     assert closed["status"] == "closed" and closed["allowed_actions"] == ["reopen"]
     events = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
     assert [e["type"] for e in events] == [
-        "registered", "accepted", "transferred", "investigation_started",
-        "resolution_proposed", "replied", "callback_done", "closed"]
+        "registered",
+        "accepted",
+        "transferred",
+        "investigation_started",
+        "resolution_proposed",
+        "replied",
+        "callback_done",
+        "closed",
+    ]
     assert events[2]["data"]["changes"]["team"] == "billing"
     assert events[1]["note"] == "已告知客户处理流程和时限"
 
@@ -189,8 +213,7 @@ def test_reopen_is_counted_and_limited_in_time(make_complaint, act, clock):
     clock.advance(days=3)
     reopened = act(n, "reopen", note="客户再次来电")
     assert reopened["status"] == "investigating" and reopened["reopen_count"] == 1
-    assert [d["rule"] for d in reopened["deadlines"] if d["met_at"] is None] == [
-        "reopen_reply_5wd"]
+    assert [d["rule"] for d in reopened["deadlines"] if d["met_at"] is None] == ["reopen_reply_5wd"]
     act(n, "reply", resolution="再次解释")
     act(n, "callback", result="satisfied")
     act(n, "close")
@@ -202,7 +225,8 @@ def test_merge_links_the_duplicate_and_closes_it(client, make_complaint, act):
     keep = make_complaint()["number"]
     dup = make_complaint()["number"]
     assert act(dup, "merge", expect=422, into="TS20990101000001")["code"] == (
-        "merge_target_not_found")
+        "merge_target_not_found"
+    )
     merged = act(dup, "merge", into=keep, note="重复来电")
     assert merged["status"] == "merged" and merged["merged_into"] == keep
     assert merged["next_due_at"] is None
@@ -244,24 +268,30 @@ def test_list_filters_and_cursor_pagination(client, make_complaint, act, clock):
     numbers = []
     for i in range(7):
         clock.advance(minutes=10)
-        numbers.append(make_complaint(
-            channel="hotline" if i % 2 else "app",
-            kind="fault" if i == 3 else "complaint",
-            description=f"第{i}号：宽带断网" if i < 2 else f"第{i}号：账单疑问",
-            customer={"phone": f"1380000000{i}"})["number"])
+        numbers.append(
+            make_complaint(
+                channel="hotline" if i % 2 else "app",
+                kind="fault" if i == 3 else "complaint",
+                description=f"第{i}号：宽带断网" if i < 2 else f"第{i}号：账单疑问",
+                customer={"phone": f"1380000000{i}"},
+            )["number"]
+        )
     act(numbers[0], "invalidate", reason="no_contact")
     seen, cursor = [], None
     while True:
-        r = client.get("/api/v1/complaints", params={"limit": 3, **(
-            {"cursor": cursor} if cursor else {})}).json()
+        r = client.get(
+            "/api/v1/complaints", params={"limit": 3, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += [c["number"] for c in r["items"]]
         cursor = r["next_cursor"]
         if not cursor:
             break
     assert seen == list(reversed(numbers))
+
     def get(**params):
-        return [c["number"] for c in client.get("/api/v1/complaints", params=params).json()[
-            "items"]]
+        return [
+            c["number"] for c in client.get("/api/v1/complaints", params=params).json()["items"]
+        ]
 
     assert get(channel="app") == [numbers[6], numbers[4], numbers[2], numbers[0]]
     assert get(kind="fault") == [numbers[3]]
@@ -286,8 +316,10 @@ def test_due_sort_pages_through_rows_without_deadlines(client, make_complaint, a
     made = [make_complaint(kind="inquiry" if i % 2 else "complaint")["number"] for i in range(6)]
     seen, cursor = [], None
     while True:
-        r = client.get("/api/v1/complaints", params={"sort": "due", "limit": 2, **(
-            {"cursor": cursor} if cursor else {})}).json()
+        r = client.get(
+            "/api/v1/complaints",
+            params={"sort": "due", "limit": 2, **({"cursor": cursor} if cursor else {})},
+        ).json()
         seen += [c["number"] for c in r["items"]]
         cursor = r["next_cursor"]
         if not cursor:

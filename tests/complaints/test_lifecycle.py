@@ -43,8 +43,13 @@ def test_happy_path_registered_to_closed():
     ]:
         out = lc.decide(s, action, params, POLICY, NOW)
         assert out.status == expected
-        s = lc.State(**{**s.__dict__, "status": out.status, **{
-            k: v for k, v in out.changes.items() if k in lc.State.__dataclass_fields__}})
+        s = lc.State(
+            **{
+                **s.__dict__,
+                "status": out.status,
+                **{k: v for k, v in out.changes.items() if k in lc.State.__dataclass_fields__},
+            }
+        )
 
 
 def test_reply_needs_a_resolution_text():
@@ -62,8 +67,12 @@ def test_approval_required_above_threshold_or_with_legal_risk():
         decide(big, "reply")
     assert err.value.code == "approval_required"
     assert "reply" not in lc.allowed_actions(big, POLICY, NOW)
-    assert decide(state(status="approved", resolution="x", compensation=Decimal("200")),
-                  "reply").status == "replied"
+    assert (
+        decide(
+            state(status="approved", resolution="x", compensation=Decimal("200")), "reply"
+        ).status
+        == "replied"
+    )
     at_threshold = state(status="proposed", resolution="x", compensation=Decimal("100"))
     assert decide(at_threshold, "reply").status == "replied"
     legal = state(status="proposed", resolution="x", risk_flags=frozenset({"legal"}))
@@ -134,8 +143,9 @@ def test_consultation_dissatisfied_or_overdue_becomes_a_complaint():
     assert lc.convert_on_breach(state(kind="consultation", status="registered")).converted
     assert lc.convert_on_breach(state(kind="complaint")) is None
     # A complaint's dissatisfied callback does not convert anything.
-    assert not decide(state(status="replied", resolution="x"), "callback",
-                      result="dissatisfied").converted
+    assert not decide(
+        state(status="replied", resolution="x"), "callback", result="dissatisfied"
+    ).converted
 
 
 def test_quick_kinds_can_be_answered_at_once():
@@ -150,16 +160,19 @@ def test_not_allowed_reports_the_action_name():
     assert "审批通过" in err.value.detail
 
 
-params = st.fixed_dictionaries({}, optional={
-    "resolution": st.sampled_from(["已处理", "", None]),
-    "compensation": st.sampled_from(["0", "50", "150", "abc", "-1"]),
-    "result": st.sampled_from(sorted(vocab.CALLBACK_RESULTS) + ["x"]),
-    "reason": st.sampled_from(sorted(vocab.VALIDITY_REASONS) + ["x"]),
-    "team": st.sampled_from(sorted(vocab.TEAMS) + ["x"]),
-    "into": st.sampled_from(["TS20261128000002", "TS20261128000001"]),
-    "note": st.just("备注"),
-    "add_flags": st.lists(st.sampled_from(sorted(vocab.RISK_FLAGS)), max_size=2),
-})
+params = st.fixed_dictionaries(
+    {},
+    optional={
+        "resolution": st.sampled_from(["已处理", "", None]),
+        "compensation": st.sampled_from(["0", "50", "150", "abc", "-1"]),
+        "result": st.sampled_from(sorted(vocab.CALLBACK_RESULTS) + ["x"]),
+        "reason": st.sampled_from(sorted(vocab.VALIDITY_REASONS) + ["x"]),
+        "team": st.sampled_from(sorted(vocab.TEAMS) + ["x"]),
+        "into": st.sampled_from(["TS20261128000002", "TS20261128000001"]),
+        "note": st.just("备注"),
+        "add_flags": st.lists(st.sampled_from(sorted(vocab.RISK_FLAGS)), max_size=2),
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)

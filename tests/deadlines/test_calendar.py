@@ -48,8 +48,9 @@ def test_official_override_replaces_a_year():
 
 
 def test_partial_override_adds_a_company_rest_day():
-    cal = WorkCalendar([YearOverride(year=2026, official=False,
-                                     holidays={date(2026, 12, 31): "公司调整"})])
+    cal = WorkCalendar(
+        [YearOverride(year=2026, official=False, holidays={date(2026, 12, 31): "公司调整"})]
+    )
     assert not cal.is_working_day(date(2026, 12, 31))
     assert cal.is_working_day(date(2026, 12, 30))
     assert not cal.is_estimated(2026)
@@ -69,6 +70,10 @@ def test_nth_working_day_is_a_working_day_after_start(start, n):
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=days, a=st.integers(min_value=0, max_value=30), b=st.integers(min_value=0, max_value=30))
+@given(
+    start=days, a=st.integers(min_value=0, max_value=30), b=st.integers(min_value=0, max_value=30)
+)
 def test_working_days_add_up(start, a, b):
-    assert CAL.add_working_days(CAL.add_working_days(start, a), b) == CAL.add_working_days(start, a + b)
+    assert CAL.add_working_days(CAL.add_working_days(start, a), b) == CAL.add_working_days(
+        start, a + b
+    )

@@ -56,13 +56,28 @@ def test_ack_is_operator_policy_and_statutory_rules_cite_held_articles():
 
 def test_a_citation_of_an_article_we_do_not_hold_cannot_load():
     data = load_yaml("deadline_rules.yaml")
-    bad = {"rules": [dict(data["rules"][1], basis=[{
-        "regulation": "电信服务规范", "article": "第十四条",
-        "file": "dianxin-fuwu-guifan-2005-excerpt.md", "quote": "十五日内答复用户"}])]}
+    bad = {
+        "rules": [
+            dict(
+                data["rules"][1],
+                basis=[
+                    {
+                        "regulation": "电信服务规范",
+                        "article": "第十四条",
+                        "file": "dianxin-fuwu-guifan-2005-excerpt.md",
+                        "quote": "十五日内答复用户",
+                    }
+                ],
+            )
+        ]
+    }
     with pytest.raises(RuleError, match="not held"):
         parse_rules(bad, article_text, vocab.KINDS)
-    wrong_quote = {"rules": [dict(data["rules"][1], basis=[dict(
-        data["rules"][1]["basis"][0], quote="10日内答复")])]}
+    wrong_quote = {
+        "rules": [
+            dict(data["rules"][1], basis=[dict(data["rules"][1]["basis"][0], quote="10日内答复")])
+        ]
+    }
     with pytest.raises(RuleError, match="quote"):
         parse_rules(wrong_quote, article_text, vocab.KINDS)
 
@@ -133,7 +148,8 @@ def test_rules_are_selected_by_kind_province_and_area():
 
 
 instants = st.datetimes(
-    min_value=datetime(2001, 1, 1), max_value=datetime(2035, 12, 1),
+    min_value=datetime(2001, 1, 1),
+    max_value=datetime(2035, 12, 1),
     timezones=st.sampled_from([UTC, BEIJING, __import__("zoneinfo").ZoneInfo("America/New_York")]),
 )
 
@@ -156,5 +172,7 @@ def test_the_count_depends_only_on_the_beijing_date(start):
     bj_day = start.astimezone(BEIJING).date()
     morning = datetime.combine(bj_day, datetime.min.time(), tzinfo=BEIJING)
     for rid in ("reply_15d", "henan_reply_5wd", "appeal_accept_5wd"):
-        assert compute_due(RULES[rid], start, CAL).due_at == compute_due(
-            RULES[rid], morning, CAL).due_at
+        assert (
+            compute_due(RULES[rid], start, CAL).due_at
+            == compute_due(RULES[rid], morning, CAL).due_at
+        )

@@ -30,8 +30,15 @@ from kesu.store.db import read
 DEFAULT_COUNT = 320
 DAYS = 90
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰飞红鹏辉建国志宏新春梅海燕晨阳欣怡子涵浩然宇轩梓萱思远佳琪文博雨桐"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余"
+    "杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙"
+    "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰飞红鹏辉建国志宏新春梅海燕晨"
+    "阳欣怡子涵浩然宇轩梓萱思远佳琪文博雨桐"
+)
 PROVINCES: list[tuple[str, list[str], int]] = [
     ("河南省", ["郑州市", "洛阳市", "南阳市", "新乡市", "周口市"], 20),
     ("重庆市", ["渝中区", "江北区", "万州区", "涪陵区", "沙坪坝区"], 14),
@@ -46,13 +53,26 @@ PROVINCES: list[tuple[str, list[str], int]] = [
     ("安徽省", ["合肥市", "芜湖市"], 3),
 ]
 CHANNELS_BY_STYLE = {
-    "workorder": [("hotline", 60), ("store", 12), ("kiosk", 3), ("sms", 4), ("letter", 3),
-                  ("group_hotline", 8), ("media", 4), ("chat", 6)],
+    "workorder": [
+        ("hotline", 60),
+        ("store", 12),
+        ("kiosk", 3),
+        ("sms", 4),
+        ("letter", 3),
+        ("group_hotline", 8),
+        ("media", 4),
+        ("chat", 6),
+    ],
     "first_person": [("app", 30), ("web", 20), ("wechat", 20), ("weibo", 12), ("chat", 18)],
     "email": [("email", 85), ("letter", 15)],
 }
-TEAM_BY_CATEGORY = {"network": "network", "billing": "billing", "unauthorized": "billing",
-                    "marketing": "marketing", "security": "legal"}
+TEAM_BY_CATEGORY = {
+    "network": "network",
+    "billing": "billing",
+    "unauthorized": "billing",
+    "marketing": "marketing",
+    "security": "legal",
+}
 AGENTS = ["李娜", "王磊", "赵敏", "陈静", "刘洋"]
 HANDLERS = ["周涛", "孙丽", "马超", "朱燕", "胡明"]
 SUPERVISORS = ["郭建国", "何春梅"]
@@ -97,34 +117,74 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
     if kind in ("inquiry", "consultation"):
         if kind == "consultation" and roll < 0.12:
             return steps  # never answered: the watcher turns it into a complaint
-        steps.append((_hours(rng, 0.05, 20), "reply", {"resolution": entry["resolution"]},
-                      rng.choice(AGENTS)))
+        steps.append(
+            (
+                _hours(rng, 0.05, 20),
+                "reply",
+                {"resolution": entry["resolution"]},
+                rng.choice(AGENTS),
+            )
+        )
         if rng.random() < 0.7:
-            steps.append((_hours(rng, 4, 30), "callback", {"result": _pick(
-                rng, [("satisfied", 75), ("basically_satisfied", 17), ("dissatisfied", 8)])},
-                handler))
+            steps.append(
+                (
+                    _hours(rng, 4, 30),
+                    "callback",
+                    {
+                        "result": _pick(
+                            rng,
+                            [("satisfied", 75), ("basically_satisfied", 17), ("dissatisfied", 8)],
+                        )
+                    },
+                    handler,
+                )
+            )
             steps.append((_hours(rng, 0.1, 3), "close", {}, handler))
         return steps
     if roll < 0.04:
         steps.append((_hours(rng, 0.5, 20), "accept", {}, rng.choice(AGENTS)))
-        steps.append((_hours(rng, 2, 48), "invalidate", {"reason": rng.choice(REASONS),
-                      "note": "经核实不符合有效投诉条件，已告知客户。"}, handler))
+        steps.append(
+            (
+                _hours(rng, 2, 48),
+                "invalidate",
+                {"reason": rng.choice(REASONS), "note": "经核实不符合有效投诉条件，已告知客户。"},
+                handler,
+            )
+        )
         return steps
     late_ack = rng.random() < 0.06
-    steps.append((_hours(rng, 25, 40) if late_ack else _hours(rng, 0.2, 18), "accept", {},
-                  rng.choice(AGENTS)))
+    steps.append(
+        (
+            _hours(rng, 25, 40) if late_ack else _hours(rng, 0.2, 18),
+            "accept",
+            {},
+            rng.choice(AGENTS),
+        )
+    )
     compensation = Decimal(str(entry.get("compensation") or 0))
     needs_approval = compensation > 100 or bool(
-        set(entry.get("risk_flags") or ()) & vocab.APPROVAL_FLAGS)
+        set(entry.get("risk_flags") or ()) & vocab.APPROVAL_FLAGS
+    )
     team = TEAM_BY_CATEGORY.get(entry["category"])
     if team and kind != "fault" and rng.random() < 0.6:
-        steps.append((_hours(rng, 0.2, 6), "transfer", {"team": team,
-                      "note": "转专业班组核查，首问受理员继续跟踪。"}, rng.choice(AGENTS)))
+        steps.append(
+            (
+                _hours(rng, 0.2, 6),
+                "transfer",
+                {"team": team, "note": "转专业班组核查，首问受理员继续跟踪。"},
+                rng.choice(AGENTS),
+            )
+        )
     if kind == "fault":
         late = rng.random() < 0.15
-        steps.append((_hours(rng, 50, 90) if late else _hours(rng, 2, 40), "reply",
-                      {"resolution": entry["resolution"],
-                       "root_cause": entry.get("root_cause")}, handler))
+        steps.append(
+            (
+                _hours(rng, 50, 90) if late else _hours(rng, 2, 40),
+                "reply",
+                {"resolution": entry["resolution"], "root_cause": entry.get("root_cause")},
+                handler,
+            )
+        )
     else:
         steps.append((_hours(rng, 1, 48), "investigate", {}, handler))
         if rng.random() < 0.12:
@@ -133,13 +193,25 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         if compensation:
             propose["compensation"] = compensation
         slow = rng.random() < 0.1
-        steps.append((_hours(rng, 24 * 12, 24 * 18) if slow else _hours(rng, 6, 24 * 5),
-                      "propose", propose, handler))
+        steps.append(
+            (
+                _hours(rng, 24 * 12, 24 * 18) if slow else _hours(rng, 6, 24 * 5),
+                "propose",
+                propose,
+                handler,
+            )
+        )
         if rng.random() < 0.05:
             return steps  # waiting in the approval queue or for the handler to reply
         if needs_approval:
-            steps.append((_hours(rng, 1, 30), "approve", {"note": "同意该处理方案。"},
-                          rng.choice(SUPERVISORS)))
+            steps.append(
+                (
+                    _hours(rng, 1, 30),
+                    "approve",
+                    {"note": "同意该处理方案。"},
+                    rng.choice(SUPERVISORS),
+                )
+            )
             if rng.random() < 0.15:
                 return steps
         steps.append((_hours(rng, 0.5, 24), "reply", {}, handler))
@@ -147,8 +219,9 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
     if outcome < 0.05:
         for _ in range(3):
             steps.append((_hours(rng, 3, 20), "callback", {"result": "unreachable"}, handler))
-        steps.append((_hours(rng, 0.1, 2), "close", {"note": "三次回访未联系上，按规定归档。"},
-                      handler))
+        steps.append(
+            (_hours(rng, 0.1, 2), "close", {"note": "三次回访未联系上，按规定归档。"}, handler)
+        )
         return steps
     result = _pick(rng, [("satisfied", 66), ("basically_satisfied", 20), ("dissatisfied", 14)])
     steps.append((_hours(rng, 6, 48), "callback", {"result": result}, handler))
@@ -156,23 +229,42 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         return steps  # called back, not yet archived
     steps.append((_hours(rng, 0.1, 4), "close", {}, handler))
     if result == "dissatisfied" or rng.random() < 0.04:
-        steps.append((_hours(rng, 12, 24 * 6), "reopen",
-                      {"note": "客户对处理结果不满意，再次来电，重开核查。"}, rng.choice(AGENTS)))
-        steps.append((_hours(rng, 24, 24 * 4), "propose",
-                      {"resolution": "重新核查后：" + entry["resolution"]}, handler))
+        steps.append(
+            (
+                _hours(rng, 12, 24 * 6),
+                "reopen",
+                {"note": "客户对处理结果不满意，再次来电，重开核查。"},
+                rng.choice(AGENTS),
+            )
+        )
+        steps.append(
+            (
+                _hours(rng, 24, 24 * 4),
+                "propose",
+                {"resolution": "重新核查后：" + entry["resolution"]},
+                handler,
+            )
+        )
         if needs_approval:
             steps.append((_hours(rng, 1, 12), "approve", {}, rng.choice(SUPERVISORS)))
         steps.append((_hours(rng, 1, 24), "reply", {}, handler))
-        steps.append((_hours(rng, 12, 48), "callback", {"result": "basically_satisfied"},
-                      handler))
+        steps.append((_hours(rng, 12, 48), "callback", {"result": "basically_satisfied"}, handler))
         steps.append((_hours(rng, 0.1, 3), "close", {}, handler))
     return steps
 
 
-def _payload(rng: random.Random, entry: dict[str, Any], customer: dict[str, Any],
-             received: datetime) -> dict[str, Any]:
+def _payload(
+    rng: random.Random,
+    entry: dict[str, Any],
+    customer: dict[str, Any],
+    received: datetime,
+    index: int,
+) -> dict[str, Any]:
     kind = entry["kind"]
-    if kind == "appeal":
+    channels = list(vocab.CHANNELS)
+    if index < len(channels) and kind != "appeal":
+        channel = channels[index]  # every channel appears at least once
+    elif kind == "appeal":
         channel = "regulator" if rng.random() < 0.8 else "group_hotline"
     else:
         channel = _pick(rng, CHANNELS_BY_STYLE.get(entry["style"], CHANNELS_BY_STYLE["workorder"]))
@@ -190,8 +282,9 @@ def _payload(rng: random.Random, entry: dict[str, Any], customer: dict[str, Any]
     }
 
 
-def load(rt, count: int = DEFAULT_COUNT, seed: int = 2026,
-         progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def load(
+    rt, count: int = DEFAULT_COUNT, seed: int = 2026, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     rng = random.Random(seed)
     entries = list(load_yaml("demo/texts.yaml")["entries"])
     rng.shuffle(entries)
@@ -215,16 +308,29 @@ def load(rt, count: int = DEFAULT_COUNT, seed: int = 2026,
             duplicate_of = rng.randrange(len(specs))
             original = specs[duplicate_of]
             entry = original["entry"]
-            received = max(original["received"] + _hours(rng, 1, 30),
-                           received if received > original["received"] else original["received"])
+            received = max(
+                original["received"] + _hours(rng, 1, 30),
+                received if received > original["received"] else original["received"],
+            )
             if received >= real_now:
                 received = original["received"] + timedelta(minutes=30)
         customer = specs[duplicate_of]["customer"] if duplicate_of is not None else _customer(rng)
-        spec = {"entry": entry, "received": received, "customer": customer,
-                "duplicate_of": duplicate_of, "number": None}
+        spec = {
+            "entry": entry,
+            "received": received,
+            "customer": customer,
+            "duplicate_of": duplicate_of,
+            "number": None,
+        }
         if duplicate_of is not None:
-            spec["steps"] = [(_hours(rng, 0.5, 8), "merge", {"note": "同一客户同一问题重复来电，合并处理。"},
-                              rng.choice(AGENTS))]
+            spec["steps"] = [
+                (
+                    _hours(rng, 0.5, 8),
+                    "merge",
+                    {"note": "同一客户同一问题重复来电，合并处理。"},
+                    rng.choice(AGENTS),
+                )
+            ]
         else:
             spec["steps"] = _plan(rng, entry, received)
         specs.append(spec)
@@ -245,9 +351,11 @@ def load(rt, count: int = DEFAULT_COUNT, seed: int = 2026,
         spec = specs[i]
         try:
             if step == -1:
-                view, _ = service.register(sim, _payload(rng, spec["entry"], spec["customer"],
-                                                         spec["received"]),
-                                           actor=rng.choice(AGENTS))
+                view, _ = service.register(
+                    sim,
+                    _payload(rng, spec["entry"], spec["customer"], spec["received"], i),
+                    actor=rng.choice(AGENTS),
+                )
                 spec["number"] = view["number"]
                 registered += 1
                 if progress:
@@ -259,8 +367,13 @@ def load(rt, count: int = DEFAULT_COUNT, seed: int = 2026,
                     params["into"] = specs[spec["duplicate_of"]]["number"]
                     if params["into"] is None:
                         continue
-                service.transition(sim, spec["number"], action,
-                                   {k: v for k, v in params.items() if v is not None}, actor)
+                service.transition(
+                    sim,
+                    spec["number"],
+                    action,
+                    {k: v for k, v in params.items() if v is not None},
+                    actor,
+                )
         except Problem:
             continue  # the complaint took another turn (converted, merged ...): stop its plan
         if step + 1 < len(spec["steps"]):
@@ -276,9 +389,12 @@ def summary(rt) -> dict[str, int]:
     c = t.complaints.c
     now = rt.clock()
     with read(rt.engine) as conn:
+
         def n(*conds) -> int:
-            return conn.execute(select(func.count()).select_from(t.complaints).where(*conds)
-                                ).scalar_one()
+            return conn.execute(
+                select(func.count()).select_from(t.complaints).where(*conds)
+            ).scalar_one()
+
         return {
             "complaints": n(),
             "open": n(c.is_open.is_(True)),

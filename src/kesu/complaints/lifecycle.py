@@ -169,9 +169,7 @@ def _guard(action: str, state: State, policy: Policy, now: datetime) -> Lifecycl
 
 
 def allowed_actions(state: State, policy: Policy, now: datetime) -> list[str]:
-    return [
-        a for a in ACTIONS if _from_ok(a, state) and _guard(a, state, policy, now) is None
-    ]
+    return [a for a in ACTIONS if _from_ok(a, state) and _guard(a, state, policy, now) is None]
 
 
 def _text(params: Mapping[str, Any], key: str) -> str | None:
@@ -373,7 +371,11 @@ def _flag(state, params, policy, now):
 def _converted(state: State, extra: Mapping[str, Any] | None = None) -> Outcome:
     changes: dict[str, Any] = {"kind": "complaint", **(extra or {})}
     return Outcome(
-        "convert", "registered", changes, "converted_to_complaint", meets="convert",
+        "convert",
+        "registered",
+        changes,
+        "converted_to_complaint",
+        meets="convert",
         converted=True,
     )
 

@@ -33,8 +33,12 @@ async def create_complaint(
     now = rt.clock()
     received = data.get("received_at")
     if received is not None and (received - now).total_seconds() > 300:
-        raise Problem(422, "received_in_future", "Receipt time in the future",
-                      "受理时间（received_at）不能晚于当前时间。")
+        raise Problem(
+            422,
+            "received_in_future",
+            "Receipt time in the future",
+            "受理时间（received_at）不能晚于当前时间。",
+        )
     view, created = await run_in_threadpool(
         service.register, rt, data, actor(request), idempotency_key, request_hash
     )
@@ -43,15 +47,17 @@ async def create_complaint(
     return view
 
 
-def _csv(value: str | None, table: dict[str, dict] | frozenset[str], code: str,
-         label: str) -> list[str] | None:
+def _csv(
+    value: str | None, table: dict[str, dict] | frozenset[str], code: str, label: str
+) -> list[str] | None:
     if not value:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [v for v in items if v not in table]
     if unknown:
-        raise Problem(422, code, "Invalid filter",
-                      f"未知的{label}“{unknown[0]}”，可选：{'、'.join(table)}")
+        raise Problem(
+            422, code, "Invalid filter", f"未知的{label}“{unknown[0]}”，可选：{'、'.join(table)}"
+        )
     return items
 
 
@@ -61,8 +67,12 @@ def _time(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise Problem(422, "invalid_datetime", "Invalid time",
-                      f"“{field}”不是合法的时间，应为 ISO 8601 格式。") from None
+        raise Problem(
+            422,
+            "invalid_datetime",
+            "Invalid time",
+            f"“{field}”不是合法的时间，应为 ISO 8601 格式。",
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
 
 
@@ -123,7 +133,12 @@ async def post_transition(
 ) -> dict[str, Any]:
     params = body.model_dump(exclude={"action", "expected_version"}, exclude_none=True)
     return await run_in_threadpool(
-        service.transition, rt, number, body.action, params, actor(request),
+        service.transition,
+        rt,
+        number,
+        body.action,
+        params,
+        actor(request),
         body.expected_version,
     )
 

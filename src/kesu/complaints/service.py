@@ -39,6 +39,7 @@ def _iso(value: datetime | None) -> str | None:
 
 # ---- numbers ------------------------------------------------------------
 
+
 def next_number(conn: Connection, now: datetime) -> str:
     """TS + Beijing date + a per-day sequence; numbers are never reused."""
     day = to_beijing(now).strftime("%Y%m%d")
@@ -52,6 +53,7 @@ def next_number(conn: Connection, now: datetime) -> str:
 
 
 # ---- state and views ------------------------------------------------------
+
 
 def _state(row) -> lifecycle.State:
     return lifecycle.State(
@@ -125,9 +127,7 @@ def full_view(rt: Runtime, conn: Connection, row, deadline_rows=None) -> dict[st
     now = rt.clock()
     merged_into = None
     if row.merged_into_id is not None:
-        merged_into = conn.execute(
-            select(C.number).where(C.id == row.merged_into_id)
-        ).scalar()
+        merged_into = conn.execute(select(C.number).where(C.id == row.merged_into_id)).scalar()
     out = summary(row, now, merged_into)
     out.update(
         {
@@ -155,18 +155,33 @@ def full_view(rt: Runtime, conn: Connection, row, deadline_rows=None) -> dict[st
     return out
 
 
-def _event(conn: Connection, complaint_id: int, now: datetime, type_: str, actor: str,
-           from_status: str | None, to_status: str | None, note: str | None,
-           data: Mapping[str, Any]) -> None:
+def _event(
+    conn: Connection,
+    complaint_id: int,
+    now: datetime,
+    type_: str,
+    actor: str,
+    from_status: str | None,
+    to_status: str | None,
+    note: str | None,
+    data: Mapping[str, Any],
+) -> None:
     conn.execute(
         t.complaint_events.insert().values(
-            complaint_id=complaint_id, at=now, type=type_, actor=actor,
-            from_status=from_status, to_status=to_status, note=note, data=dict(data),
+            complaint_id=complaint_id,
+            at=now,
+            type=type_,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=dict(data),
         )
     )
 
 
 # ---- register -------------------------------------------------------------
+
 
 def _by_key(conn: Connection, key: str):
     return conn.execute(select(t.complaints).where(C.idempotency_key == key)).first()
@@ -175,7 +190,9 @@ def _by_key(conn: Connection, key: str):
 def _replay(rt: Runtime, conn: Connection, row, request_hash: str | None) -> dict[str, Any]:
     if request_hash and row.request_hash and row.request_hash != request_hash:
         raise Problem(
-            422, "idempotency_key_reused", "Idempotency key reused",
+            422,
+            "idempotency_key_reused",
+            "Idempotency key reused",
             "该 Idempotency-Key 已用于另一份不同内容的投诉登记，请换一个新的键。",
         )
     return full_view(rt, conn, row)
@@ -197,8 +214,7 @@ def register(
                 return _replay(rt, conn, existing, request_hash), False
     try:
         with write(rt.engine) as conn:
-            row, deadline_rows = _insert(rt, conn, data, actor, now,
-                                         idempotency_key, request_hash)
+            row, deadline_rows = _insert(rt, conn, data, actor, now, idempotency_key, request_hash)
             return full_view(rt, conn, row, deadline_rows), True
     except IntegrityError:
         if not idempotency_key:
@@ -263,11 +279,23 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
         d["complaint_id"] = cid
     if planned:
         conn.execute(t.deadlines.insert(), planned)
-    _event(conn, cid, now, "registered", actor, None, "registered", None, {
-        "channel": row["channel"], "kind": row["kind"], "category": row["category"],
-        "received_at": _iso(row["received_at"]),
-        "deadlines": [d["rule"] for d in planned],
-    })
+    _event(
+        conn,
+        cid,
+        now,
+        "registered",
+        actor,
+        None,
+        "registered",
+        None,
+        {
+            "channel": row["channel"],
+            "kind": row["kind"],
+            "category": row["category"],
+            "received_at": _iso(row["received_at"]),
+            "deadlines": [d["rule"] for d in planned],
+        },
+    )
     stored = conn.execute(select(t.complaints).where(C.id == cid)).one()
     deadline_rows = deadlines.for_complaints(conn, [cid])[cid]
     return stored, deadline_rows
@@ -292,11 +320,18 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list
             for d in planned:
                 d["complaint_id"] = cid
             all_deadlines.extend(planned)
-            events.append({
-                "complaint_id": cid, "at": now, "type": "registered", "actor": actor,
-                "from_status": None, "to_status": "registered", "note": "批量导入",
-                "data": {"channel": row["channel"], "kind": row["kind"]},
-            })
+            events.append(
+                {
+                    "complaint_id": cid,
+                    "at": now,
+                    "type": "registered",
+                    "actor": actor,
+                    "from_status": None,
+                    "to_status": "registered",
+                    "note": "批量导入",
+                    "data": {"channel": row["channel"], "kind": row["kind"]},
+                }
+            )
             numbers.append(row["number"])
         if all_deadlines:
             conn.execute(t.deadlines.insert(), all_deadlines)
@@ -306,6 +341,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list
 
 
 # ---- read -----------------------------------------------------------------
+
 
 def _load(conn: Connection, number: str, lock: bool = False):
     stmt = select(t.complaints).where(C.number == number)
@@ -358,8 +394,9 @@ def _cursor_decode(cursor: str) -> list[Any]:
             raise ValueError
         return values
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise Problem(400, "invalid_cursor", "Invalid cursor",
-                      "分页游标（cursor）无效，请从第一页重新查询。") from None
+        raise Problem(
+            400, "invalid_cursor", "Invalid cursor", "分页游标（cursor）无效，请从第一页重新查询。"
+        ) from None
 
 
 def _filters(f: Mapping[str, Any], now: datetime) -> list:
@@ -383,8 +420,13 @@ def _filters(f: Mapping[str, Any], now: datetime) -> list:
         conds.append(C.customer_phone == f["customer_phone"])
     if q := f.get("q"):
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conds.append(or_(C.number == q, C.title.like(like, escape="\\"),
-                         C.description.like(like, escape="\\")))
+        conds.append(
+            or_(
+                C.number == q,
+                C.title.like(like, escape="\\"),
+                C.description.like(like, escape="\\"),
+            )
+        )
     return conds
 
 
@@ -416,8 +458,12 @@ def _page_by_received(conn, conds, cursor, limit):
         try:
             at, cid = datetime.fromisoformat(cursor[0]), int(cursor[1])
         except (ValueError, TypeError, IndexError):
-            raise Problem(400, "invalid_cursor", "Invalid cursor",
-                          "分页游标（cursor）无效，请从第一页重新查询。") from None
+            raise Problem(
+                400,
+                "invalid_cursor",
+                "Invalid cursor",
+                "分页游标（cursor）无效，请从第一页重新查询。",
+            ) from None
         stmt = stmt.where(tuple_(C.received_at, C.id) < tuple_(at, cid))
     rows = conn.execute(stmt.order_by(C.received_at.desc(), C.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
@@ -438,8 +484,12 @@ def _page_by_due(conn, conds, cursor, limit):
             if phase not in ("due", "none"):
                 raise ValueError
         except (ValueError, TypeError, IndexError):
-            raise Problem(400, "invalid_cursor", "Invalid cursor",
-                          "分页游标（cursor）无效，请从第一页重新查询。") from None
+            raise Problem(
+                400,
+                "invalid_cursor",
+                "Invalid cursor",
+                "分页游标（cursor）无效，请从第一页重新查询。",
+            ) from None
     if phase == "due":
         stmt = select(t.complaints).where(*conds, C.next_due_at.is_not(None))
         if at is not None:
@@ -448,7 +498,8 @@ def _page_by_due(conn, conds, cursor, limit):
         if len(rows) > limit:
             last = rows[limit - 1]
             return rows[:limit], _cursor_encode(
-                ["due", as_utc(last.next_due_at).isoformat(), last.id])
+                ["due", as_utc(last.next_due_at).isoformat(), last.id]
+            )
         cid = None
     need = limit - len(rows)
     stmt = select(t.complaints).where(*conds, C.next_due_at.is_(None))
@@ -470,15 +521,23 @@ def count(rt: Runtime, f: Mapping[str, Any]) -> int:
 
 # ---- transitions ------------------------------------------------------------
 
+
 def _problem(err: lifecycle.LifecycleError, allowed: list[str]) -> Problem:
     if isinstance(err, lifecycle.NotAllowed):
-        return Problem(409, err.code, "Action not allowed", err.detail,
-                       allowed_actions=allowed)
+        return Problem(409, err.code, "Action not allowed", err.detail, allowed_actions=allowed)
     return Problem(422, err.code, "Invalid action input", err.detail, allowed_actions=allowed)
 
 
-def _apply(rt: Runtime, conn: Connection, row, outcome: lifecycle.Outcome, actor: str,
-           note: str | None, now: datetime, extra_data: Mapping[str, Any] | None = None) -> None:
+def _apply(
+    rt: Runtime,
+    conn: Connection,
+    row,
+    outcome: lifecycle.Outcome,
+    actor: str,
+    note: str | None,
+    now: datetime,
+    extra_data: Mapping[str, Any] | None = None,
+) -> None:
     changes: dict[str, Any] = dict(outcome.changes)
     event_data: dict[str, Any] = {"action": outcome.action}
     if "merged_into" in changes:
@@ -486,8 +545,17 @@ def _apply(rt: Runtime, conn: Connection, row, outcome: lifecycle.Outcome, actor
         target = _merge_target(conn, row, target_number)
         changes["merged_into_id"] = target.id
         event_data["merged_into"] = target_number
-        _event(conn, target.id, now, "duplicate_merged", actor, target.status, target.status,
-               note, {"duplicate": row.number})
+        _event(
+            conn,
+            target.id,
+            now,
+            "duplicate_merged",
+            actor,
+            target.status,
+            target.status,
+            note,
+            {"duplicate": row.number},
+        )
     if outcome.converted:
         changes["converted_at"] = now
     status = outcome.status
@@ -499,27 +567,38 @@ def _apply(rt: Runtime, conn: Connection, row, outcome: lifecycle.Outcome, actor
     facts_row = {**row._mapping, **changes}
     started: list[str] = []
     if outcome.starts:
-        started += [d["rule"] for d in deadlines.start(
-            conn, rt, row.id, _facts(facts_row), outcome.starts, now)]
+        started += [
+            d["rule"]
+            for d in deadlines.start(conn, rt, row.id, _facts(facts_row), outcome.starts, now)
+        ]
     if outcome.converted:
-        started += [d["rule"] for d in deadlines.start(
-            conn, rt, row.id, _facts(facts_row), "received", now)]
+        started += [
+            d["rule"] for d in deadlines.start(conn, rt, row.id, _facts(facts_row), "received", now)
+        ]
     if started:
         event_data["deadlines_started"] = started
     changes["next_due_at"] = deadlines.next_due(conn, row.id) if is_open else None
     conn.execute(
         update(t.complaints)
         .where(C.id == row.id)
-        .values(**changes, status=status, is_open=is_open, updated_at=now,
-                version=C.version + 1)
+        .values(**changes, status=status, is_open=is_open, updated_at=now, version=C.version + 1)
     )
     for key, value in changes.items():
-        if key in ("next_due_at", "merged_into_id", "converted_at", "replied_at",
-                   "closed_at", "accepted_at"):
+        if key in (
+            "next_due_at",
+            "merged_into_id",
+            "converted_at",
+            "replied_at",
+            "closed_at",
+            "accepted_at",
+        ):
             continue
         event_data.setdefault("changes", {})[key] = (
-            _money(value) if isinstance(value, Decimal) else
-            _iso(value) if isinstance(value, datetime) else value
+            _money(value)
+            if isinstance(value, Decimal)
+            else _iso(value)
+            if isinstance(value, datetime)
+            else value
         )
     event_data.update(extra_data or {})
     _event(conn, row.id, now, outcome.event, actor, row.status, status, note, event_data)
@@ -528,12 +607,20 @@ def _apply(rt: Runtime, conn: Connection, row, outcome: lifecycle.Outcome, actor
 def _merge_target(conn: Connection, row, number: str):
     target = conn.execute(select(t.complaints).where(C.number == number)).first()
     if target is None:
-        raise Problem(422, "merge_target_not_found", "Merge target not found",
-                      f"要合并到的投诉单“{number}”不存在。")
+        raise Problem(
+            422,
+            "merge_target_not_found",
+            "Merge target not found",
+            f"要合并到的投诉单“{number}”不存在。",
+        )
     if not target.is_open:
-        raise Problem(409, "merge_target_closed", "Merge target closed",
-                      f"投诉单“{number}”已结束（{vocab.STATUSES[target.status]['name']}），"
-                      "不能作为合并目标。")
+        raise Problem(
+            409,
+            "merge_target_closed",
+            "Merge target closed",
+            f"投诉单“{number}”已结束（{vocab.STATUSES[target.status]['name']}），"
+            "不能作为合并目标。",
+        )
     return target
 
 
@@ -552,10 +639,13 @@ def transition(
         allowed = lifecycle.allowed_actions(state, rt.policy, now)
         if expected_version is not None and expected_version != row.version:
             raise Problem(
-                409, "version_conflict", "Edit conflict",
+                409,
+                "version_conflict",
+                "Edit conflict",
                 f"投诉单已被他人修改（当前版本 {row.version}，您看到的是 {expected_version}），"
                 "请刷新后再操作。",
-                current_version=row.version, allowed_actions=allowed,
+                current_version=row.version,
+                allowed_actions=allowed,
             )
         try:
             outcome = lifecycle.decide(state, action, params, rt.policy, now)
@@ -572,8 +662,17 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
     data: dict[str, Any] = {"rule": deadline.rule, "due_at": _iso(deadline.due_at)}
     if rule is not None and rule.remedy:
         data["remedy"] = rule.remedy
-    _event(conn, row.id, now, "deadline_breached", "system", row.status, row.status,
-           f"“{rule.name if rule else deadline.rule}”已超期。", data)
+    _event(
+        conn,
+        row.id,
+        now,
+        "deadline_breached",
+        "system",
+        row.status,
+        row.status,
+        f"“{rule.name if rule else deadline.rule}”已超期。",
+        data,
+    )
     if rule is None or not row.is_open:
         return
     state = _state(row)
@@ -605,8 +704,7 @@ def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> in
             for d in due:
                 if pg:
                     locked = conn.execute(
-                        select(C.id).where(C.id == d.complaint_id)
-                        .with_for_update(skip_locked=True)
+                        select(C.id).where(C.id == d.complaint_id).with_for_update(skip_locked=True)
                     ).first()
                     if locked is None:
                         continue
@@ -628,21 +726,30 @@ def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
         values = {
             "official": override.official,
             "source": override.source,
-            "data": {k: v for k, v in override.as_json().items()
-                     if k in ("holidays", "workdays")},
+            "data": {k: v for k, v in override.as_json().items() if k in ("holidays", "workdays")},
             "loaded_at": now,
             "loaded_by": actor,
         }
         if existing is None:
             conn.execute(t.calendar_years.insert().values(year=override.year, **values))
         else:
-            conn.execute(update(t.calendar_years)
-                         .where(t.calendar_years.c.year == override.year).values(**values))
+            conn.execute(
+                update(t.calendar_years)
+                .where(t.calendar_years.c.year == override.year)
+                .values(**values)
+            )
         calendar = deadlines.build_calendar(rt.engine, conn)
         touched = deadlines.recompute(conn, rt, calendar)
         for cid in touched:
-            conn.execute(update(t.complaints).where(C.id == cid, C.is_open.is_(True))
-                         .values(next_due_at=deadlines.next_due(conn, cid)))
+            conn.execute(
+                update(t.complaints)
+                .where(C.id == cid, C.is_open.is_(True))
+                .values(next_due_at=deadlines.next_due(conn, cid))
+            )
     rt.invalidate_calendar()
-    return {"year": override.year, "official": override.official,
-            "calendar_version": calendar.version, "complaints_recomputed": len(touched)}
+    return {
+        "year": override.year,
+        "official": override.official,
+        "calendar_version": calendar.version,
+        "complaints_recomputed": len(touched),
+    }

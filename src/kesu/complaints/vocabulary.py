@@ -49,6 +49,7 @@ def normalize_province(value: str) -> str | None:
         return by_code.get(value[:2])
     return by_name.get(value) or by_name.get(value.lower())
 
+
 EVENTS: dict[str, dict] = _ref()["events"]
 PRIORITY_DEFAULTS: list[dict] = _ref()["priority_defaults"]
 

@@ -57,11 +57,13 @@ async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, 
         "estimated": cal.is_estimated(year),
         "calendar_version": cal.version,
         "rest_days": [
-            {"date": d.day.isoformat(), "name": d.name} for d in days if not d.working
-            and (d.name or d.day.weekday() < 5)
+            {"date": d.day.isoformat(), "name": d.name}
+            for d in days
+            if not d.working and (d.name or d.day.weekday() < 5)
         ],
         "make_up_workdays": [
-            {"date": d.day.isoformat(), "name": d.name} for d in days
+            {"date": d.day.isoformat(), "name": d.name}
+            for d in days
             if d.working and d.day.weekday() >= 5
         ],
         "working_days": sum(1 for d in days if d.working),

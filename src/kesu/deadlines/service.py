@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # ---- the calendar's overrides --------------------------------------------
 
+
 def _override_from_row(row) -> YearOverride:
     data = row.data
     return YearOverride(
@@ -105,6 +106,7 @@ def parse_year_file(data: Mapping[str, Any]) -> YearOverride:
 
 # ---- deadlines of a complaint -------------------------------------------
 
+
 def plan(
     rules: Mapping[str, Rule],
     facts: Mapping[str, Any],
@@ -157,16 +159,20 @@ def meet(conn: Connection, rt: Runtime, complaint_id: int, action: str, now: dat
     rules = [r.id for r in rt.rules.values() if action in r.met_by]
     if not rules:
         return []
-    met = conn.execute(
-        update(t.deadlines)
-        .where(
-            t.deadlines.c.complaint_id == complaint_id,
-            t.deadlines.c.met_at.is_(None),
-            t.deadlines.c.rule.in_(rules),
+    met = (
+        conn.execute(
+            update(t.deadlines)
+            .where(
+                t.deadlines.c.complaint_id == complaint_id,
+                t.deadlines.c.met_at.is_(None),
+                t.deadlines.c.rule.in_(rules),
+            )
+            .values(met_at=now, met_by=action)
+            .returning(t.deadlines.c.rule)
         )
-        .values(met_at=now, met_by=action)
-        .returning(t.deadlines.c.rule)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return list(met)
 
 
@@ -263,8 +269,9 @@ def recompute(conn: Connection, rt: Runtime, calendar: WorkCalendar) -> list[int
 def due_unbreached(conn: Connection, now: datetime, limit: int, skip_locked: bool):
     """Unmet, not yet breached deadlines whose due time has passed (locked on PostgreSQL)."""
     stmt = (
-        select(t.deadlines.c.id, t.deadlines.c.complaint_id, t.deadlines.c.rule,
-               t.deadlines.c.due_at)
+        select(
+            t.deadlines.c.id, t.deadlines.c.complaint_id, t.deadlines.c.rule, t.deadlines.c.due_at
+        )
         .where(
             t.deadlines.c.met_at.is_(None),
             t.deadlines.c.breached.is_(False),

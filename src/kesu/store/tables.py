@@ -76,10 +76,21 @@ complaints = Table(
     Column("idempotency_key", String(200), unique=True),
     Column("request_hash", String(64)),
     # "open and due before T", "overdue" (open, due before now) and the queue.
-    Index("ix_complaints_open_due", "next_due_at", "id",
-          postgresql_where=text("is_open"), sqlite_where=text("is_open")),
-    Index("ix_complaints_team_open_due", "team", "next_due_at", "id",
-          postgresql_where=text("is_open"), sqlite_where=text("is_open")),
+    Index(
+        "ix_complaints_open_due",
+        "next_due_at",
+        "id",
+        postgresql_where=text("is_open"),
+        sqlite_where=text("is_open"),
+    ),
+    Index(
+        "ix_complaints_team_open_due",
+        "team",
+        "next_due_at",
+        "id",
+        postgresql_where=text("is_open"),
+        sqlite_where=text("is_open"),
+    ),
     Index("ix_complaints_received", "received_at", "id"),
     Index("ix_complaints_status", "status"),
     Index("ix_complaints_phone", "customer_phone"),
@@ -119,9 +130,12 @@ deadlines = Table(
     Column("breached_at", UTCDateTime),
     Index("ix_deadlines_complaint", "complaint_id"),
     # The watcher's work: unmet, not yet marked breached, by due time.
-    Index("ix_deadlines_watch", "due_at",
-          postgresql_where=text("met_at IS NULL AND NOT breached"),
-          sqlite_where=text("met_at IS NULL AND NOT breached")),
+    Index(
+        "ix_deadlines_watch",
+        "due_at",
+        postgresql_where=text("met_at IS NULL AND NOT breached"),
+        sqlite_where=text("met_at IS NULL AND NOT breached"),
+    ),
 )
 
 number_counters = Table(

@@ -1,0 +1,41 @@
+"""Demo data: a newcomer sees a living system."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from kesu.complaints import demo, lifecycle
+from kesu.complaints import vocabulary as vocab
+from kesu.store import tables as t
+
+
+def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
+    summary = demo.load(rt, count=320, seed=2026)
+    assert summary["complaints"] == 320
+    assert summary["overdue"] > 0 and summary["reopened"] > 0 and summary["merged"] > 0
+    c = t.complaints.c
+    with rt.engine.connect() as conn:
+        def values(col):
+            return {v for (v,) in conn.execute(select(col).distinct())}
+
+        assert values(c.kind) == set(vocab.KINDS)
+        assert values(c.channel) == set(vocab.CHANNELS)
+        assert values(c.category) == set(vocab.CATEGORIES)
+        assert values(c.status) == set(lifecycle.STATUSES)
+        first, last = conn.execute(select(func.min(c.received_at), func.max(c.received_at))).one()
+        assert last - first > timedelta(days=80)
+        assert last <= rt.clock()
+        converted = conn.execute(select(func.count()).where(c.converted_at.is_not(None))).scalar()
+        assert converted > 0
+        texts = conn.execute(select(c.description)).scalars().all()
+    assert any(x.startswith(("用户来电反映", "客户来电反映", "用户反映", "客户反映")) for x in texts)
+    assert sum("您好" in x for x in texts) > 5  # e-mail style
+    # Every complaint has a consistent history.
+    listing = client.get("/api/v1/complaints", params={"status": "merged"}).json()["items"]
+    assert all(x["merged_into"] for x in listing)
+    overdue = client.get("/api/v1/complaints", params={"overdue": "true", "limit": 200}).json()
+    assert len(overdue["items"]) == summary["overdue"]
+    one = overdue["items"][0]["number"]
+    events = client.get(f"/api/v1/complaints/{one}/events").json()["items"]
+    assert events[0]["type"] == "registered"
+    assert demo.has_data(rt)
