@@ -205,6 +205,7 @@ def db_upgrade() -> None:
 @app.command()
 def rules(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出时限规则及其依据。"""
+    from kesu.complaints import vocabulary as vocab
     from kesu.runtime import load_rules
 
     loaded = load_rules()
@@ -226,18 +227,19 @@ def rules(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         )
         return
     units = {"hours": "小时", "calendar_days": "日", "working_days": "个工作日"}
-    table = Table(title="时限规则")
-    for col in ("规则", "名称", "类型", "时限", "依据"):
-        table.add_column(col, overflow="fold")
+    kinds = {k: v["name"] for k, v in vocab.KINDS.items()}
+    console.print("[bold]时限规则[/]（法定时限引用所持条文；运营商政策另行注明）\n")
     for r in loaded.values():
-        table.add_row(
-            r.id,
-            r.name,
-            "、".join(sorted(r.kinds)),
-            f"{r.length}{units[r.unit]}",
-            "；".join(b.citation for b in r.basis),
+        scope = "、".join(kinds[k] for k in sorted(r.kinds))
+        when = "；".join("、".join(sorted(v)) for v in r.when.values())
+        tag = "[green]法定[/]" if r.statutory else "[yellow]政策[/]"
+        console.print(
+            f"{tag} [bold]{r.id}[/]  {r.name}  {r.length}{units[r.unit]}  "
+            f"适用：{scope}{'（' + when + '）' if when else ''}"
         )
-    console.print(table)
+        for b in r.basis:
+            console.print(f"      依据：{b.citation}", soft_wrap=True)
+    console.print()
 
 
 def main() -> None:

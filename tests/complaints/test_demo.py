@@ -15,6 +15,7 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
     assert summary["overdue"] > 0 and summary["reopened"] > 0 and summary["merged"] > 0
     c = t.complaints.c
     with rt.engine.connect() as conn:
+
         def values(col):
             return {v for (v,) in conn.execute(select(col).distinct())}
 
@@ -28,7 +29,9 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
         converted = conn.execute(select(func.count()).where(c.converted_at.is_not(None))).scalar()
         assert converted > 0
         texts = conn.execute(select(c.description)).scalars().all()
-    assert any(x.startswith(("用户来电反映", "客户来电反映", "用户反映", "客户反映")) for x in texts)
+    assert any(
+        x.startswith(("用户来电反映", "客户来电反映", "用户反映", "客户反映")) for x in texts
+    )
     assert sum("您好" in x for x in texts) > 5  # e-mail style
     # Every complaint has a consistent history.
     listing = client.get("/api/v1/complaints", params={"status": "merged"}).json()["items"]

@@ -14,11 +14,15 @@ from kesu.store import tables as t
 
 def breach_events(rt):
     with rt.engine.connect() as conn:
-        return conn.execute(
-            select(t.complaint_events.c.data).where(
-                t.complaint_events.c.type == "deadline_breached"
+        return (
+            conn.execute(
+                select(t.complaint_events.c.data).where(
+                    t.complaint_events.c.type == "deadline_breached"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
 
 
 def test_breach_is_marked_once_with_an_event(client, rt, make_complaint, clock):
@@ -34,12 +38,14 @@ def test_breach_is_marked_once_with_an_event(client, rt, make_complaint, clock):
     view = client.get(f"/api/v1/complaints/{c['number']}").json()
     assert view["deadlines"][0]["breached"] is True
     assert view["overdue"] is True
-    assert [x["number"] for x in client.get("/api/v1/complaints?overdue=true").json()[
-        "items"]] == [c["number"]]
+    assert [x["number"] for x in client.get("/api/v1/complaints?overdue=true").json()["items"]] == [
+        c["number"]
+    ]
 
 
-def test_a_late_reply_meets_the_deadline_but_it_stays_breached(client, rt, make_complaint,
-                                                                act, clock):
+def test_a_late_reply_meets_the_deadline_but_it_stays_breached(
+    client, rt, make_complaint, act, clock
+):
     n = make_complaint(kind="fault")["number"]
     act(n, "accept")
     clock.advance(hours=50)
@@ -50,8 +56,7 @@ def test_a_late_reply_meets_the_deadline_but_it_stays_breached(client, rt, make_
     assert c["overdue"] is False
 
 
-def test_consultation_past_its_time_limit_becomes_a_complaint(client, rt, make_complaint,
-                                                               clock):
+def test_consultation_past_its_time_limit_becomes_a_complaint(client, rt, make_complaint, clock):
     n = make_complaint(kind="consultation")["number"]
     clock.advance(hours=49)
     service.watch_once(rt)
@@ -76,15 +81,23 @@ def test_urgent_sla_breach_escalates(client, rt, make_complaint, clock):
 
 
 def test_several_workers_record_each_breach_once(rt, database_url, clock):
-    from tests.conftest import complaint_body
     from kesu.complaints.schemas import ComplaintIn
+    from tests.conftest import complaint_body
 
-    items = [ComplaintIn.model_validate(complaint_body(
-        customer={"phone": f"139{i:08d}"})).model_dump() for i in range(60)]
+    items = [
+        ComplaintIn.model_validate(complaint_body(customer={"phone": f"139{i:08d}"})).model_dump()
+        for i in range(60)
+    ]
     service.bulk_import(rt, items, "test")
     clock.advance(days=20)
-    runtimes = [Runtime.start(Settings(database_url=database_url, embedded_worker=False),
-                              clock=clock, migrate_db=False) for _ in range(3)]
+    runtimes = [
+        Runtime.start(
+            Settings(database_url=database_url, embedded_worker=False),
+            clock=clock,
+            migrate_db=False,
+        )
+        for _ in range(3)
+    ]
     totals: list[int] = []
     barrier = threading.Barrier(3)
 
@@ -102,8 +115,14 @@ def test_several_workers_record_each_breach_once(rt, database_url, clock):
     assert sum(totals) == 120  # 60 × (ack_24h, reply_15d)
     assert len(breach_events(rt)) == 120
     with rt.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(t.deadlines).where(
-            t.deadlines.c.breached.is_(True))).scalar_one() == 120
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(t.deadlines)
+                .where(t.deadlines.c.breached.is_(True))
+            ).scalar_one()
+            == 120
+        )
 
 
 def test_loading_a_year_recomputes_estimated_deadlines(client, rt, make_complaint, clock):
@@ -129,11 +148,13 @@ def test_loading_a_year_recomputes_estimated_deadlines(client, rt, make_complain
     assert d["henan_reply_5wd"]["due_at"].startswith("2027-01-05")
     assert d["henan_reply_5wd"]["calendar_version"] != henan["calendar_version"]
     assert d["reply_15d"]["due_at"].startswith("2027-01-11")  # 01-11 Monday
-    types = [e["type"] for e in client.get(
-        f"/api/v1/complaints/{c['number']}/events").json()["items"]]
+    types = [
+        e["type"] for e in client.get(f"/api/v1/complaints/{c['number']}/events").json()["items"]
+    ]
     assert "deadline_recomputed" in types
-    workdays = client.get("/api/v1/calendar/workdays",
-                          params={"start": "2027-01-08", "add": 1}).json()
+    workdays = client.get(
+        "/api/v1/calendar/workdays", params={"start": "2027-01-08", "add": 1}
+    ).json()
     assert workdays == {**workdays, "date": "2027-01-09", "estimated": False}
     year = client.get("/api/v1/calendar/years/2027").json()
     assert year["estimated"] is False
@@ -151,11 +172,14 @@ def test_calendar_input_errors(client):
     assert r.status_code == 422
 
 
-@pytest.mark.parametrize(("start", "add", "expected"), [
-    ("2026-09-30", 5, "2026-10-13"),
-    ("2026-09-30", 0, "2026-09-30"),
-    ("2026-02-13", 1, "2026-02-14"),
-])
+@pytest.mark.parametrize(
+    ("start", "add", "expected"),
+    [
+        ("2026-09-30", 5, "2026-10-13"),
+        ("2026-09-30", 0, "2026-09-30"),
+        ("2026-02-13", 1, "2026-02-14"),
+    ],
+)
 def test_workdays_endpoint(client, start, add, expected):
     r = client.get("/api/v1/calendar/workdays", params={"start": start, "add": add})
     assert r.status_code == 200 and r.json()["date"] == expected
