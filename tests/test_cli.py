@@ -111,3 +111,13 @@ def test_serve_demo_over_real_http(tmp_path):
             proc.kill()
             out, _ = proc.communicate()
     assert "演示数据已载入" in out
+
+
+def test_api_docs_use_vendored_assets(client):
+    page = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        r = client.get(f"/static/vendor/swagger-ui/{asset}")
+        assert r.status_code == 200 and len(r.content) > 100_000
+    assert client.get("/openapi.json").json()["info"]["title"] == "kesu 客诉 API"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kesu import __version__
@@ -19,6 +22,7 @@ from kesu.runtime import Runtime
 from kesu.web_common import problem_response, validation_problem
 
 log = logging.getLogger("kesu")
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 _HTTP_CODES = {
     404: ("not_found", "请求的地址不存在。"),
@@ -102,7 +106,21 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
         version=__version__,
         description="电信客户投诉处理系统 API：投诉登记、流转、法定时限与工作日日历。",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    # Swagger UI from vendored assets: works on an isolated intranet.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="kesu 客诉 API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
     app.state.runtime = runtime
 
     @app.exception_handler(Problem)
