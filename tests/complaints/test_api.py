@@ -332,3 +332,17 @@ def test_unknown_complaint_is_404_problem(client):
     r = client.get("/api/v1/complaints/TS20990101000001")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert client.get("/api/v1/nothing").json()["code"] == "not_found"
+
+
+def test_the_database_refuses_to_rewrite_history(rt, make_complaint):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    make_complaint()
+    for stmt in (
+        update(t.complaint_events).values(note="改写"),
+        delete(t.complaint_events),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), rt.engine.begin() as conn:
+            conn.execute(stmt)
+    assert counts(rt)[1] == 1

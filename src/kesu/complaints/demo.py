@@ -187,7 +187,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         )
     else:
         steps.append((_hours(rng, 1, 48), "investigate", {}, handler))
-        if rng.random() < 0.12:
+        if rng.random() < 0.08:
             return steps  # stalled in investigation: it will run past its deadlines
         propose = {"resolution": entry["resolution"], "root_cause": entry.get("root_cause")}
         if compensation:
@@ -228,7 +228,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
     if rng.random() < 0.05:
         return steps  # called back, not yet archived
     steps.append((_hours(rng, 0.1, 4), "close", {}, handler))
-    if result == "dissatisfied" or rng.random() < 0.04:
+    if (result == "dissatisfied" and rng.random() < 0.6) or rng.random() < 0.02:
         steps.append(
             (
                 _hours(rng, 12, 24 * 6),
