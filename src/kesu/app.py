@@ -121,6 +121,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
         )
+
     app.state.runtime = runtime
 
     @app.exception_handler(Problem)
