@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -146,6 +147,11 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
             ),
             request,
         )
+
+    @app.get("/", include_in_schema=False)
+    async def root():
+        # Until the pages exist, the front door is the API documentation.
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health")
     async def healthz():

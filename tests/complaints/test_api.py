@@ -346,3 +346,30 @@ def test_the_database_refuses_to_rewrite_history(rt, make_complaint):
         with pytest.raises(DatabaseError, match="append-only"), rt.engine.begin() as conn:
             conn.execute(stmt)
     assert counts(rt)[1] == 1
+
+
+def test_concurrent_retries_with_one_key_create_one_complaint(rt, client):
+    import threading
+
+    results = []
+    barrier = threading.Barrier(4)
+
+    def post():
+        barrier.wait()
+        r = client.post("/api/v1/complaints", json=complaint_body(),
+                        headers={"Idempotency-Key": "same-call"})
+        results.append((r.status_code, r.json()["number"]))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(code for code, _ in results) == [200, 200, 200, 201]
+    assert len({number for _, number in results}) == 1
+    assert counts(rt)[0] == 1
+
+
+def test_root_leads_to_the_api_docs(client):
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
