@@ -356,8 +356,9 @@ def test_concurrent_retries_with_one_key_create_one_complaint(rt, client):
 
     def post():
         barrier.wait()
-        r = client.post("/api/v1/complaints", json=complaint_body(),
-                        headers={"Idempotency-Key": "same-call"})
+        r = client.post(
+            "/api/v1/complaints", json=complaint_body(), headers={"Idempotency-Key": "same-call"}
+        )
         results.append((r.status_code, r.json()["number"]))
 
     threads = [threading.Thread(target=post) for _ in range(4)]

@@ -397,8 +397,8 @@ def summary(rt) -> dict[str, int]:
 
         return {
             "complaints": n(),
-            "open": n(c.is_open.is_(True)),
-            "overdue": n(c.is_open.is_(True), c.next_due_at < now),
+            "open": n(c.is_open),
+            "overdue": n(c.is_open, c.next_due_at < now),
             "reopened": n(c.reopen_count > 0),
             "merged": n(c.status == "merged"),
         }

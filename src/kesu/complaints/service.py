@@ -404,14 +404,14 @@ def _filters(f: Mapping[str, Any], now: datetime) -> list:
     if f.get("status"):
         conds.append(C.status.in_(f["status"]))
     if f.get("open") is not None:
-        conds.append(C.is_open.is_(bool(f["open"])))
+        conds.append(C.is_open if f["open"] else ~C.is_open)
     for key in ("kind", "category", "channel", "team", "priority"):
         if f.get(key):
             conds.append(getattr(C, key).in_(f[key]))
     if f.get("overdue"):
-        conds += [C.is_open.is_(True), C.next_due_at < now]
+        conds += [C.is_open, C.next_due_at < now]
     if f.get("due_before") is not None:
-        conds += [C.is_open.is_(True), C.next_due_at < f["due_before"]]
+        conds += [C.is_open, C.next_due_at < f["due_before"]]
     if f.get("received_from") is not None:
         conds.append(C.received_at >= f["received_from"])
     if f.get("received_to") is not None:
@@ -743,7 +743,7 @@ def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
         for cid in touched:
             conn.execute(
                 update(t.complaints)
-                .where(C.id == cid, C.is_open.is_(True))
+                .where(C.id == cid, C.is_open)
                 .values(next_due_at=deadlines.next_due(conn, cid))
             )
     rt.invalidate_calendar()

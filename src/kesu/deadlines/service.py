@@ -274,7 +274,7 @@ def due_unbreached(conn: Connection, now: datetime, limit: int, skip_locked: boo
         )
         .where(
             t.deadlines.c.met_at.is_(None),
-            t.deadlines.c.breached.is_(False),
+            ~t.deadlines.c.breached,
             t.deadlines.c.due_at < now,
         )
         .order_by(t.deadlines.c.due_at)
@@ -292,7 +292,7 @@ def mark_breached(conn: Connection, deadline_id: int, now: datetime) -> bool:
         .where(
             and_(
                 t.deadlines.c.id == deadline_id,
-                t.deadlines.c.breached.is_(False),
+                ~t.deadlines.c.breached,
                 t.deadlines.c.met_at.is_(None),
             )
         )

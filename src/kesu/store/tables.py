@@ -76,12 +76,14 @@ complaints = Table(
     Column("idempotency_key", String(200), unique=True),
     Column("request_hash", String(64)),
     # "open and due before T", "overdue" (open, due before now) and the queue.
+    # The predicates are written the way SQLAlchemy renders `WHERE is_open` on
+    # each database, so the planners match them (`is_open` / `is_open = 1`).
     Index(
         "ix_complaints_open_due",
         "next_due_at",
         "id",
         postgresql_where=text("is_open"),
-        sqlite_where=text("is_open"),
+        sqlite_where=text("is_open = 1"),
     ),
     Index(
         "ix_complaints_team_open_due",
@@ -89,7 +91,7 @@ complaints = Table(
         "next_due_at",
         "id",
         postgresql_where=text("is_open"),
-        sqlite_where=text("is_open"),
+        sqlite_where=text("is_open = 1"),
     ),
     Index("ix_complaints_received", "received_at", "id"),
     Index("ix_complaints_status", "status"),
@@ -134,7 +136,7 @@ deadlines = Table(
         "ix_deadlines_watch",
         "due_at",
         postgresql_where=text("met_at IS NULL AND NOT breached"),
-        sqlite_where=text("met_at IS NULL AND NOT breached"),
+        sqlite_where=text("met_at IS NULL AND breached = 0"),
     ),
 )
 
