@@ -699,7 +699,7 @@ def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> in
     pg = rt.engine.dialect.name == "postgresql"
     while True:
         with write(rt.engine) as conn:
-            due = deadlines.due_unbreached(conn, now, batch, skip_locked=False)
+            due = deadlines.due_unbreached(conn, now, batch)
             done = 0
             for d in due:
                 if pg:

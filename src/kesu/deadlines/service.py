@@ -266,9 +266,9 @@ def recompute(conn: Connection, rt: Runtime, calendar: WorkCalendar) -> list[int
     return sorted(touched)
 
 
-def due_unbreached(conn: Connection, now: datetime, limit: int, skip_locked: bool):
-    """Unmet, not yet breached deadlines whose due time has passed (locked on PostgreSQL)."""
-    stmt = (
+def due_unbreached_stmt(now: datetime, limit: int):
+    """Unmet, not yet breached deadlines whose due time has passed, oldest first."""
+    return (
         select(
             t.deadlines.c.id, t.deadlines.c.complaint_id, t.deadlines.c.rule, t.deadlines.c.due_at
         )
@@ -280,9 +280,10 @@ def due_unbreached(conn: Connection, now: datetime, limit: int, skip_locked: boo
         .order_by(t.deadlines.c.due_at)
         .limit(limit)
     )
-    if skip_locked:
-        stmt = stmt.with_for_update(skip_locked=True)
-    return conn.execute(stmt).all()
+
+
+def due_unbreached(conn: Connection, now: datetime, limit: int):
+    return conn.execute(due_unbreached_stmt(now, limit)).all()
 
 
 def mark_breached(conn: Connection, deadline_id: int, now: datetime) -> bool:
