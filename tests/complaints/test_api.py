@@ -374,3 +374,34 @@ def test_concurrent_retries_with_one_key_create_one_complaint(rt, client):
 def test_root_leads_to_the_api_docs(client):
     r = client.get("/", follow_redirects=False)
     assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
+
+
+def test_numbers_stay_unique_and_gapless_under_concurrency(rt, client):
+    import threading
+
+    from kesu.complaints import service
+    from kesu.complaints.schemas import ComplaintIn
+
+    numbers: list[str] = []
+    lock = threading.Lock()
+
+    def post(i):
+        r = client.post(
+            "/api/v1/complaints", json=complaint_body(customer={"phone": f"1390000{i:04d}"})
+        )
+        assert r.status_code == 201
+        with lock:
+            numbers.append(r.json()["number"])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(12)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    item = ComplaintIn.model_validate(complaint_body()).model_dump()
+    numbers += service.bulk_import(rt, [item] * 5, "import")
+    suffixes = sorted(int(n[-6:]) for n in numbers)
+    assert suffixes == list(range(1, 18))
+    assert all(n.startswith("TS20261128") for n in numbers)
+    listed = client.get("/api/v1/complaints", params={"limit": 50}).json()["items"]
+    assert sorted(x["number"] for x in listed) == sorted(numbers)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -40,16 +42,31 @@ def _iso(value: datetime | None) -> str | None:
 # ---- numbers ------------------------------------------------------------
 
 
-def next_number(conn: Connection, now: datetime) -> str:
-    """TS + Beijing date + a per-day sequence; numbers are never reused."""
-    day = to_beijing(now).strftime("%Y%m%d")
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(t.number_counters).values(day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["day"], set_={"last": t.number_counters.c.last + 1}
+def _counter_stmt(dialect: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(t.number_counters).values(day=bindparam("day"), last=bindparam("n"))
+    return stmt.on_conflict_do_update(
+        index_elements=["day"],
+        set_={"last": t.number_counters.c.last + stmt.excluded.last},
     ).returning(t.number_counters.c.last)
-    last = conn.execute(stmt).scalar_one()
-    return f"TS{day}{last:06d}"
+
+
+_COUNTER = {d: _counter_stmt(d) for d in ("postgresql", "sqlite")}
+
+
+def next_numbers(conn: Connection, now: datetime, n: int = 1) -> list[str]:
+    """n fresh numbers: TS + Beijing date + a per-day sequence. Numbers are never reused.
+
+    The counter row stays locked until the transaction ends, so callers take
+    their numbers as late in the transaction as they can.
+    """
+    day = to_beijing(now).strftime("%Y%m%d")
+    last = conn.execute(_COUNTER[conn.dialect.name], {"day": day, "n": n}).scalar_one()
+    return [f"TS{day}{i:06d}" for i in range(last - n + 1, last + 1)]
+
+
+def next_number(conn: Connection, now: datetime) -> str:
+    return next_numbers(conn, now, 1)[0]
 
 
 # ---- state and views ------------------------------------------------------
@@ -155,6 +172,9 @@ def full_view(rt: Runtime, conn: Connection, row, deadline_rows=None) -> dict[st
     return out
 
 
+_INSERT_EVENT = t.complaint_events.insert()
+
+
 def _event(
     conn: Connection,
     complaint_id: int,
@@ -167,16 +187,17 @@ def _event(
     data: Mapping[str, Any],
 ) -> None:
     conn.execute(
-        t.complaint_events.insert().values(
-            complaint_id=complaint_id,
-            at=now,
-            type=type_,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            data=dict(data),
-        )
+        _INSERT_EVENT,
+        {
+            "complaint_id": complaint_id,
+            "at": now,
+            "type": type_,
+            "actor": actor,
+            "from_status": from_status,
+            "to_status": to_status,
+            "note": note,
+            "data": dict(data),
+        },
     )
 
 
@@ -266,77 +287,92 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
     }
 
 
-def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
+_COLUMNS = tuple(col.name for col in t.complaints.columns)
+_INSERT_COMPLAINT = t.complaints.insert().returning(C.id)
+_INSERT_COMPLAINTS = t.complaints.insert().returning(C.id, sort_by_parameter_order=True)
+_INSERT_DEADLINES = t.deadlines.insert()
+_SET_NUMBER = update(t.complaints).where(C.id == bindparam("cid")).values(number=bindparam("n"))
+
+
+def _prepare(rt, data, actor, now, calendar) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     row = build_row(data, actor, now)
-    calendar = rt.calendar(conn)
     planned = deadlines.plan(rt.rules, _facts(row), "received", row["received_at"], calendar)
     row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
-    row["number"] = next_number(conn, now)
-    row["idempotency_key"] = idempotency_key
-    row["request_hash"] = request_hash
-    cid = conn.execute(t.complaints.insert().values(**row).returning(C.id)).scalar_one()
-    for d in planned:
-        d["complaint_id"] = cid
-    if planned:
-        conn.execute(t.deadlines.insert(), planned)
-    _event(
-        conn,
-        cid,
-        now,
-        "registered",
-        actor,
-        None,
-        "registered",
-        None,
-        {
+    return row, planned
+
+
+def _registered_event(row, planned, actor, now, note=None) -> dict[str, Any]:
+    return {
+        "at": now,
+        "type": "registered",
+        "actor": actor,
+        "from_status": None,
+        "to_status": "registered",
+        "note": note,
+        "data": {
             "channel": row["channel"],
             "kind": row["kind"],
             "category": row["category"],
             "received_at": _iso(row["received_at"]),
             "deadlines": [d["rule"] for d in planned],
         },
-    )
-    stored = conn.execute(select(t.complaints).where(C.id == cid)).one()
-    deadline_rows = deadlines.for_complaints(conn, [cid])[cid]
-    return stored, deadline_rows
+    }
+
+
+def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
+    row, planned = _prepare(rt, data, actor, now, rt.calendar(conn))
+    row["idempotency_key"] = idempotency_key
+    row["request_hash"] = request_hash
+    late = conn.dialect.name == "postgresql"
+    # On PostgreSQL the day's counter row is locked from the moment a number is
+    # taken until commit: take it last, so concurrent registrations overlap.
+    row["number"] = f"~{uuid.uuid4().hex[:19]}" if late else next_number(conn, now)
+    cid = conn.execute(_INSERT_COMPLAINT, row).scalar_one()
+    for d in planned:
+        d["complaint_id"] = cid
+    if planned:
+        conn.execute(_INSERT_DEADLINES, planned)
+    event = _registered_event(row, planned, actor, now)
+    conn.execute(_INSERT_EVENT, {"complaint_id": cid, **event})
+    if late:
+        row["number"] = next_number(conn, now)
+        conn.execute(_SET_NUMBER, {"cid": cid, "n": row["number"]})
+    stored = SimpleNamespace(**{**dict.fromkeys(_COLUMNS), **row, "id": cid})
+    return stored, [SimpleNamespace(**d) for d in planned]
 
 
 def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list[str]:
-    """Register many validated complaints in one transaction; returns their numbers."""
+    """Register many validated complaints in one transaction; returns their numbers.
+
+    The numbers are reserved first in a short transaction of their own, so
+    registrations at the counter are not held up by a long import; if the
+    import fails, its numbers are skipped, never reused.
+    """
     now = rt.clock()
-    numbers = []
+    if not items:
+        return []
+    with write(rt.engine) as conn:
+        numbers = next_numbers(conn, now, len(items))
     with write(rt.engine) as conn:
         calendar = rt.calendar(conn)
-        all_deadlines: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        for data in items:
-            row = build_row(data, actor, now)
-            planned = deadlines.plan(
-                rt.rules, _facts(row), "received", row["received_at"], calendar
-            )
-            row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
-            row["number"] = next_number(conn, now)
-            cid = conn.execute(t.complaints.insert().values(**row).returning(C.id)).scalar_one()
+        rows, plans = [], []
+        for data, number in zip(items, numbers, strict=True):
+            row, planned = _prepare(rt, data, actor, now, calendar)
+            row["number"] = number
+            rows.append(row)
+            plans.append(planned)
+        ids = conn.execute(_INSERT_COMPLAINTS, rows).scalars().all()
+        all_deadlines, events = [], []
+        for cid, row, planned in zip(ids, rows, plans, strict=True):
             for d in planned:
                 d["complaint_id"] = cid
             all_deadlines.extend(planned)
             events.append(
-                {
-                    "complaint_id": cid,
-                    "at": now,
-                    "type": "registered",
-                    "actor": actor,
-                    "from_status": None,
-                    "to_status": "registered",
-                    "note": "批量导入",
-                    "data": {"channel": row["channel"], "kind": row["kind"]},
-                }
+                {"complaint_id": cid, **_registered_event(row, planned, actor, now, "批量导入")}
             )
-            numbers.append(row["number"])
         if all_deadlines:
-            conn.execute(t.deadlines.insert(), all_deadlines)
-        if events:
-            conn.execute(t.complaint_events.insert(), events)
+            conn.execute(_INSERT_DEADLINES, all_deadlines)
+        conn.execute(_INSERT_EVENT, events)
     return numbers
 
 
