@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +18,44 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class _WriterGate:
+    """One writer at a time on a SQLite file, across threads and processes.
+
+    SQLite itself would make a second writer retry with growing sleeps (up to
+    100 ms each); waiting on a lock file instead wakes the next writer as soon
+    as the previous one commits.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".writelock")
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = -1
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._fd is None or self._pid != os.getpid():
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, _WriterGate] = weakref.WeakKeyDictionary()
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _GATES[engine] = _WriterGate(path)
         _sqlite_setup(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -51,7 +87,12 @@ def _sqlite_setup(engine: Engine) -> None:
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed on success, rolled back on error."""
-    with engine.connect().execution_options(kesu_write=True) as conn, conn.begin():
+    gate = _GATES.get(engine)
+    if gate is None:
+        with engine.connect().execution_options(kesu_write=True) as conn, conn.begin():
+            yield conn
+        return
+    with gate.held(), engine.connect().execution_options(kesu_write=True) as conn, conn.begin():
         yield conn
 
 
