@@ -170,7 +170,7 @@ def main() -> None:
             if args.profile:
                 for pid in worker_pids(proc):
                     spies.append(subprocess.Popen(
-                        [os.environ.get("PY_SPY", "py-spy"), "record", "-d", str(args.profile), "-r", "200", "-p",
+                        [os.environ.get("PY_SPY", "py-spy"), "record", "--nonblocking", "-d", str(args.profile), "-r", "100", "-p",
                          str(pid), "-f", "raw", "-o", str(results_dir / f"pyspy_{tag}_{pid}.txt")],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             out = run_wrk(port, scenario, args.duration, args.connections, args.threads)
