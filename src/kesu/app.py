@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kesu import __version__
@@ -137,6 +138,25 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     async def _http(request: Request, exc: StarletteHTTPException):
         code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
         return problem_response(Problem(exc.status_code, code, str(exc.detail), detail), request)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None)
+        if state in ("40001", "40P01"):
+            problem = Problem(
+                409,
+                "concurrent_update",
+                "Concurrent update",
+                "该投诉单正被他人同时修改，请刷新后重试。",
+            )
+        elif "database is locked" in str(exc.orig):
+            problem = Problem(503, "database_busy", "Database busy", "数据库繁忙，请稍后重试。")
+        else:
+            log.exception("database error on %s", request.url.path)
+            problem = Problem(
+                500, "internal_error", "Internal error", "服务器内部错误，已记录，请稍后重试。"
+            )
+        return problem_response(problem, request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -405,3 +405,27 @@ def test_numbers_stay_unique_and_gapless_under_concurrency(rt, client):
     assert all(n.startswith("TS20261128") for n in numbers)
     listed = client.get("/api/v1/complaints", params={"limit": 50}).json()["items"]
     assert sorted(x["number"] for x in listed) == sorted(numbers)
+
+
+def test_two_complaints_cannot_be_merged_into_each_other_at_once(client, make_complaint):
+    import threading
+
+    a, b = make_complaint()["number"], make_complaint()["number"]
+    codes = []
+    barrier = threading.Barrier(2)
+
+    def merge(src, dst):
+        barrier.wait()
+        r = client.post(
+            f"/api/v1/complaints/{src}/transitions", json={"action": "merge", "into": dst}
+        )
+        codes.append(r.status_code)
+
+    threads = [threading.Thread(target=merge, args=pair) for pair in ((a, b), (b, a))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(codes) == [200, 409]
+    states = {n: client.get(f"/api/v1/complaints/{n}").json()["status"] for n in (a, b)}
+    assert sorted(states.values()) == ["merged", "registered"]

@@ -670,6 +670,14 @@ def transition(
 ) -> dict[str, Any]:
     now = rt.clock()
     with write(rt.engine) as conn:
+        if action == "merge" and params.get("into") and conn.dialect.name == "postgresql":
+            # Lock both complaints in id order, so that A→B and B→A cannot both win.
+            conn.execute(
+                select(C.id)
+                .where(C.number.in_([number, str(params["into"])]))
+                .order_by(C.id)
+                .with_for_update()
+            ).all()
         row = _load(conn, number, lock=True)
         state = _state(row)
         allowed = lifecycle.allowed_actions(state, rt.policy, now)
