@@ -210,15 +210,15 @@ def decide(
     return _OUTCOMES[action](state, params, policy, now)
 
 
-def _accept(state, params, policy, now):
+def _accept(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     return Outcome("accept", "accepted", {"accepted_at": now}, "accepted", meets="accept")
 
 
-def _investigate(state, params, policy, now):
+def _investigate(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     return Outcome("investigate", "investigating", {}, "investigation_started")
 
 
-def _root_cause(params, policy) -> dict[str, Any]:
+def _root_cause(params: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     cause = _text(params, "root_cause")
     if cause is None:
         return {}
@@ -227,7 +227,7 @@ def _root_cause(params, policy) -> dict[str, Any]:
     return {"root_cause": cause}
 
 
-def _propose(state, params, policy, now):
+def _propose(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     resolution = _text(params, "resolution")
     if resolution is None:
         raise BadInput("resolution_required", "拟定方案须填写处理意见（resolution）。")
@@ -238,17 +238,17 @@ def _propose(state, params, policy, now):
     return Outcome("propose", "proposed", changes, "resolution_proposed")
 
 
-def _approve(state, params, policy, now):
+def _approve(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     return Outcome("approve", "approved", {}, "approved")
 
 
-def _reject(state, params, policy, now):
+def _reject(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     if _text(params, "note") is None:
         raise BadInput("note_required", "退回须说明原因（note）。")
     return Outcome("reject", "investigating", {}, "approval_rejected")
 
 
-def _reply(state, params, policy, now):
+def _reply(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     resolution = _text(params, "resolution") or state.resolution
     if resolution is None:
         raise BadInput("resolution_required", "答复客户须填写处理结果（resolution）。")
@@ -267,7 +267,7 @@ def _reply(state, params, policy, now):
     return Outcome("reply", "replied", changes, "replied", meets="reply")
 
 
-def _callback(state, params, policy, now):
+def _callback(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     result = _text(params, "result")
     if result is None or result not in policy.callback_results:
         raise BadInput(
@@ -288,11 +288,11 @@ def _callback(state, params, policy, now):
     return Outcome("callback", "callback", changes, "callback_done")
 
 
-def _close(state, params, policy, now):
+def _close(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     return Outcome("close", "closed", {"closed_at": now}, "closed", meets="close")
 
 
-def _reopen(state, params, policy, now):
+def _reopen(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     return Outcome(
         "reopen",
         "investigating",
@@ -307,7 +307,7 @@ def _reopen(state, params, policy, now):
     )
 
 
-def _merge(state, params, policy, now):
+def _merge(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     into = _text(params, "into")
     if into is None:
         raise BadInput("merge_target_required", "合并须指明保留的投诉单号（into）。")
@@ -318,7 +318,7 @@ def _merge(state, params, policy, now):
     )
 
 
-def _transfer(state, params, policy, now):
+def _transfer(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     team = _text(params, "team")
     if team is None or (policy.teams and team not in policy.teams):
         raise BadInput("team_required", "转派须指明有效的处理班组（team）。")
@@ -330,7 +330,7 @@ def _transfer(state, params, policy, now):
     return Outcome("transfer", state.status, changes, "transferred")
 
 
-def _escalate(state, params, policy, now):
+def _escalate(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     priority = state.priority
     if PRIORITY_ORDER.index(priority) < PRIORITY_ORDER.index("high"):
         priority = "high"
@@ -342,7 +342,7 @@ def _escalate(state, params, policy, now):
     )
 
 
-def _invalidate(state, params, policy, now):
+def _invalidate(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     reason = _text(params, "reason")
     if reason is None or (policy.validity_reasons and reason not in policy.validity_reasons):
         raise BadInput(
@@ -358,7 +358,7 @@ def _invalidate(state, params, policy, now):
     )
 
 
-def _flag(state, params, policy, now):
+def _flag(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     add = set(params.get("add_flags") or ())
     remove = set(params.get("remove_flags") or ())
     unknown = (add | remove) - policy.risk_flags if policy.risk_flags else set()
@@ -380,7 +380,7 @@ def _converted(state: State, extra: Mapping[str, Any] | None = None) -> Outcome:
     )
 
 
-def _convert(state, params, policy, now):
+def _convert(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     return _converted(state)
 
 
