@@ -140,9 +140,7 @@ def ensure_pg_database(url: str = PG_URL, drop: bool = False) -> None:
     from sqlalchemy.engine import make_url
 
     name = make_url(url).database
-    admin = create_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
@@ -205,8 +203,30 @@ def _v(pkg: str) -> str:
         return "-"
 
 
+def kesu_version() -> str:
+    """The commit of the code under test, and whether src/ differs from it."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(
+            ["git", "-C", root, "log", "-1", "--format=%h %ad", "--date=iso"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", root, "status", "--porcelain", "src"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + (" + uncommitted changes in src/" if dirty else " (src/ clean)")
+
+
 def machine() -> dict[str, str]:
     return {
+        "kesu": kesu_version(),
         "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "memory": mem_total(),
@@ -217,8 +237,15 @@ def machine() -> dict[str, str]:
         "wrk": wrk_version(),
         "packages": ", ".join(
             f"{p} {_v(p)}"
-            for p in ("fastapi", "uvicorn", "uvloop", "httptools", "sqlalchemy", "psycopg",
-                      "pydantic")
+            for p in (
+                "fastapi",
+                "uvicorn",
+                "uvloop",
+                "httptools",
+                "sqlalchemy",
+                "psycopg",
+                "pydantic",
+            )
         ),
     }
 
@@ -231,3 +258,79 @@ def print_machine() -> None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# ---- interference: CPU used by processes that are not part of the benchmark ------
+
+
+def _cpu_ticks() -> dict[int, tuple[int, str]]:
+    out: dict[int, tuple[int, str]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            out[int(name)] = (ticks, cmd or stat[stat.index("(") : stat.rindex(")") + 1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+class Interference:
+    """CPU seconds used during a measurement by processes outside it.
+
+    'Ours' = this process, its descendants (server, wrk), and PostgreSQL backends
+    of the benchmark database (their command line names it)."""
+
+    def __init__(self, db_marker: str = "kesu_bench") -> None:
+        self.db_marker = db_marker
+        self.start = _cpu_ticks()
+        self.t0 = __import__("time").monotonic()
+
+    def _ours(self) -> set[int]:
+        me = os.getpid()
+        parent: dict[int, int] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", encoding="utf-8", errors="replace") as f:
+                        s = f.read()
+                    parent[int(name)] = int(s[s.rindex(")") + 2 :].split()[1])
+                except (OSError, ValueError, IndexError):
+                    pass
+        ours, changed = {me}, True
+        while changed:
+            changed = False
+            for pid, ppid in parent.items():
+                if ppid in ours and pid not in ours:
+                    ours.add(pid)
+                    changed = True
+        return ours
+
+    def report(self) -> str:
+        import time as _time
+
+        end = _cpu_ticks()
+        wall = _time.monotonic() - self.t0
+        hz = os.sysconf("SC_CLK_TCK")
+        ours = self._ours()
+        foreign = []
+        for pid, (ticks, cmd) in end.items():
+            used = (ticks - self.start.get(pid, (0, ""))[0]) / hz
+            if pid in ours or self.db_marker in cmd or used < 0.05 * wall:
+                continue
+            foreign.append((used, pid, cmd[:80]))
+        foreign.sort(reverse=True)
+        total = sum(u for u, _, _ in foreign)
+        if not foreign:
+            return f"interference: none (no outside process used >5% of a core over {wall:.0f} s)"
+        top = "; ".join(f"{u:.1f}s pid {p} {c}" for u, p, c in foreign[:4])
+        return (
+            f"interference: outside processes used {total:.1f} CPU-s over {wall:.0f} s "
+            f"({total / wall:.2f} cores): {top}"
+        )

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import TEAMS, now_utc, print_machine, start_runtime  # noqa: E402
+from common import TEAMS, Interference, now_utc, print_machine, start_runtime  # noqa: E402
 
 
 def timed(fn, runs: int) -> tuple[list[float], object]:
@@ -103,7 +103,10 @@ def main() -> None:
         "count due_before now+3d": lambda: service.count(rt, {"due_before": due_before}),
         "queue page (in-process)": queue,
     }
-    print(f"{'case':26} {'result':>10} {'median ms':>10} {'min ms':>8} {'max ms':>8}  (n={args.runs})")
+    print(
+        f"{'case':26} {'result':>10} {'median ms':>10} {'min ms':>8} {'max ms':>8}  (n={args.runs})"
+    )
+    watch = Interference()
     for name, fn in cases.items():
         times, result = timed(fn, args.runs)
         shown = f"{len(result)} rows" if isinstance(result, list) else f"{result:,}"
@@ -112,6 +115,7 @@ def main() -> None:
             f" {max(times):8.2f}",
             flush=True,
         )
+    print(watch.report())
     if args.explain:
         for name, fn in cases.items():
             print(f"\nplan: {name}")

@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import print_machine  # noqa: E402
+from common import Interference, print_machine  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SCRIPTS = {"create": HERE / "create.lua", "queue": HERE / "queue.lua", "health": None}
@@ -53,8 +53,17 @@ def free_port() -> int:
 def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, KESU_DATABASE_URL=url, KESU_EMBEDDED_WORKER="0")
     kesu = VENV_BIN / "kesu"
-    cmd = [str(kesu), "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--no-worker"]
+    cmd = [
+        str(kesu),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-worker",
+    ]
     proc = subprocess.Popen(
         cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -86,14 +95,22 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def worker_pids(proc: subprocess.Popen) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True
+    )
     return [int(p) for p in out.stdout.split()]
 
 
 def run_wrk(port: int, scenario: str, seconds: int, connections: int, threads: int) -> str:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-           "--timeout", "10s"]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
     if SCRIPTS[scenario] is not None:
         cmd += ["-s", str(SCRIPTS[scenario])]
     cmd.append(f"http://127.0.0.1:{port}{PATHS[scenario]}")
@@ -148,9 +165,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--label", default="", help="tag for the files in bench/results/")
-    ap.add_argument("--profile", type=int, default=0,
-                    help="seconds of py-spy record on each server worker during the run "
-                    "(py-spy from PATH or $PY_SPY)")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="seconds of py-spy record on each server worker during the run "
+        "(py-spy from PATH or $PY_SPY)",
+    )
     args = ap.parse_args()
 
     print_machine()
@@ -169,25 +190,49 @@ def main() -> None:
             mid = complaint_count(args.url)
             if args.profile:
                 for pid in worker_pids(proc):
-                    spies.append(subprocess.Popen(
-                        [os.environ.get("PY_SPY", "py-spy"), "record", "--nonblocking", "-d", str(args.profile), "-r", "100", "-p",
-                         str(pid), "-f", "raw", "-o", str(results_dir / f"pyspy_{tag}_{pid}.txt")],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                    spy = [
+                        os.environ.get("PY_SPY", "py-spy"),
+                        "record",
+                        "--nonblocking",
+                        "-d",
+                        str(args.profile),
+                        "-r",
+                        "100",
+                        "-p",
+                        str(pid),
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(results_dir / f"pyspy_{tag}_{pid}.txt"),
+                    ]
+                    spies.append(
+                        subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    )
+            watch = Interference()
             out = run_wrk(port, scenario, args.duration, args.connections, args.threads)
+            interference = watch.report()
             for spy in spies:
                 spy.wait()
         finally:
             stop_server(proc)
         after = complaint_count(args.url)
         res = parse_wrk(out)
-        res.update(scenario=scenario, database=db, complaints_before=mid,
-                   complaints_created=after - mid, warmup_created=mid - before,
-                   duration_s=args.duration, connections=args.connections,
-                   server_workers=args.workers)
+        res.update(
+            interference=interference,
+            scenario=scenario,
+            database=db,
+            complaints_before=mid,
+            complaints_created=after - mid,
+            warmup_created=mid - before,
+            duration_s=args.duration,
+            connections=args.connections,
+            server_workers=args.workers,
+        )
         (results_dir / f"wrk_{tag}.txt").write_text(out)
         (results_dir / f"wrk_{tag}.json").write_text(json.dumps(res, indent=2))
         print(f"\n=== {scenario} on {db} ({mid:,} complaints at start) ===")
         print(out)
+        print(interference)
         print(
             f"RESULT {scenario:7} {db:10} {res['rps']:9.1f} req/s  p50 {res['p50_ms']:.2f} ms  "
             f"p90 {res['p90_ms']:.2f} ms  p99 {res['p99_ms']:.2f} ms  non-2xx {res['non2xx']}"

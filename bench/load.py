@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
+    Interference,
     ensure_pg_database,
     now_utc,
     print_machine,
@@ -117,6 +118,7 @@ def main() -> None:
     before = service.count(rt, {})
     print(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
     print(f"complaints before: {before:,}; adding {args.n:,} in batches of {args.batch:,}")
+    watch = Interference()
     rates = []
     total_time = 0.0
     done = 0
@@ -140,6 +142,7 @@ def main() -> None:
         f"{done / total_time:,.0f} complaints/s overall; per batch median "
         f"{statistics.median(rates):,.0f}, min {min(rates):,.0f}, max {max(rates):,.0f}"
     )
+    print(watch.report())
     if args.close is not None:
         t0 = time.perf_counter()
         closed, met = close_old(rt, args.close)
