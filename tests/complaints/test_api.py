@@ -429,3 +429,26 @@ def test_two_complaints_cannot_be_merged_into_each_other_at_once(client, make_co
     assert sorted(codes) == [200, 409]
     states = {n: client.get(f"/api/v1/complaints/{n}").json()["status"] for n in (a, b)}
     assert sorted(states.values()) == ["merged", "registered"]
+
+
+def test_bulk_import_reads_back_like_a_registration(rt, client):
+    from kesu.complaints import service
+    from kesu.complaints.schemas import ComplaintIn
+
+    body = complaint_body(
+        received_at="2026-11-20T09:30:00+08:00",
+        kind="complaint",
+        risk_flags=["media", "repeat"],
+        customer={"phone": "13800001234", "province": "河南省", "area": "rural"},
+    )
+    single = client.post("/api/v1/complaints", json=body).json()
+    assert client.get(f"/api/v1/complaints/{single['number']}").json() == single
+    [number] = service.bulk_import(rt, [ComplaintIn.model_validate(body).model_dump()], "import")
+    imported = client.get(f"/api/v1/complaints/{number}").json()
+    volatile = {"number", "created_at", "updated_at", "first_receiver", "version"}
+    assert {k: v for k, v in imported.items() if k not in volatile} == {
+        k: v for k, v in single.items() if k not in volatile
+    }
+    events = client.get(f"/api/v1/complaints/{number}/events").json()["items"]
+    assert [e["type"] for e in events] == ["registered"] and events[0]["note"] == "批量导入"
+    assert client.get("/api/v1/complaints", params={"overdue": "true"}).json()["items"]

@@ -26,6 +26,7 @@ from kesu.complaints import lifecycle
 from kesu.complaints import vocabulary as vocab
 from kesu.deadlines import service as deadlines
 from kesu.problems import Problem, not_found
+from kesu.store import bulk
 from kesu.store import tables as t
 from kesu.store.db import read, write
 
@@ -289,7 +290,6 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
 
 _COLUMNS = tuple(col.name for col in t.complaints.columns)
 _INSERT_COMPLAINT = t.complaints.insert().returning(C.id)
-_INSERT_COMPLAINTS = t.complaints.insert().returning(C.id, sort_by_parameter_order=True)
 _INSERT_DEADLINES = t.deadlines.insert()
 _SET_NUMBER = update(t.complaints).where(C.id == bindparam("cid")).values(number=bindparam("n"))
 
@@ -338,7 +338,8 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
         row["number"] = next_number(conn, now)
         conn.execute(_SET_NUMBER, {"cid": cid, "n": row["number"]})
     stored = SimpleNamespace(**{**dict.fromkeys(_COLUMNS), **row, "id": cid})
-    return stored, [SimpleNamespace(**d) for d in planned]
+    by_due = sorted(planned, key=lambda d: d["due_at"])  # as get() orders them
+    return stored, [SimpleNamespace(**d) for d in by_due]
 
 
 def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list[str]:
@@ -355,24 +356,22 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list
         numbers = next_numbers(conn, now, len(items))
     with write(rt.engine) as conn:
         calendar = rt.calendar(conn)
-        rows, plans = [], []
-        for data, number in zip(items, numbers, strict=True):
+        ids = bulk.allocate_ids(conn, t.complaints, len(items))
+        rows, all_deadlines, events = [], [], []
+        for data, number, cid in zip(items, numbers, ids, strict=True):
             row, planned = _prepare(rt, data, actor, now, calendar)
             row["number"] = number
+            row["id"] = cid
             rows.append(row)
-            plans.append(planned)
-        ids = conn.execute(_INSERT_COMPLAINTS, rows).scalars().all()
-        all_deadlines, events = [], []
-        for cid, row, planned in zip(ids, rows, plans, strict=True):
             for d in planned:
                 d["complaint_id"] = cid
             all_deadlines.extend(planned)
             events.append(
                 {"complaint_id": cid, **_registered_event(row, planned, actor, now, "批量导入")}
             )
-        if all_deadlines:
-            conn.execute(_INSERT_DEADLINES, all_deadlines)
-        conn.execute(_INSERT_EVENT, events)
+        bulk.insert_many(conn, t.complaints, rows)
+        bulk.insert_many(conn, t.deadlines, all_deadlines)
+        bulk.insert_many(conn, t.complaint_events, events)
     return numbers
 
 
