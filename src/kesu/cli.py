@@ -48,7 +48,10 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="首次启动时载入演示数据 Load demo data")
     ] = False,
-    worker: Annotated[bool, typer.Option(help="内置时限监控 Run the deadline watcher")] = True,
+    worker: Annotated[
+        bool | None,
+        typer.Option(help="内置时限监控 Run the deadline watcher (default: KESU_EMBEDDED_WORKER)"),
+    ] = None,
 ) -> None:
     """启动 kesu 服务（首次启动自动建库）。Start the server; creates the database on first start."""
     import uvicorn
@@ -64,7 +67,8 @@ def serve(
         else:
             _load_demo(rt, demo_data.DEFAULT_COUNT, 2026)
     rt.close()
-    os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
+    if worker is not None:
+        os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
     console.print(
         f"[bold]kesu 已启动[/]：http://{host}:{port}/docs （API 文档）  "
         f"http://{host}:{port}/api/v1/complaints"

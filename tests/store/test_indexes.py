@@ -47,3 +47,20 @@ def test_watcher_uses_the_watch_index(rt):
     from kesu.deadlines.service import due_unbreached_stmt
 
     assert "ix_deadlines_watch" in plan(rt, due_unbreached_stmt(rt.clock(), 10))
+
+
+def test_bulk_datetime_text_matches_sqlalchemys_sqlite_format():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from kesu.store.bulk import _sqlite_utc
+    from kesu.store.types import UTCDateTime
+
+    dialect = sqlite.dialect()
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    for value in (
+        datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=8))),
+    ):
+        assert _sqlite_utc(value) == process(value)

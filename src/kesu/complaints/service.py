@@ -487,8 +487,42 @@ def list_complaints(rt: Runtime, f: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# What a list row shows (summary()); the long texts stay out of list queries.
+_LIST_COLUMNS = [
+    C[name]
+    for name in (
+        "id",
+        "number",
+        "status",
+        "is_open",
+        "kind",
+        "category",
+        "channel",
+        "channel_level",
+        "validity",
+        "invalid_reason",
+        "priority",
+        "risk_flags",
+        "title",
+        "received_at",
+        "customer_phone",
+        "customer_name",
+        "customer_account",
+        "customer_province",
+        "customer_city",
+        "customer_area",
+        "team",
+        "assignee",
+        "next_due_at",
+        "reopen_count",
+        "merged_into_id",
+        "version",
+    )
+]
+
+
 def _page_by_received(conn, conds, cursor, limit):
-    stmt = select(t.complaints).where(*conds)
+    stmt = select(*_LIST_COLUMNS).where(*conds)
     if cursor:
         try:
             at, cid = datetime.fromisoformat(cursor[0]), int(cursor[1])
@@ -526,7 +560,7 @@ def _page_by_due(conn, conds, cursor, limit):
                 "分页游标（cursor）无效，请从第一页重新查询。",
             ) from None
     if phase == "due":
-        stmt = select(t.complaints).where(*conds, C.next_due_at.is_not(None))
+        stmt = select(*_LIST_COLUMNS).where(*conds, C.next_due_at.is_not(None))
         if at is not None:
             stmt = stmt.where(or_(C.next_due_at > at, and_(C.next_due_at == at, C.id > cid)))
         rows = conn.execute(stmt.order_by(C.next_due_at, C.id).limit(limit + 1)).all()
@@ -537,7 +571,7 @@ def _page_by_due(conn, conds, cursor, limit):
             )
         cid = None
     need = limit - len(rows)
-    stmt = select(t.complaints).where(*conds, C.next_due_at.is_(None))
+    stmt = select(*_LIST_COLUMNS).where(*conds, C.next_due_at.is_(None))
     if cid is not None:
         stmt = stmt.where(C.id > cid)
     more = conn.execute(stmt.order_by(C.id).limit(need + 1)).all()

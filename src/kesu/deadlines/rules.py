@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from kesu.clock import BEIJING, as_utc
@@ -71,6 +72,11 @@ class Rule:
     on_breach: str | None = None
     remedy: str | None = None
     remedy_basis: tuple[Basis, ...] = ()
+
+    @cached_property
+    def basis_json(self) -> list[dict[str, Any]]:
+        """The basis as stored on each deadline row (one shared object per rule)."""
+        return [b.as_json() for b in self.basis]
 
     def applies(self, facts: Mapping[str, Any]) -> bool:
         if facts.get("kind") not in self.kinds:

@@ -107,6 +107,20 @@ def parse_year_file(data: Mapping[str, Any]) -> YearOverride:
 # ---- deadlines of a complaint -------------------------------------------
 
 
+_SELECTED: dict[tuple, list[Rule]] = {}
+
+
+def _applicable(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:
+    """select_rules, remembered per rule set and facts (bulk imports repeat the same facts)."""
+    key = (id(rules), trigger, *sorted(facts.items()))
+    found = _SELECTED.get(key)
+    if found is None:
+        if len(_SELECTED) > 10_000:
+            _SELECTED.clear()
+        found = _SELECTED[key] = select_rules(rules, facts, trigger)
+    return found
+
+
 def plan(
     rules: Mapping[str, Rule],
     facts: Mapping[str, Any],
@@ -116,7 +130,7 @@ def plan(
 ) -> list[dict[str, Any]]:
     """The deadline rows (without complaint id) for every rule that applies on `trigger`."""
     rows = []
-    for rule in select_rules(rules, facts, trigger):
+    for rule in _applicable(rules, facts, trigger):
         due = compute_due(rule, started_at, calendar)
         rows.append(
             {
@@ -125,7 +139,7 @@ def plan(
                 "statutory": rule.statutory,
                 "started_at": started_at,
                 "due_at": due.due_at,
-                "basis": [b.as_json() for b in rule.basis],
+                "basis": rule.basis_json,
                 "estimated": due.estimated,
                 "calendar_version": calendar.version,
                 "met_at": None,

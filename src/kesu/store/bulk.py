@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, func, select, text
+
+from kesu.store.types import UTCDateTime
 
 
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
@@ -43,7 +47,23 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         _executemany(conn, table, names, columns, rows)
 
 
+def _memo_json(names, columns, rows):
+    """JSON text per value; the same object (e.g. a rule's basis) is encoded once."""
+    memo: dict[int, str] = {}
+
+    def encode(value):
+        if value is None:
+            return None
+        key = id(value)
+        if key not in memo:
+            memo[key] = json.dumps(value, ensure_ascii=False)
+        return memo[key]
+
+    return encode
+
+
 def _copy(conn, table, names, columns, rows) -> None:
+    encode = _memo_json(names, columns, rows)
     is_json = [isinstance(c.type, JSON) for c in columns]
     raw = conn.connection.driver_connection
     with (
@@ -52,17 +72,35 @@ def _copy(conn, table, names, columns, rows) -> None:
     ):
         for row in rows:
             copy.write_row(
-                [
-                    json.dumps(row[n], ensure_ascii=False) if j and row[n] is not None else row[n]
-                    for n, j in zip(names, is_json, strict=True)
-                ]
+                [encode(row[n]) if j else row[n] for n, j in zip(names, is_json, strict=True)]
             )
 
 
 def _executemany(conn, table, names, columns, rows) -> None:
     dialect = conn.dialect
-    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    pairs = list(zip(names, processors, strict=True))
-    params = [tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in rows]
+    encode = _memo_json(names, columns, rows)
+    converters: list[tuple[int, Any]] = []
+    for i, c in enumerate(columns):
+        if isinstance(c.type, JSON):
+            converters.append((i, encode))
+        elif isinstance(c.type, UTCDateTime):
+            converters.append((i, _sqlite_utc))
+        else:
+            process = c.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                converters.append((i, process))
+    getter = itemgetter(*names)
+    params = []
+    for row in rows:
+        values = list(getter(row)) if len(names) > 1 else [row[names[0]]]
+        for i, convert in converters:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        params.append(tuple(values))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     conn.exec_driver_sql(sql, params)
+
+
+def _sqlite_utc(value: datetime) -> str:
+    # The text SQLAlchemy's SQLite DATETIME stores for UTCDateTime: naive UTC, microseconds.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
