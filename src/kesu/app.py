@@ -122,6 +122,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     app.state.runtime = runtime
