@@ -81,6 +81,7 @@ def _watch_loop(rt: Runtime, stop: threading.Event) -> None:
     while not stop.wait(rt.settings.watch_interval):
         try:
             complaint_service.watch_once(rt)
+            complaint_service.warn_once(rt)
         except Exception:  # keep watching; the next pass retries
             log.exception("deadline watcher pass failed")
 

@@ -132,8 +132,9 @@ def worker(
     wait = interval if interval is not None else rt.settings.watch_interval
     while True:
         n = service.watch_once(rt)
-        if n or once:
-            console.print(f"本轮标记超期时限 {n} 个。")
+        w = service.warn_once(rt)
+        if n or w or once:
+            console.print(f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个。")
         if once:
             return
         time.sleep(wait)

@@ -195,3 +195,40 @@ def test_watcher_time_travel_sanity(rt, make_complaint, clock):
     make_complaint()
     assert service.watch_once(rt, now=clock() + timedelta(hours=23)) == 0
     assert service.watch_once(rt, now=clock() + timedelta(hours=25)) == 1
+
+
+def test_a_near_deadline_is_warned_about_once(client, rt, make_complaint, act, clock):
+    n = make_complaint(kind="fault")["number"]  # 48 hours, warned 6 hours before
+    clock.advance(hours=41)
+    assert service.warn_once(rt) == 0
+    clock.advance(hours=1, minutes=30)
+    assert service.warn_once(rt) == 1
+    assert service.warn_once(rt) == 0
+    c = client.get(f"/api/v1/complaints/{n}").json()
+    assert c["deadlines"][0]["warned_at"] == "2026-11-30T04:30:00+08:00"
+    events = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
+    assert events[-1]["type"] == "deadline_warning"
+    assert events[-1]["data"]["hours_left"] == 5.5
+    assert "障碍修复" in events[-1]["note"]
+
+
+def test_met_or_far_deadlines_are_not_warned_about(rt, make_complaint, act, clock):
+    n = make_complaint(kind="fault")["number"]
+    act(n, "accept")
+    act(n, "reply", resolution="已修复")
+    make_complaint()  # ack_24h: warned in its last 6 hours
+    make_complaint(kind="appeal")  # 5 working days / 30 days: far off
+    clock.advance(hours=17)
+    assert service.warn_once(rt) == 0
+    clock.advance(hours=2)
+    assert service.warn_once(rt) == 1  # the ack; not the met repair, not the appeal
+
+
+def test_many_deadlines_with_one_due_time_are_all_warned(rt, clock):
+    from kesu.complaints.schemas import ComplaintIn
+    from tests.conftest import complaint_body
+
+    item = ComplaintIn.model_validate(complaint_body(kind="fault")).model_dump()
+    service.bulk_import(rt, [item] * 30, "import")
+    clock.advance(hours=43)
+    assert service.warn_once(rt, batch=7) == 30

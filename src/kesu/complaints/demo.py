@@ -346,6 +346,7 @@ def load(
         while next_watch <= at:
             clock.now = next_watch
             service.watch_once(sim, now=next_watch)
+            service.warn_once(sim, now=next_watch)
             next_watch += timedelta(hours=2)
         clock.now = at
         spec = specs[i]
@@ -382,6 +383,7 @@ def load(
             seq += 1
     clock.now = real_now
     service.watch_once(sim, now=real_now)
+    service.warn_once(sim, now=real_now)
     return summary(rt)
 
 

@@ -793,6 +793,58 @@ def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> in
             return total
 
 
+def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int:
+    """One pass of the early warning: an event on each complaint whose deadline is near.
+
+    Each rule says how long before its due time to warn (deadline_rules.yaml);
+    a deadline is warned about once, whatever the number of workers.
+    """
+    now = now or rt.clock()
+    horizon = max((r.warn_before for r in rt.rules.values()), default=None)
+    if not horizon:
+        return 0
+    pg = rt.engine.dialect.name == "postgresql"
+    total = 0
+    after = None
+    while True:
+        with write(rt.engine) as conn:
+            stmt = deadlines.warning_candidates_stmt(now, horizon, batch)
+            if after is not None:
+                d_ = t.deadlines.c
+                stmt = stmt.where(tuple_(d_.due_at, d_.id) > tuple_(*after))
+            candidates = conn.execute(stmt).all()
+            for d in candidates:
+                rule = rt.rules.get(d.rule)
+                if rule is None or not rule.warn_before or d.due_at - rule.warn_before > now:
+                    continue
+                if (
+                    pg
+                    and conn.execute(
+                        select(C.id).where(C.id == d.complaint_id).with_for_update(skip_locked=True)
+                    ).first()
+                    is None
+                ):
+                    continue
+                if deadlines.mark_warned(conn, d.id, now):
+                    left = d.due_at - now
+                    hours = round(left.total_seconds() / 3600, 1)
+                    _event(
+                        conn,
+                        d.complaint_id,
+                        now,
+                        "deadline_warning",
+                        "system",
+                        None,
+                        None,
+                        f"“{rule.name}”将于 {hours} 小时后到期。",
+                        {"rule": d.rule, "due_at": _iso(d.due_at), "hours_left": hours},
+                    )
+                    total += 1
+        if len(candidates) < batch:
+            return total
+        after = (candidates[-1].due_at, candidates[-1].id)
+
+
 def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
     """Store a year's calendar and recompute the unmet deadlines it changes."""
     now = rt.clock()

@@ -72,6 +72,8 @@ class Rule:
     on_breach: str | None = None
     remedy: str | None = None
     remedy_basis: tuple[Basis, ...] = ()
+    # How long before the due time the watcher warns (operator policy).
+    warn_before: timedelta = timedelta(0)
 
     @cached_property
     def basis_json(self) -> list[dict[str, Any]]:
@@ -133,6 +135,9 @@ def parse_rules(
     data: Mapping[str, Any], lookup: ArticleLookup, known_kinds: Iterable[str]
 ) -> dict[str, Rule]:
     kinds_known = set(known_kinds)
+    warn_default = data.get("warn_before") or {}
+    if set(warn_default) - set(UNITS):
+        raise RuleError(f"warn_before: units must be among {UNITS}")
     rules: dict[str, Rule] = {}
     for raw in data.get("rules", []):
         rid = raw.get("id")
@@ -159,6 +164,9 @@ def parse_rules(
         if bool(raw.get("statutory")) == all(b.policy for b in basis):
             raise RuleError(f"{rid}: statutory must match whether its basis is law or policy")
         remedy = raw.get("remedy") or {}
+        warn_hours = raw.get("warn_before_hours", warn_default.get(raw["unit"], 0))
+        if not isinstance(warn_hours, int | float) or warn_hours < 0:
+            raise RuleError(f"{rid}: warn_before_hours must be a number of hours, 0 or more")
         rules[rid] = Rule(
             id=rid,
             name=raw["name"],
@@ -174,6 +182,7 @@ def parse_rules(
             on_breach=raw.get("on_breach"),
             remedy=remedy.get("text"),
             remedy_basis=tuple(_basis(b, rid, lookup) for b in remedy.get("basis") or ()),
+            warn_before=timedelta(hours=warn_hours),
         )
     return rules
 

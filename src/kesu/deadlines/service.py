@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
@@ -146,6 +146,7 @@ def plan(
                 "met_by": None,
                 "breached": False,
                 "breached_at": None,
+                "warned_at": None,
             }
         )
     return rows
@@ -227,6 +228,7 @@ def view(row, rules: Mapping[str, Rule]) -> dict[str, Any]:
         "met_by": row.met_by,
         "breached": row.breached,
         "breached_at": to_beijing(row.breached_at).isoformat() if row.breached_at else None,
+        "warned_at": to_beijing(row.warned_at).isoformat() if row.warned_at else None,
     }
     if rule is not None and rule.remedy:
         out["remedy"] = {
@@ -298,6 +300,34 @@ def due_unbreached_stmt(now: datetime, limit: int):
 
 def due_unbreached(conn: Connection, now: datetime, limit: int):
     return conn.execute(due_unbreached_stmt(now, limit)).all()
+
+
+def warning_candidates_stmt(now: datetime, horizon: timedelta, limit: int):
+    """Unmet deadlines not yet warned about, due within `horizon` from now, soonest first."""
+    d = t.deadlines.c
+    return (
+        select(d.id, d.complaint_id, d.rule, d.due_at)
+        .where(
+            d.met_at.is_(None),
+            ~d.breached,
+            d.warned_at.is_(None),
+            d.due_at >= now,
+            d.due_at < now + horizon,
+        )
+        .order_by(d.due_at, d.id)
+        .limit(limit)
+    )
+
+
+def mark_warned(conn: Connection, deadline_id: int, now: datetime) -> bool:
+    """Record the warning once; True only for the one caller that did it."""
+    d = t.deadlines.c
+    result = conn.execute(
+        update(t.deadlines)
+        .where(d.id == deadline_id, d.warned_at.is_(None), d.met_at.is_(None))
+        .values(warned_at=now)
+    )
+    return result.rowcount == 1
 
 
 def mark_breached(conn: Connection, deadline_id: int, now: datetime) -> bool:

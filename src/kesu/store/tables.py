@@ -130,6 +130,7 @@ deadlines = Table(
     Column("met_by", String(20)),
     Column("breached", Boolean, nullable=False, server_default=false()),
     Column("breached_at", UTCDateTime),
+    Column("warned_at", UTCDateTime),
     Index("ix_deadlines_complaint", "complaint_id"),
     # The watcher's work: unmet, not yet marked breached, by due time.
     Index(
