@@ -452,3 +452,20 @@ def test_bulk_import_reads_back_like_a_registration(rt, client):
     events = client.get(f"/api/v1/complaints/{number}/events").json()["items"]
     assert [e["type"] for e in events] == ["registered"] and events[0]["note"] == "批量导入"
     assert client.get("/api/v1/complaints", params={"overdue": "true"}).json()["items"]
+
+
+def test_bulk_import_refuses_a_future_receipt_and_writes_nothing(rt):
+    from datetime import timedelta
+
+    from kesu.complaints import service
+    from kesu.complaints.schemas import ComplaintIn
+    from kesu.problems import Problem
+
+    good = ComplaintIn.model_validate(complaint_body()).model_dump()
+    future = dict(good, received_at=rt.clock() + timedelta(days=1))
+    with pytest.raises(Problem) as err:
+        service.bulk_import(rt, [good, future], "import")
+    assert err.value.code == "received_in_future"
+    assert counts(rt) == (0, 0, 0)
+    [number] = service.bulk_import(rt, [good], "import")
+    assert number.endswith("000001")  # no number was spent on the refused import

@@ -30,15 +30,6 @@ async def create_complaint(
 ) -> dict[str, Any]:
     data = body.model_dump()
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    now = rt.clock()
-    received = data.get("received_at")
-    if received is not None and (received - now).total_seconds() > 300:
-        raise Problem(
-            422,
-            "received_in_future",
-            "Receipt time in the future",
-            "受理时间（received_at）不能晚于当前时间。",
-        )
     view, created = await run_in_threadpool(
         service.register, rt, data, actor(request), idempotency_key, request_hash
     )

@@ -11,7 +11,7 @@ import base64
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -248,8 +248,24 @@ def register(
             return _replay(rt, conn, existing, request_hash), False
 
 
+# A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.
+_FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _check_received(data: Mapping[str, Any], now: datetime) -> None:
+    received = data.get("received_at")
+    if received is not None and as_utc(received) - now > _FUTURE_TOLERANCE:
+        raise Problem(
+            422,
+            "received_in_future",
+            "Receipt time in the future",
+            "受理时间（received_at）不能晚于当前时间。",
+        )
+
+
 def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, Any]:
     """The complaint row for validated input (without number, id and deadlines)."""
+    _check_received(data, now)
     customer = data["customer"]
     kind = data.get("kind") or "complaint"
     flags = sorted(set(data.get("risk_flags") or ()))
@@ -352,6 +368,8 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list
     now = rt.clock()
     if not items:
         return []
+    for data in items:
+        _check_received(data, now)  # before numbers are reserved
     with write(rt.engine) as conn:
         numbers = next_numbers(conn, now, len(items))
     with write(rt.engine) as conn:
