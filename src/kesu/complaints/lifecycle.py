@@ -70,7 +70,7 @@ class Policy:
     approval_threshold: Decimal = Decimal("100")
     reopen_days: int = 30
     callback_max_attempts: int = 3
-    approval_flags: frozenset[str] = frozenset({"legal", "media", "mass"})
+    approval_flags: frozenset[str] = frozenset({"legal", "media", "mass_incident"})
     validity_reasons: frozenset[str] = frozenset()
     callback_results: frozenset[str] = frozenset(CALLBACK_DONE | {"unreachable"})
     teams: frozenset[str] = frozenset()
