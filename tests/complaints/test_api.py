@@ -438,6 +438,7 @@ def test_bulk_import_reads_back_like_a_registration(rt, client):
     body = complaint_body(
         received_at="2026-11-20T09:30:00+08:00",
         kind="complaint",
+        category="billing",  # imports keep their records' categories; no triage
         risk_flags=["media", "repeat"],
         customer={"phone": "13800001234", "province": "河南省", "area": "rural"},
     )
@@ -469,3 +470,22 @@ def test_bulk_import_refuses_a_future_receipt_and_writes_nothing(rt):
     assert counts(rt) == (0, 0, 0)
     [number] = service.bulk_import(rt, [good], "import")
     assert number.endswith("000001")  # no number was spent on the refused import
+
+
+def test_a_complaint_without_category_is_categorised_by_triage(client, make_complaint):
+    c = make_complaint(
+        description="用户来电反映家里宽带断网两天了，光猫红灯闪烁，要求尽快上门修复。"
+    )
+    assert c["category"] == "network"
+    [registered] = client.get(f"/api/v1/complaints/{c['number']}/events").json()["items"]
+    triage = registered["data"]["triage"]
+    assert triage["automatic"] is True and triage["category"] == "network"
+    assert 0.45 <= triage["confidence"] <= 1 and triage["model"].startswith("triage-")
+    unclear = make_complaint(description="嗯")
+    assert unclear["category"] is None
+    [event] = client.get(f"/api/v1/complaints/{unclear['number']}/events").json()["items"]
+    assert event["data"]["triage"]["needs_review"] is True
+    chosen = make_complaint(category="service")
+    assert chosen["category"] == "service"
+    [event] = client.get(f"/api/v1/complaints/{chosen['number']}/events").json()["items"]
+    assert "triage" not in event["data"]

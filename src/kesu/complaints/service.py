@@ -227,16 +227,25 @@ def register(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Register a complaint. Returns (the complaint, whether it was created now)."""
+    """Register a complaint. Returns (the complaint, whether it was created now).
+
+    Without a category, the triage classifier fills it in when it is confident
+    enough; the registration event records that it was automatic, and how sure.
+    """
     now = rt.clock()
     if idempotency_key:
         with read(rt.engine) as conn:
             existing = _by_key(conn, idempotency_key)
             if existing is not None:
                 return _replay(rt, conn, existing, request_hash), False
+    auto = None if data.get("category") else _auto_category(data)
+    if auto and auto["category"]:
+        data = {**data, "category": auto["category"]}
     try:
         with write(rt.engine) as conn:
-            row, deadline_rows = _insert(rt, conn, data, actor, now, idempotency_key, request_hash)
+            row, deadline_rows = _insert(
+                rt, conn, data, actor, now, idempotency_key, request_hash, auto
+            )
             return full_view(rt, conn, row, deadline_rows), True
     except IntegrityError:
         if not idempotency_key:
@@ -246,6 +255,25 @@ def register(
             if existing is None:
                 raise
             return _replay(rt, conn, existing, request_hash), False
+
+
+def _auto_category(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    from kesu.triage import model as triage_model
+
+    try:
+        clf = triage_model.shipped()
+    except triage_model.ModelMissing:
+        return None
+    text = "\n".join(x for x in (data.get("title"), data["description"]) if x)
+    [p] = clf.predict([text])
+    return {
+        "category": None if p.needs_review else p.category,
+        "suggested": p.category,
+        "confidence": p.confidence,
+        "automatic": True,
+        "needs_review": p.needs_review,
+        "model": clf.meta["version"],
+    }
 
 
 # A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.
@@ -317,7 +345,16 @@ def _prepare(rt, data, actor, now, calendar) -> tuple[dict[str, Any], list[dict[
     return row, planned
 
 
-def _registered_event(row, planned, actor, now, note=None) -> dict[str, Any]:
+def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[str, Any]:
+    data = {
+        "channel": row["channel"],
+        "kind": row["kind"],
+        "category": row["category"],
+        "received_at": _iso(row["received_at"]),
+        "deadlines": [d["rule"] for d in planned],
+    }
+    if triage:
+        data["triage"] = triage
     return {
         "at": now,
         "type": "registered",
@@ -325,17 +362,11 @@ def _registered_event(row, planned, actor, now, note=None) -> dict[str, Any]:
         "from_status": None,
         "to_status": "registered",
         "note": note,
-        "data": {
-            "channel": row["channel"],
-            "kind": row["kind"],
-            "category": row["category"],
-            "received_at": _iso(row["received_at"]),
-            "deadlines": [d["rule"] for d in planned],
-        },
+        "data": data,
     }
 
 
-def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
+def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage=None):
     row, planned = _prepare(rt, data, actor, now, rt.calendar(conn))
     row["idempotency_key"] = idempotency_key
     row["request_hash"] = request_hash
@@ -348,7 +379,7 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash):
         d["complaint_id"] = cid
     if planned:
         conn.execute(_INSERT_DEADLINES, planned)
-    event = _registered_event(row, planned, actor, now)
+    event = _registered_event(row, planned, actor, now, triage=triage)
     conn.execute(_INSERT_EVENT, {"complaint_id": cid, **event})
     if late:
         row["number"] = next_number(conn, now)
