@@ -21,6 +21,7 @@ from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines.routes import router as deadlines_router
 from kesu.problems import Problem
 from kesu.runtime import Runtime
+from kesu.triage.routes import router as triage_router
 from kesu.web_common import problem_response, validation_problem
 
 log = logging.getLogger("kesu")
@@ -181,5 +182,6 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
 
     app.include_router(complaints_router)
     app.include_router(deadlines_router)
+    app.include_router(triage_router)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

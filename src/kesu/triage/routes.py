@@ -1,0 +1,28 @@
+"""HTTP routes of the triage slice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from kesu.complaints.schemas import MAX_DESCRIPTION
+from kesu.runtime import Runtime
+from kesu.triage import service
+from kesu.web_common import runtime
+
+router = APIRouter(prefix="/api/v1", tags=["triage"])
+
+
+class TriageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
+    customer_phone: Annotated[str, Field(max_length=32)] | None = None
+
+
+@router.post("/triage", summary="文本分诊 Triage a text")
+async def triage(body: TriageIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    return await run_in_threadpool(service.triage, rt, body.text, body.customer_phone)

@@ -1,0 +1,69 @@
+"""Triage of a text: what it is about, how risky, what it contains, whether it is valid.
+
+Puts the pure parts together (classifier, signals, extraction, validity) and
+adds what needs the database: a repeat complaint from the same phone in the
+same category within the configured window.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from kesu.problems import Problem
+from kesu.store import tables as t
+from kesu.store.db import read
+from kesu.triage import model
+from kesu.triage.extract import extract
+from kesu.triage.signals import detect
+from kesu.triage.validity import suggest
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+
+def triage(rt: Runtime, text: str, customer_phone: str | None = None) -> dict[str, Any]:
+    try:
+        clf = model.shipped()
+    except model.ModelMissing as err:
+        raise Problem(503, "model_missing", "No model", str(err)) from None
+    [p] = clf.predict([text])
+    flags = [{"code": s.code, "evidence": list(s.evidence)} for s in detect(text)]
+    extracted = extract(text)
+    if customer_phone and not p.needs_review:
+        repeat = _recent_same(rt, customer_phone, p.category)
+        if repeat:
+            flags.append({"code": "repeat", "evidence": repeat})
+    has_contact = bool(customer_phone or extracted["phones"])
+    return {
+        "category": None if p.needs_review else p.category,
+        "needs_review": p.needs_review,
+        "confidence": p.confidence,
+        "alternatives": [{"category": c, "score": s} for c, s in p.alternatives],
+        "kind": p.kind,
+        "kind_confidence": p.kind_confidence,
+        "flags": flags,
+        "extracted": extracted,
+        "validity": [
+            {"reason": s.reason, "evidence": s.evidence}
+            for s in suggest(text, has_contact=has_contact)
+        ],
+        "model": clf.meta["version"],
+    }
+
+
+def _recent_same(rt: Runtime, phone: str, category: str) -> list[str]:
+    days = model.config().get("repeat_days", 30)
+    since = rt.clock() - timedelta(days=days)
+    c = t.complaints.c
+    with read(rt.engine) as conn:
+        return list(
+            conn.execute(
+                select(c.number)
+                .where(c.customer_phone == phone, c.category == category, c.received_at >= since)
+                .order_by(c.received_at.desc())
+                .limit(5)
+            ).scalars()
+        )
