@@ -28,3 +28,22 @@ def test_triage_input_errors(client):
     assert r.status_code == 422 and r.json()["code"] == "text_empty"
     r = client.post("/api/v1/triage", json={"words": "x"})
     assert r.status_code == 422
+
+
+def test_many_complaints_from_one_place_raise_a_mass_incident(client, make_complaint, clock):
+    text = "宽带断网了，光猫红灯闪，整栋楼都上不了网，要求尽快修复。"
+    for i in range(4):
+        make_complaint(
+            description=text,
+            category="network",
+            customer={"phone": f"1390000000{i}", "city": "郑州市"},
+        )
+        clock.advance(minutes=20)
+    r = client.post("/api/v1/triage", json={"text": text, "city": "郑州市"}).json()
+    [mass] = [f for f in r["flags"] if f["code"] == "mass_incident"]
+    assert "郑州市同类投诉4件" in mass["evidence"][0]
+    elsewhere = client.post("/api/v1/triage", json={"text": text, "city": "洛阳市"}).json()
+    assert "mass_incident" not in {f["code"] for f in elsewhere["flags"]}
+    clock.advance(hours=7)
+    later = client.post("/api/v1/triage", json={"text": text, "city": "郑州市"}).json()
+    assert "mass_incident" not in {f["code"] for f in later["flags"]}

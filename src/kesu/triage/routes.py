@@ -21,8 +21,12 @@ class TriageIn(BaseModel):
 
     text: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
     customer_phone: Annotated[str, Field(max_length=32)] | None = None
+    city: Annotated[str, Field(max_length=50)] | None = None
+    province: Annotated[str, Field(max_length=20)] | None = None
 
 
 @router.post("/triage", summary="文本分诊 Triage a text")
 async def triage(body: TriageIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    return await run_in_threadpool(service.triage, rt, body.text, body.customer_phone)
+    return await run_in_threadpool(
+        service.triage, rt, body.text, body.customer_phone, body.city, body.province
+    )

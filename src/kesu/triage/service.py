@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kesu.problems import Problem
 from kesu.store import tables as t
@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 
-def triage(rt: Runtime, text: str, customer_phone: str | None = None) -> dict[str, Any]:
+def triage(
+    rt: Runtime,
+    text: str,
+    customer_phone: str | None = None,
+    city: str | None = None,
+    province: str | None = None,
+) -> dict[str, Any]:
     try:
         clf = model.shipped()
     except model.ModelMissing as err:
@@ -36,6 +42,10 @@ def triage(rt: Runtime, text: str, customer_phone: str | None = None) -> dict[st
         repeat = _recent_same(rt, customer_phone, p.category)
         if repeat:
             flags.append({"code": "repeat", "evidence": repeat})
+    if not p.needs_review and (city or province):
+        mass = _mass_incident(rt, p.category, city, province)
+        if mass:
+            flags.append({"code": "mass_incident", "evidence": mass})
     has_contact = bool(customer_phone or extracted["phones"])
     return {
         "category": None if p.needs_review else p.category,
@@ -67,3 +77,21 @@ def _recent_same(rt: Runtime, phone: str, category: str) -> list[str]:
                 .limit(5)
             ).scalars()
         )
+
+
+def _mass_incident(rt: Runtime, category: str, city: str | None, province: str | None) -> list[str]:
+    """Evidence of many complaints of one category from one place in a short window."""
+    cfg = model.config().get("mass_incident") or {}
+    window = timedelta(hours=cfg.get("window_hours", 6))
+    c = t.complaints.c
+    place = c.customer_city == city if city else c.customer_province == province
+    with read(rt.engine) as conn:
+        n = conn.execute(
+            select(func.count())
+            .select_from(t.complaints)
+            .where(c.category == category, place, c.received_at >= rt.clock() - window)
+        ).scalar_one()
+    if n + 1 < cfg.get("min_complaints", 5):
+        return []
+    hours = window.total_seconds() / 3600
+    return [f"近{hours:g}小时{city or province}同类投诉{n}件（含本件共{n + 1}件）"]
