@@ -356,6 +356,22 @@ def triage_classify(
             progress.advance(task, len(chunk))
 
 
+@triage_app.command("export-corrections")
+def triage_export_corrections() -> None:
+    """导出人工更正过分类的投诉（text,category,kind），可用于再训练。Corrections as CSV."""
+    import csv
+    import sys
+
+    from kesu.complaints import service
+
+    rows = service.corrections(_runtime())
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["text", "category", "kind"])
+    for r in rows:
+        writer.writerow([r["text"], r["category"], r["kind"]])
+    Console(stderr=True).print(f"已导出 {len(rows)} 条人工更正。")
+
+
 @triage_app.command("eval")
 def triage_eval(
     data: Annotated[

@@ -58,6 +58,7 @@ class Runtime:
             teams=frozenset(vocab.TEAMS),
             risk_flags=frozenset(vocab.RISK_FLAGS),
             root_causes=frozenset(vocab.ROOT_CAUSES),
+            categories=frozenset(vocab.CATEGORIES),
         )
 
     def calendar(self, conn=None) -> WorkCalendar:

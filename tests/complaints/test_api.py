@@ -148,7 +148,7 @@ def test_full_life_through_the_api(client, make_complaint, act, clock):
     assert replied["team"] == "billing" and replied["first_receiver"] == "api"
     act(n, "callback", result="basically_satisfied")
     closed = act(n, "close")
-    assert closed["status"] == "closed" and closed["allowed_actions"] == ["reopen"]
+    assert closed["status"] == "closed" and closed["allowed_actions"] == ["reopen", "classify"]
     events = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
     assert [e["type"] for e in events] == [
         "registered",

@@ -47,3 +47,39 @@ def test_many_complaints_from_one_place_raise_a_mass_incident(client, make_compl
     clock.advance(hours=7)
     later = client.post("/api/v1/triage", json={"text": text, "city": "郑州市"}).json()
     assert "mass_incident" not in {f["code"] for f in later["flags"]}
+
+
+def test_a_corrected_category_is_an_event_and_future_training_data(
+    client, rt, make_complaint, act, monkeypatch, database_url
+):
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from kesu.cli import app
+
+    c = make_complaint(description="用户来电反映家里宽带断网两天了，光猫红灯闪烁。")
+    assert c["category"] == "network"
+    assert act(c["number"], "classify", expect=422, category="network")["code"] == ("same_category")
+    assert act(c["number"], "classify", expect=422, category="weather")["code"] == (
+        "category_required"
+    )
+    fixed = act(c["number"], "classify", category="service", note="实为装维爽约")
+    assert fixed["category"] == "service" and fixed["status"] == "registered"
+    event = client.get(f"/api/v1/complaints/{c['number']}/events").json()["items"][-1]
+    assert event["type"] == "recategorized"
+    assert event["data"]["previous_category"] == "network"
+    assert event["data"]["changes"] == {"category": "service"}
+    make_complaint(description="另一件没有更正的事：话费多扣。")
+    monkeypatch.setenv("KESU_DATABASE_URL", database_url)
+    r = CliRunner().invoke(app, ["triage", "export-corrections"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert rows == [
+        {
+            "text": "用户来电反映家里宽带断网两天了，光猫红灯闪烁。",
+            "category": "service",
+            "kind": "complaint",
+        }
+    ]

@@ -43,6 +43,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "invalidate": {"name": "判为无效", "en": "Mark invalid"},
     "flag": {"name": "标记风险", "en": "Set risk flags"},
     "convert": {"name": "转为投诉", "en": "Convert to complaint"},
+    "classify": {"name": "更正分类", "en": "Correct the category"},
 }
 
 # Statuses each action may start from (kind-specific exceptions in _from_ok).
@@ -62,6 +63,7 @@ _FROM: dict[str, frozenset[str]] = {
     "invalidate": frozenset({"registered", "accepted", "investigating"}),
     "flag": OPEN_STATUSES,
     "convert": OPEN_STATUSES - {"callback"},
+    "classify": OPEN_STATUSES | {"closed"},
 }
 
 
@@ -76,6 +78,7 @@ class Policy:
     teams: frozenset[str] = frozenset()
     risk_flags: frozenset[str] = frozenset()
     root_causes: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class State:
     reopen_count: int = 0
     escalation_level: int = 0
     number: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,18 @@ def _flag(state: State, params: Mapping[str, Any], policy: Policy, now: datetime
     return Outcome("flag", state.status, {"risk_flags": sorted(flags)}, "flags_changed")
 
 
+def _classify(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
+    category = _text(params, "category")
+    if category is None or (policy.categories and category not in policy.categories):
+        raise BadInput(
+            "category_required",
+            "更正分类须选择有效的分类（category）：" + "、".join(sorted(policy.categories)),
+        )
+    if category == state.category:
+        raise BadInput("same_category", "分类未改变。")
+    return Outcome("classify", state.status, {"category": category}, "recategorized")
+
+
 def _converted(state: State, extra: Mapping[str, Any] | None = None) -> Outcome:
     changes: dict[str, Any] = {"kind": "complaint", **(extra or {})}
     return Outcome(
@@ -407,4 +423,5 @@ _OUTCOMES = {
     "invalidate": _invalidate,
     "flag": _flag,
     "convert": _convert,
+    "classify": _classify,
 }

@@ -128,6 +128,7 @@ class TransitionIn(BaseModel):
     result: Annotated[str, Field(max_length=40)] | None = None
     reason: Annotated[str, Field(max_length=40)] | None = None
     into: Annotated[str, Field(max_length=20)] | None = None
+    category: Annotated[str, Field(max_length=40)] | None = None
     add_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
     remove_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
     expected_version: int | None = None

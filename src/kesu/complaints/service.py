@@ -89,6 +89,7 @@ def _state(row) -> lifecycle.State:
         reopen_count=row.reopen_count,
         escalation_level=row.escalation_level,
         number=row.number,
+        category=row.category,
     )
 
 
@@ -658,6 +659,8 @@ def _apply(
 ) -> None:
     changes: dict[str, Any] = dict(outcome.changes)
     event_data: dict[str, Any] = {"action": outcome.action}
+    if "category" in changes:
+        event_data["previous_category"] = row.category
     if "merged_into" in changes:
         target_number = changes.pop("merged_into")
         target = _merge_target(conn, row, target_number)
@@ -892,6 +895,26 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
         if len(candidates) < batch:
             return total
         after = (candidates[-1].due_at, candidates[-1].id)
+
+
+def corrections(rt: Runtime) -> list[dict[str, Any]]:
+    """Complaints whose category a person corrected: future training data (text, category, kind)."""
+    e = t.complaint_events.c
+    with read(rt.engine) as conn:
+        rows = conn.execute(
+            select(C.number, C.title, C.description, C.category, C.kind)
+            .where(C.id.in_(select(e.complaint_id).where(e.type == "recategorized")))
+            .order_by(C.id)
+        ).all()
+    return [
+        {
+            "number": r.number,
+            "text": "\n".join(x for x in (r.title, r.description) if x),
+            "category": r.category,
+            "kind": r.kind if r.kind != "appeal" else "complaint",
+        }
+        for r in rows
+    ]
 
 
 def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
