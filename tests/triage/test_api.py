@@ -83,3 +83,27 @@ def test_a_corrected_category_is_an_event_and_future_training_data(
             "kind": "complaint",
         }
     ]
+
+
+def test_similar_past_complaints_are_found_and_kept_up_to_date(client, make_complaint, act):
+    broadband = make_complaint(
+        description="小区宽带晚上经常断网，光猫LOS灯红色闪烁，重启也没用。", category="network"
+    )
+    act(broadband["number"], "accept")
+    act(broadband["number"], "reply", resolution="已更换分光器，宽带恢复正常。")
+    make_complaint(
+        description="视频彩铃不是我开的，每月扣我10元，要求退费。", category="unauthorized"
+    )
+    r = client.post("/api/v1/triage?k=1", json={"text": "宽带天天断网，光猫红灯一直闪"}).json()
+    assert [s["number"] for s in r["similar"]] == [broadband["number"]]
+    top = r["similar"][0]
+    assert top["category"] == "network" and 0 < top["similarity"] <= 1
+    assert top["outcome"] == {"status": "replied", "resolution": "已更换分光器，宽带恢复正常。"}
+    later = make_complaint(
+        description="彩铃被开通了我不知道，扣费十元，要求退订退费。", category="unauthorized"
+    )
+    r = client.post("/api/v1/triage", json={"text": "不知道谁给我开的彩铃，乱扣费"}).json()
+    assert later["number"] in [s["number"] for s in r["similar"][:2]]
+    assert len(r["similar"]) <= 5
+    assert client.post("/api/v1/triage?k=0", json={"text": "宽带"}).json()["similar"] == []
+    assert client.post("/api/v1/triage?k=99", json={"text": "宽带"}).status_code == 422

@@ -96,6 +96,8 @@ complaints = Table(
     Index("ix_complaints_received", "received_at", "id"),
     Index("ix_complaints_status", "status"),
     Index("ix_complaints_phone", "customer_phone"),
+    # Mass incidents: same category, same city, recent.
+    Index("ix_complaints_place", "category", "customer_city", "received_at"),
 )
 
 complaint_events = Table(

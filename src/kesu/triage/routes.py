@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,11 @@ class TriageIn(BaseModel):
 
 
 @router.post("/triage", summary="文本分诊 Triage a text")
-async def triage(body: TriageIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+async def triage(
+    body: TriageIn,
+    rt: Runtime = Depends(runtime),
+    k: Annotated[int, Query(ge=0, le=50, description="相似投诉条数")] = 5,
+) -> dict[str, Any]:
     return await run_in_threadpool(
-        service.triage, rt, body.text, body.customer_phone, body.city, body.province
+        service.triage, rt, body.text, body.customer_phone, body.city, body.province, k
     )

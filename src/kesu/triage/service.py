@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from kesu.problems import Problem
 from kesu.store import tables as t
 from kesu.store.db import read
-from kesu.triage import model
+from kesu.triage import model, similar
 from kesu.triage.extract import extract
 from kesu.triage.signals import detect
 from kesu.triage.validity import suggest
@@ -30,6 +30,7 @@ def triage(
     customer_phone: str | None = None,
     city: str | None = None,
     province: str | None = None,
+    k: int = 5,
 ) -> dict[str, Any]:
     try:
         clf = model.shipped()
@@ -60,6 +61,7 @@ def triage(
             {"reason": s.reason, "evidence": s.evidence}
             for s in suggest(text, has_contact=has_contact)
         ],
+        "similar": similar.index_for(rt, clf).query(rt, text, k) if k else [],
         "model": clf.meta["version"],
     }
 
