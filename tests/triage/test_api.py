@@ -107,3 +107,28 @@ def test_similar_past_complaints_are_found_and_kept_up_to_date(client, make_comp
     assert len(r["similar"]) <= 5
     assert client.post("/api/v1/triage?k=0", json={"text": "宽带"}).json()["similar"] == []
     assert client.post("/api/v1/triage?k=99", json={"text": "宽带"}).status_code == 422
+
+
+def test_flags_are_raised_on_arrival_with_their_evidence(client, make_complaint, act):
+    c = make_complaint(
+        description="宽带断网三天没人修，再不解决我就找记者曝光！",
+        customer={"phone": "13700001111", "city": "郑州市"},
+    )
+    assert "media" in c["risk_flags"] and c["priority"] == "urgent"
+    [event] = client.get(f"/api/v1/complaints/{c['number']}/events").json()["items"]
+    flags = {f["code"]: f["evidence"] for f in event["data"]["triage"]["flags"]}
+    assert "曝光" in flags["media"]
+    again = make_complaint(
+        description="宽带又断网了，光猫红灯，还是没人来修。",
+        customer={"phone": "13700001111", "city": "郑州市"},
+    )
+    assert "repeat" in again["risk_flags"] and again["priority"] == "high"
+    # A media threat needs a supervisor's approval before the reply.
+    n = c["number"]
+    act(n, "accept")
+    act(n, "investigate")
+    act(n, "propose", resolution="已修复并致歉")
+    assert act(n, "reply", expect=409)["code"] == "approval_required"
+    given = make_complaint(description="找记者曝光", risk_flags=["media"], category="service")
+    [event] = client.get(f"/api/v1/complaints/{given['number']}/events").json()["items"]
+    assert "triage" not in event["data"]  # nothing added to what the agent chose

@@ -239,9 +239,9 @@ def register(
             existing = _by_key(conn, idempotency_key)
             if existing is not None:
                 return _replay(rt, conn, existing, request_hash), False
-    auto = None if data.get("category") else _auto_category(data)
-    if auto and auto["category"]:
-        data = {**data, "category": auto["category"]}
+    from kesu.triage.service import on_arrival
+
+    data, auto = on_arrival(rt, data)
     try:
         with write(rt.engine) as conn:
             row, deadline_rows = _insert(
@@ -256,25 +256,6 @@ def register(
             if existing is None:
                 raise
             return _replay(rt, conn, existing, request_hash), False
-
-
-def _auto_category(data: Mapping[str, Any]) -> dict[str, Any] | None:
-    from kesu.triage import model as triage_model
-
-    try:
-        clf = triage_model.shipped()
-    except triage_model.ModelMissing:
-        return None
-    text = "\n".join(x for x in (data.get("title"), data["description"]) if x)
-    [p] = clf.predict([text])
-    return {
-        "category": None if p.needs_review else p.category,
-        "suggested": p.category,
-        "confidence": p.confidence,
-        "automatic": True,
-        "needs_review": p.needs_review,
-        "model": clf.meta["version"],
-    }
 
 
 # A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.

@@ -7,6 +7,7 @@ same category within the configured window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,54 @@ def triage(
         "similar": similar.index_for(rt, clf).query(rt, text, k) if k else [],
         "model": clf.meta["version"],
     }
+
+
+def on_arrival(rt: Runtime, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict | None]:
+    """What triage adds to a complaint being registered.
+
+    A missing category is filled from the classifier when it is confident
+    enough; risk flags are raised from the text and from the database (repeat,
+    mass incident) and added to those given. Returns the completed input and
+    the record for the registration event (None when triage added nothing).
+    """
+    out = dict(data)
+    record: dict[str, Any] = {}
+    text = "\n".join(x for x in (data.get("title"), data["description"]) if x)
+    if not data.get("category"):
+        try:
+            clf = model.shipped()
+        except model.ModelMissing:
+            clf = None
+        if clf is not None:
+            [p] = clf.predict([text])
+            out["category"] = None if p.needs_review else p.category
+            record.update(
+                category=out["category"],
+                suggested=p.category,
+                confidence=p.confidence,
+                automatic=True,
+                needs_review=p.needs_review,
+                model=clf.meta["version"],
+            )
+    raised = {s.code: list(s.evidence) for s in detect(text)}
+    customer = data.get("customer") or {}
+    if out.get("category"):
+        if customer.get("phone"):
+            repeat = _recent_same(rt, customer["phone"], out["category"])
+            if repeat:
+                raised["repeat"] = repeat
+        if customer.get("city") or customer.get("province"):
+            mass = _mass_incident(
+                rt, out["category"], customer.get("city"), customer.get("province")
+            )
+            if mass:
+                raised["mass_incident"] = mass
+    given = set(data.get("risk_flags") or ())
+    added = {code: ev for code, ev in raised.items() if code not in given}
+    if added:
+        out["risk_flags"] = sorted(given | set(added))
+        record["flags"] = [{"code": c, "evidence": ev} for c, ev in sorted(added.items())]
+    return out, record or None
 
 
 def _recent_same(rt: Runtime, phone: str, category: str) -> list[str]:
