@@ -87,6 +87,17 @@ def _watch_loop(rt: Runtime, stop: threading.Event) -> None:
             log.exception("deadline watcher pass failed")
 
 
+def _warm_triage(rt: Runtime) -> None:
+    from kesu.triage import model, similar
+
+    try:
+        similar.index_for(rt, model.shipped()).refresh(rt)
+    except model.ModelMissing:
+        pass
+    except Exception:  # the first triage request will try again
+        log.exception("building the similar-complaints index failed")
+
+
 def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAPI:
     runtime = rt or Runtime.start()
     run_watcher = runtime.settings.embedded_worker if watcher is None else watcher
@@ -95,6 +106,10 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     async def lifespan(app: FastAPI):
         stop = threading.Event()
         thread = None
+        # Build the similar-complaints index in the background, not on the first request.
+        threading.Thread(
+            target=_warm_triage, args=(runtime,), name="kesu-triage-warm", daemon=True
+        ).start()
         if run_watcher:
             thread = threading.Thread(
                 target=_watch_loop, args=(runtime, stop), name="kesu-watcher", daemon=True

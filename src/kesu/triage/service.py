@@ -40,14 +40,11 @@ def triage(
     [p] = clf.predict([text])
     flags = [{"code": s.code, "evidence": list(s.evidence)} for s in detect(text)]
     extracted = extract(text)
-    if customer_phone and not p.needs_review:
-        repeat = _recent_same(rt, customer_phone, p.category)
-        if repeat:
-            flags.append({"code": "repeat", "evidence": repeat})
-    if not p.needs_review and (city or province):
-        mass = _mass_incident(rt, p.category, city, province)
-        if mass:
-            flags.append({"code": "mass_incident", "evidence": mass})
+    if not p.needs_review:
+        for code, evidence in _history_flags(
+            rt, p.category, customer_phone, city, province
+        ).items():
+            flags.append({"code": code, "evidence": evidence})
     has_contact = bool(customer_phone or extracted["phones"])
     return {
         "category": None if p.needs_review else p.category,
@@ -97,16 +94,15 @@ def on_arrival(rt: Runtime, data: Mapping[str, Any]) -> tuple[dict[str, Any], di
     raised = {s.code: list(s.evidence) for s in detect(text)}
     customer = data.get("customer") or {}
     if out.get("category"):
-        if customer.get("phone"):
-            repeat = _recent_same(rt, customer["phone"], out["category"])
-            if repeat:
-                raised["repeat"] = repeat
-        if customer.get("city") or customer.get("province"):
-            mass = _mass_incident(
-                rt, out["category"], customer.get("city"), customer.get("province")
+        raised.update(
+            _history_flags(
+                rt,
+                out["category"],
+                customer.get("phone"),
+                customer.get("city"),
+                customer.get("province"),
             )
-            if mass:
-                raised["mass_incident"] = mass
+        )
     given = set(data.get("risk_flags") or ())
     added = {code: ev for code, ev in raised.items() if code not in given}
     if added:
@@ -115,34 +111,51 @@ def on_arrival(rt: Runtime, data: Mapping[str, Any]) -> tuple[dict[str, Any], di
     return out, record or None
 
 
-def _recent_same(rt: Runtime, phone: str, category: str) -> list[str]:
+def _recent_same(conn, now, phone: str, category: str) -> list[str]:
     days = model.config().get("repeat_days", 30)
-    since = rt.clock() - timedelta(days=days)
     c = t.complaints.c
-    with read(rt.engine) as conn:
-        return list(
-            conn.execute(
-                select(c.number)
-                .where(c.customer_phone == phone, c.category == category, c.received_at >= since)
-                .order_by(c.received_at.desc())
-                .limit(5)
-            ).scalars()
-        )
+    return list(
+        conn.execute(
+            select(c.number)
+            .where(
+                c.customer_phone == phone,
+                c.category == category,
+                c.received_at >= now - timedelta(days=days),
+            )
+            .order_by(c.received_at.desc())
+            .limit(5)
+        ).scalars()
+    )
 
 
-def _mass_incident(rt: Runtime, category: str, city: str | None, province: str | None) -> list[str]:
+def _mass_incident(conn, now, category: str, city: str | None, province: str | None) -> list[str]:
     """Evidence of many complaints of one category from one place in a short window."""
     cfg = model.config().get("mass_incident") or {}
     window = timedelta(hours=cfg.get("window_hours", 6))
     c = t.complaints.c
     place = c.customer_city == city if city else c.customer_province == province
-    with read(rt.engine) as conn:
-        n = conn.execute(
-            select(func.count())
-            .select_from(t.complaints)
-            .where(c.category == category, place, c.received_at >= rt.clock() - window)
-        ).scalar_one()
+    n = conn.execute(
+        select(func.count())
+        .select_from(t.complaints)
+        .where(c.category == category, place, c.received_at >= now - window)
+    ).scalar_one()
     if n + 1 < cfg.get("min_complaints", 5):
         return []
     hours = window.total_seconds() / 3600
     return [f"近{hours:g}小时{city or province}同类投诉{n}件（含本件共{n + 1}件）"]
+
+
+def _history_flags(
+    rt: Runtime, category: str, phone: str | None, city: str | None, province: str | None
+) -> dict[str, list[str]]:
+    """repeat and mass_incident, read in one transaction."""
+    if not (phone or city or province):
+        return {}
+    now = rt.clock()
+    out = {}
+    with read(rt.engine) as conn:
+        if phone and (repeat := _recent_same(conn, now, phone, category)):
+            out["repeat"] = repeat
+        if (city or province) and (mass := _mass_incident(conn, now, category, city, province)):
+            out["mass_incident"] = mass
+    return out
