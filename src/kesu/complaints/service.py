@@ -241,9 +241,10 @@ def register(
                 return _replay(rt, conn, existing, request_hash), False
     from kesu.triage.service import on_arrival
 
-    data, auto = on_arrival(rt, data)
     try:
         with write(rt.engine) as conn:
+            # Triage reads the complaint's history on the same connection.
+            data, auto = on_arrival(rt, data, conn)
             row, deadline_rows = _insert(
                 rt, conn, data, actor, now, idempotency_key, request_hash, auto
             )

@@ -42,7 +42,7 @@ def triage(
     extracted = extract(text)
     if not p.needs_review:
         for code, evidence in _history_flags(
-            rt, p.category, customer_phone, city, province
+            rt, None, p.category, customer_phone, city, province
         ).items():
             flags.append({"code": code, "evidence": evidence})
     has_contact = bool(customer_phone or extracted["phones"])
@@ -64,7 +64,9 @@ def triage(
     }
 
 
-def on_arrival(rt: Runtime, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict | None]:
+def on_arrival(
+    rt: Runtime, data: Mapping[str, Any], conn=None
+) -> tuple[dict[str, Any], dict | None]:
     """What triage adds to a complaint being registered.
 
     A missing category is filled from the classifier when it is confident
@@ -97,6 +99,7 @@ def on_arrival(rt: Runtime, data: Mapping[str, Any]) -> tuple[dict[str, Any], di
         raised.update(
             _history_flags(
                 rt,
+                conn,
                 out["category"],
                 customer.get("phone"),
                 customer.get("city"),
@@ -146,16 +149,23 @@ def _mass_incident(conn, now, category: str, city: str | None, province: str | N
 
 
 def _history_flags(
-    rt: Runtime, category: str, phone: str | None, city: str | None, province: str | None
+    rt: Runtime,
+    conn,
+    category: str,
+    phone: str | None,
+    city: str | None,
+    province: str | None,
 ) -> dict[str, list[str]]:
-    """repeat and mass_incident, read in one transaction."""
+    """repeat and mass_incident, read on `conn` (or in a read transaction of their own)."""
     if not (phone or city or province):
         return {}
+    if conn is None:
+        with read(rt.engine) as own:
+            return _history_flags(rt, own, category, phone, city, province)
     now = rt.clock()
     out = {}
-    with read(rt.engine) as conn:
-        if phone and (repeat := _recent_same(conn, now, phone, category)):
-            out["repeat"] = repeat
-        if (city or province) and (mass := _mass_incident(conn, now, category, city, province)):
-            out["mass_incident"] = mass
+    if phone and (repeat := _recent_same(conn, now, phone, category)):
+        out["repeat"] = repeat
+    if (city or province) and (mass := _mass_incident(conn, now, category, city, province)):
+        out["mass_incident"] = mass
     return out
