@@ -14,6 +14,7 @@ Scenarios:
   queue    GET /api/v1/complaints?team=T&open=true&sort=due&limit=50, T cycling
            through the six teams (bench/queue.lua)
   health   GET /healthz (no database; the ceiling of this server stack on this machine)
+  triage   POST /api/v1/triage, a different text every request (bench/triage.lua)
 
 Prints requests/s, latency p50/p90/p99, non-2xx responses and, for create, the
 number of complaints the database gained. The raw wrk output is kept in
@@ -40,8 +41,13 @@ sys.path.insert(0, str(HERE))
 from common import Interference, print_machine  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
-SCRIPTS = {"create": HERE / "create.lua", "queue": HERE / "queue.lua", "health": None}
-PATHS = {"create": "/", "queue": "/", "health": "/healthz"}
+SCRIPTS = {
+    "create": HERE / "create.lua",
+    "queue": HERE / "queue.lua",
+    "health": None,
+    "triage": HERE / "triage.lua",
+}
+PATHS = {"create": "/", "queue": "/", "health": "/healthz", "triage": "/api/v1/triage"}
 
 
 def free_port() -> int:

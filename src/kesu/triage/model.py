@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ import numpy as np
 from kesu.data_files import DATA_DIR, load_yaml
 from kesu.triage.features import FEATURE_VERSION, tokens
 
-MODEL_DIR = DATA_DIR / "triage" / "model"
+# The shipped model; an operator's own model (trained on its work orders) may live
+# elsewhere: KESU_TRIAGE_MODEL_DIR points `kesu triage train` and prediction at it.
+MODEL_DIR = Path(os.environ.get("KESU_TRIAGE_MODEL_DIR") or DATA_DIR / "triage" / "model")
 CORPUS_DIR = DATA_DIR / "triage" / "corpus"
 NEEDS_REVIEW = "需人工确认"
 
