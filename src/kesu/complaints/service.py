@@ -449,6 +449,12 @@ def events(rt: Runtime, number: str) -> list[dict[str, Any]]:
     ]
 
 
+def _bad_cursor() -> Problem:
+    return Problem(
+        400, "invalid_cursor", "Invalid cursor", "分页游标（cursor）无效，请从第一页重新查询。"
+    )
+
+
 def _cursor_encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
@@ -461,9 +467,7 @@ def _cursor_decode(cursor: str) -> list[Any]:
             raise ValueError
         return values
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise Problem(
-            400, "invalid_cursor", "Invalid cursor", "分页游标（cursor）无效，请从第一页重新查询。"
-        ) from None
+        raise _bad_cursor() from None
 
 
 def _filters(f: Mapping[str, Any], now: datetime) -> list:
@@ -559,12 +563,7 @@ def _page_by_received(conn, conds, cursor, limit):
         try:
             at, cid = datetime.fromisoformat(cursor[0]), int(cursor[1])
         except (ValueError, TypeError, IndexError):
-            raise Problem(
-                400,
-                "invalid_cursor",
-                "Invalid cursor",
-                "分页游标（cursor）无效，请从第一页重新查询。",
-            ) from None
+            raise _bad_cursor() from None
         stmt = stmt.where(tuple_(C.received_at, C.id) < tuple_(at, cid))
     rows = conn.execute(stmt.order_by(C.received_at.desc(), C.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
@@ -585,12 +584,7 @@ def _page_by_due(conn, conds, cursor, limit):
             if phase not in ("due", "none"):
                 raise ValueError
         except (ValueError, TypeError, IndexError):
-            raise Problem(
-                400,
-                "invalid_cursor",
-                "Invalid cursor",
-                "分页游标（cursor）无效，请从第一页重新查询。",
-            ) from None
+            raise _bad_cursor() from None
     if phase == "due":
         stmt = select(*_LIST_COLUMNS).where(*conds, C.next_due_at.is_not(None))
         if at is not None:
