@@ -130,15 +130,14 @@ class SimilarIndex:
         ]
 
 
-_INDEXES: dict[int, SimilarIndex] = {}
 _GUARD = threading.Lock()
 
 
 def index_for(rt: Runtime, clf: Classifier) -> SimilarIndex:
-    """One index per runtime (database) and model."""
-    key = id(rt)
+    """The runtime's index (one per database and process), rebuilt when the model changes."""
     with _GUARD:
-        idx = _INDEXES.get(key)
+        idx = getattr(rt, "_similar_index", None)
         if idx is None or idx.clf is not clf:
-            idx = _INDEXES[key] = SimilarIndex(clf)
+            idx = SimilarIndex(clf)
+            rt._similar_index = idx  # type: ignore[attr-defined]
         return idx
