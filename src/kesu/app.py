@@ -19,6 +19,7 @@ from kesu import __version__
 from kesu.complaints import service as complaint_service
 from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines.routes import router as deadlines_router
+from kesu.law.routes import router as law_router
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
@@ -198,5 +199,6 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(complaints_router)
     app.include_router(deadlines_router)
     app.include_router(triage_router)
+    app.include_router(law_router)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

@@ -21,6 +21,10 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def default_law_dir() -> Path:
+    return Path(os.environ.get("KESU_HOME", Path.cwd() / ".kesu")) / "regulations"
+
+
 def default_database_url() -> str:
     home = Path(os.environ.get("KESU_HOME", Path.cwd() / ".kesu"))
     return f"sqlite:///{home / 'kesu.db'}"
@@ -41,6 +45,12 @@ class Settings:
     max_body_bytes: int = 1_000_000
     # Run the deadline watcher inside `kesu serve` (embedded mode).
     embedded_worker: bool = True
+    # Extra regulation files (Markdown, same format as the packaged ones);
+    # a file here with a packaged file's name replaces it. `kesu law reindex`.
+    law_dir: Path = field(default_factory=default_law_dir)
+    # How reply drafts sign off: the operator's name and service hotline.
+    company_name: str = "【公司名称】"
+    hotline: str = "【客服热线】"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -59,4 +69,10 @@ class Settings:
             s = replace(s, watch_interval=float(v))
         if v := values.get("KESU_EMBEDDED_WORKER"):
             s = replace(s, embedded_worker=v.lower() not in ("0", "false", "no"))
+        if v := values.get("KESU_COMPANY_NAME"):
+            s = replace(s, company_name=v)
+        if v := values.get("KESU_HOTLINE"):
+            s = replace(s, hotline=v)
+        if v := values.get("KESU_LAW_DIR"):
+            s = replace(s, law_dir=Path(v))
         return s

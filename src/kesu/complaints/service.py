@@ -203,6 +203,15 @@ def _event(
     )
 
 
+def record_event(
+    conn: Connection, row, now: datetime, type_: str, actor: str, data: Mapping[str, Any]
+) -> None:
+    """An event that changes nothing of the complaint (e.g. a reply drafted)."""
+    if type_ not in vocab.EVENTS:
+        raise ValueError(f"unknown event type {type_}")
+    _event(conn, row.id, now, type_, actor, None, None, None, data)
+
+
 # ---- register -------------------------------------------------------------
 
 

@@ -160,3 +160,70 @@ calendar_years = Table(
     Column("loaded_at", UTCDateTime, nullable=False),
     Column("loaded_by", String(64), nullable=False),
 )
+
+
+# -- law: the regulations index and the case library -------------------------
+
+law_index = Table(
+    "law_index",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fingerprint", String(40), nullable=False),
+    Column("indexed_at", UTCDateTime, nullable=False),
+    Column("indexed_by", String(64), nullable=False),
+    Column("regulations", Integer, nullable=False),
+    Column("articles", Integer, nullable=False),
+    Column("cases", Integer, nullable=False),
+)
+
+law_regulations = Table(
+    "law_regulations",
+    metadata,
+    Column("id", String(60), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("short_title", String(100), nullable=False),
+    Column("aliases", JSON, nullable=False),
+    Column("province", String(20)),
+    Column("complete", Boolean, nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("meta", JSON, nullable=False),
+)
+
+law_articles = Table(
+    "law_articles",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("regulation_id", String(60), ForeignKey("law_regulations.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # article | annex
+    Column("number", Integer),
+    Column("label", String(40), nullable=False),
+    Column("note", String(40), nullable=False),
+    Column("chapter", Text, nullable=False),
+    Column("paragraphs", JSON, nullable=False),
+    Column("partial", Boolean, nullable=False),
+    Column("tokens", JSON, nullable=False),
+    Index("ix_law_articles_regulation", "regulation_id", "position"),
+)
+
+law_cases = Table(
+    "law_cases",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("source", String(20), nullable=False),  # seed | court | project | promoted
+    Column("title", String(200), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("province", String(20)),
+    Column("court", String(200)),
+    Column("case_no", String(100)),
+    Column("date", String(40)),
+    Column("facts", Text, nullable=False),
+    Column("articles", JSON, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("lessons", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("complaint_number", String(20), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)

@@ -1,0 +1,220 @@
+"""Reply drafts (答复函草稿) from templates that are data (pure).
+
+A template is chosen by category and outcome (data/law/replies.yaml); the
+draft is: opening, the problem as the customer stated it, the facts found,
+the resolution and remedy, the articles relied on quoted from the corpus, the
+customer's next recourse, closing. Every citation is checked against the
+corpus; an article we do not hold is never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kesu.law.corpus import CitationError, Corpus
+
+OUTCOMES = {
+    "upheld": "诉求成立",
+    "partial": "部分成立",
+    "not_upheld": "诉求不成立",
+    "explained": "已解释说明",
+}
+PLACEHOLDERS = frozenset(
+    {
+        "customer",
+        "number",
+        "received_date",
+        "problem",
+        "demands",
+        "findings",
+        "remedy",
+        "company",
+        "hotline",
+    }
+)
+FILL_FINDINGS = "【请填写核查情况】"
+FILL_REMEDY = "【请填写处理结果】"
+
+
+class TemplateError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    category: str
+    outcome: str
+    title: str
+    findings: str
+    resolution: str
+    citations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Templates:
+    common: Mapping[str, Any]
+    templates: tuple[Template, ...]
+
+    def pick(self, category: str | None, outcome: str) -> Template:
+        for t in self.templates:
+            if t.category == category and t.outcome == outcome:
+                return t
+        for t in self.templates:
+            if t.category == "*" and t.outcome == outcome:
+                return t
+        fallback_outcome = "not_upheld" if outcome == "not_upheld" else "upheld"
+        for t in self.templates:
+            if t.category == "*" and t.outcome == fallback_outcome:
+                return t
+        raise TemplateError(f"no template for {category}/{outcome}")
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def parse_templates(
+    data: Mapping[str, Any], corpus: Corpus, categories: Sequence[str]
+) -> Templates:
+    common = data.get("common") or {}
+    for key in ("opening", "problem", "basis_intro", "recourse", "closing"):
+        if key not in common:
+            raise TemplateError(f"common.{key} missing")
+    texts: list[tuple[str, str]] = [
+        (f"common.{k}", v) for k, v in common.items() if isinstance(v, str)
+    ]
+    citations: list[tuple[str, str]] = [("common", c) for c in common.get("recourse_citations", [])]
+    out: list[Template] = []
+    seen: set[str] = set()
+    for raw in data.get("templates", []):
+        tid = raw.get("id")
+        if not tid or tid in seen:
+            raise TemplateError(f"template without a unique id: {tid!r}")
+        seen.add(tid)
+        if raw.get("outcome") not in OUTCOMES:
+            raise TemplateError(f"{tid}: unknown outcome {raw.get('outcome')!r}")
+        if raw.get("category") != "*" and raw.get("category") not in categories:
+            raise TemplateError(f"{tid}: unknown category {raw.get('category')!r}")
+        t = Template(
+            id=tid,
+            category=raw["category"],
+            outcome=raw["outcome"],
+            title=raw.get("title", ""),
+            findings=raw["findings"],
+            resolution=raw["resolution"],
+            citations=tuple(raw.get("citations", [])),
+        )
+        texts += [(f"{tid}.findings", t.findings), (f"{tid}.resolution", t.resolution)]
+        citations += [(tid, c) for c in t.citations]
+        out.append(t)
+    for where, text in texts:
+        unknown = _fields(text) - PLACEHOLDERS
+        if unknown:
+            raise TemplateError(f"{where}: unknown placeholders {sorted(unknown)}")
+    for where, citation in citations:
+        try:
+            corpus.resolve(citation)
+        except CitationError as err:
+            raise TemplateError(f"{where}: {err}") from None
+    return Templates(common, tuple(out))
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    number: str
+    category: str | None
+    outcome: str
+    customer: str
+    received_date: str
+    problem: str
+    demands: str
+    findings: str
+    remedy: str
+    company: str
+    hotline: str
+    extra_citations: tuple[str, ...] = ()
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return text.format_map(values)
+
+
+def render(templates: Templates, corpus: Corpus, d: DraftInput) -> dict[str, Any]:
+    t = templates.pick(d.category, d.outcome)
+    c = templates.common
+    values = {
+        "customer": d.customer,
+        "number": d.number,
+        "received_date": d.received_date,
+        "problem": d.problem,
+        "demands": d.demands,
+        "findings": d.findings or FILL_FINDINGS,
+        "remedy": d.remedy or FILL_REMEDY,
+        "company": d.company,
+        "hotline": d.hotline,
+    }
+    # Values are inserted as they are: braces typed by people are not placeholders.
+    safe = values
+    quoted: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for citation in (*t.citations, *d.extra_citations):
+        try:
+            q = corpus.quote(citation)
+        except CitationError as err:
+            warnings.append(f"{err}；该条未写入草稿。")
+            continue
+        if q["id"] in seen:
+            continue
+        seen.add(q["id"])
+        q["verified"] = True
+        quoted.append(q)
+        if q["partial"]:
+            warnings.append(f"{q['citation']}：本系统仅收录该条的部分原文，请核对全文后再引用。")
+    recourse_quoted = []
+    for citation in c.get("recourse_citations", []):
+        q = corpus.quote(citation)
+        q["verified"] = True
+        recourse_quoted.append(q)
+    basis_lines = [_fill(c["basis_intro"], safe)]
+    for i, q in enumerate(quoted, 1):
+        basis_lines.append(f"{i}. {q['citation']}：{_strip_label(q['text'])}")
+    sections = [
+        {"key": "opening", "text": _fill(c["opening"], safe)},
+        {"key": "problem", "text": _fill(c["problem"], safe)},
+    ]
+    if d.demands and c.get("demands"):
+        sections.append({"key": "demands", "text": _fill(c["demands"], safe)})
+    sections += [
+        {"key": "findings", "text": _fill(t.findings, safe)},
+        {"key": "resolution", "text": _fill(t.resolution, safe)},
+        {"key": "basis", "text": "\n".join(basis_lines)},
+        {"key": "recourse", "text": _fill(c["recourse"], safe)},
+        {"key": "closing", "text": _fill(c["closing"], safe)},
+    ]
+    text = "\n\n".join(s["text"].strip("\n") for s in sections) + "\n"
+    if FILL_FINDINGS in text or FILL_REMEDY in text:
+        warnings.append("草稿中【】处需由处理人员填写后再发送。")
+    return {
+        "template": t.id,
+        "template_title": t.title,
+        "category": d.category,
+        "outcome": d.outcome,
+        "outcome_name": OUTCOMES[d.outcome],
+        "text": text,
+        "sections": sections,
+        "citations": quoted,
+        "recourse_citations": recourse_quoted,
+        "warnings": warnings,
+    }
+
+
+def _strip_label(text: str) -> str:
+    return re.sub(r"^第[一二三四五六七八九十百千零〇]+条(?:（[^）]*）)?\s*", "", text).replace(
+        "\n", " "
+    )

@@ -1,0 +1,124 @@
+"""HTTP routes of the law slice: regulations, search, cases, obligations, reply drafts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from kesu.law import service
+from kesu.runtime import Runtime
+from kesu.web_common import actor, runtime
+
+router = APIRouter(prefix="/api/v1", tags=["law"])
+
+Text = Annotated[str, Field(max_length=2000)]
+Citation = Annotated[str, Field(min_length=2, max_length=100)]
+
+
+@router.get("/law/regulations", summary="收录的法规 Regulations held")
+async def regulations(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    return {"regulations": await run_in_threadpool(service.regulations, rt)}
+
+
+@router.get("/law/article", summary="条文原文 One article (款, 项) by citation")
+async def article(
+    citation: Annotated[
+        str,
+        Query(
+            min_length=2,
+            max_length=100,
+            description="如 电信条例 32、《中华人民共和国电信条例》第三十二条第一款",
+        ),
+    ],
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.article, rt, citation)
+
+
+@router.get("/law/search", summary="法规检索 Search the regulations in plain Chinese")
+async def search(
+    q: Annotated[str, Query(max_length=500, description="口语化的问题，如：宽带坏了三天没人修")],
+    rt: Runtime = Depends(runtime),
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    province: Annotated[
+        str | None, Query(max_length=20, description="优先该省的地方性法规")
+    ] = None,
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.search, rt, q, limit, province)
+
+
+@router.post("/law/reindex", summary="重建法规索引 Reindex the regulation files")
+async def reindex(request: Request, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    result = await run_in_threadpool(service.reindex, rt, actor(request))
+    assert result is not None
+    return result
+
+
+@router.get("/cases", summary="案例库 Case library (search with q)")
+async def cases(
+    rt: Runtime = Depends(runtime),
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    source: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.list_cases, rt, q, category, source, limit)
+
+
+@router.get("/cases/{case_id}", summary="案例 One case")
+async def case(
+    case_id: Annotated[str, Field(max_length=40)], rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.get_case, rt, case_id)
+
+
+class PromoteIn(BaseModel):
+    """A closed complaint to add to the case library (personal data is removed)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    complaint: Annotated[str, Field(min_length=1, max_length=20)]
+    title: Annotated[str, Field(max_length=200)] | None = None
+    facts: Annotated[str, Field(max_length=5000)] | None = None
+    outcome: Text | None = None
+    lessons: Annotated[list[Text], Field(max_length=10)] = []
+    tags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
+    articles: Annotated[list[Citation], Field(max_length=8)] = []
+
+
+@router.post("/cases", status_code=201, summary="收入案例库 Promote a closed complaint")
+async def promote(
+    body: PromoteIn, request: Request, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    data = body.model_dump()
+    return await run_in_threadpool(service.promote, rt, data.pop("complaint"), data, actor(request))
+
+
+@router.get(
+    "/complaints/{number}/obligations", summary="适用条文与义务 Obligations for a complaint"
+)
+async def obligations(number: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    return await run_in_threadpool(service.obligations, rt, number)
+
+
+class DraftIn(BaseModel):
+    """What the handler decided; anything left out is taken from the complaint."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: Literal["upheld", "partial", "not_upheld", "explained"] | None = None
+    findings: Text | None = None
+    remedy: Text | None = None
+    salutation: Annotated[str, Field(max_length=20)] | None = None
+    citations: Annotated[list[Citation], Field(max_length=8)] = []
+
+
+@router.post("/complaints/{number}/reply-draft", summary="答复函草稿 Draft a reply")
+async def reply_draft(
+    number: str, request: Request, body: DraftIn | None = None, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    data = body.model_dump() if body else {}
+    return await run_in_threadpool(service.reply_draft, rt, number, data, actor(request))
