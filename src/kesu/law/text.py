@@ -18,16 +18,15 @@ from kesu.data_files import DATA_DIR, load_yaml
 _lock = threading.Lock()
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _WORDLIKE = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
-STOPWORDS = frozenset(
-    (
-        "的 了 是 在 我 你 他 她 它 们 我们 你们 和 与 或 或者 及 以及 "
-        "等 也 都 就 还 又 再 吧 呢 吗 啊 呀 么 么样 怎么 怎么办 怎么样 "
-        "什么 为什么 能不能 可不可以 可以 能 会 要 想 让 把 被 给 对 向 "
-        "从 到 这 那 这个 那个 一个 有 没 没有 不 很 太 说 问 请问 一下 "
-        "现在 已经 自己 本 其 之 所 应当 应该 规定 依照 按照 有关 办 做 "
-        "去 来 上 下 里 中 个 条 款 项 "
-    ).split()  # noqa: SIM905
+_STOPWORDS_TEXT = (
+    "的 了 是 在 我 你 他 她 它 们 我们 你们 和 与 或 或者 及 以及 "
+    "等 也 都 就 还 又 再 吧 呢 吗 啊 呀 么 么样 怎么 怎么办 怎么样 "
+    "什么 为什么 能不能 可不可以 可以 能 会 要 想 让 把 被 给 对 向 "
+    "从 到 这 那 这个 那个 一个 有 没 没有 不 很 太 说 问 请问 一下 "
+    "现在 已经 自己 本 其 之 所 应当 应该 规定 依照 按照 有关 办 做 "
+    "去 来 上 下 里 中 个 条 款 项 "
 )
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 def normalize(text: str) -> str:
