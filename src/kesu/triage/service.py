@@ -60,8 +60,29 @@ def triage(
             for s in suggest(text, has_contact=has_contact)
         ],
         "similar": similar.index_for(rt, clf).query(rt, text, k) if k else [],
+        "similar_cases": _similar_cases(rt, text, None if p.needs_review else p.category),
         "model": clf.meta["version"],
     }
+
+
+def _similar_cases(rt: Runtime, text: str, category: str | None) -> list[dict[str, Any]]:
+    """The case library's closest cases (title, outcome, articles) for a text."""
+    from kesu.law import service as law
+
+    found = law.list_cases(rt, q=text, limit=3)["results"]
+    return [
+        {
+            "id": c["id"],
+            "title": c["title"],
+            "source_name": c["source_name"],
+            "category": c["category"],
+            "same_category": c["category"] == category,
+            "articles": [a["citation"] for a in c["articles"]],
+            "outcome": c["outcome"],
+            "score": c["score"],
+        }
+        for c in found
+    ]
 
 
 def on_arrival(
