@@ -1,6 +1,6 @@
 """Legal search quality and latency on a labelled set of colloquial questions.
 
-    python bench/law_search_eval.py                     # the development set (tests/law/questions.yaml)
+    python bench/law_search_eval.py      # the development set, tests/law/questions.yaml
     python bench/law_search_eval.py bench/law_questions_holdout.yaml --misses
 
 A question is a hit at k when one of its answer articles is among the first k
@@ -20,21 +20,23 @@ from pathlib import Path
 
 import yaml
 
+from kesu.complaints import vocabulary as vocab
+from kesu.law import cases as case_data
 from kesu.law import corpus
-from kesu.law.search import ArticleIndex
+from kesu.law.search import ArticleIndex, CaseIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "law" / "questions.yaml"
 
 
-def evaluate(index: ArticleIndex, questions: list[dict], k: int = 3) -> dict:
+def evaluate(index: ArticleIndex, questions: list[dict], k: int = 3, cases=None) -> dict:
     c = index.corpus
     hits1 = hitsk = found = total = 0
     rr = 0.0
     misses = []
     for q in questions:
         answers = {c.resolve(a).id for a in q["answers"]}
-        results = index.search(q["q"], limit=10)["results"]
+        results = index.search(q["q"], limit=10, cases=cases)["results"]
         ids = [r["id"] for r in results]
         total += len(answers)
         found += len(answers & set(ids[:k]))
@@ -57,12 +59,12 @@ def evaluate(index: ArticleIndex, questions: list[dict], k: int = 3) -> dict:
     }
 
 
-def latency(index: ArticleIndex, questions: list[dict], repeat: int = 20) -> dict:
+def latency(index: ArticleIndex, questions: list[dict], repeat: int = 20, cases=None) -> dict:
     times = []
     for _ in range(repeat):
         for q in questions:
             t0 = time.perf_counter()
-            index.search(q["q"], limit=10)
+            index.search(q["q"], limit=10, cases=cases)
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     return {
@@ -78,22 +80,31 @@ def main() -> None:
     ap.add_argument("files", nargs="*", type=Path, default=[DEV])
     ap.add_argument("--misses", action="store_true", help="print the questions missed at 3")
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--no-cases", action="store_true", help="without case priors")
+    ap.add_argument("--no-notes", action="store_true", help="without the articles' notes")
     args = ap.parse_args()
     c = corpus.load()
     t0 = time.perf_counter()
-    index = ArticleIndex(c)
+    index = ArticleIndex(c, notes=None if args.no_notes else corpus.load_notes(c))
     built = time.perf_counter() - t0
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; index built in {built:.2f} s")
+    cases = None if args.no_cases else CaseIndex(case_data.load_packaged(c, vocab.CATEGORIES))
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; index built in {built:.2f} s"
+    )
     for path in args.files:
         questions = yaml.safe_load(path.read_text(encoding="utf-8"))
-        res = evaluate(index, questions)
-        lat = latency(index, questions, args.repeat)
-        print(f"{path.relative_to(ROOT) if path.is_absolute() else path}: {res['questions']} questions  "
-              f"hit@1 {res['hit@1']:.3f}  hit@3 {res['hit@3']:.3f}  recall@3 {res['recall@3']:.3f}  "
-              f"MRR@10 {res['mrr@10']:.3f}")
-        print(f"  latency over {lat['searches']} searches: p50 {lat['p50_ms']:.2f} ms, "
-              f"p99 {lat['p99_ms']:.2f} ms, max {lat['max_ms']:.2f} ms")
+        res = evaluate(index, questions, cases=cases)
+        lat = latency(index, questions, args.repeat, cases=cases)
+        name = path.relative_to(ROOT) if path.is_absolute() else path
+        print(
+            f"{name}: {res['questions']} questions  hit@1 {res['hit@1']:.3f}  "
+            f"hit@3 {res['hit@3']:.3f}  recall@3 {res['recall@3']:.3f}  MRR@10 {res['mrr@10']:.3f}"
+        )
+        print(
+            f"  latency over {lat['searches']} searches: p50 {lat['p50_ms']:.2f} ms, "
+            f"p99 {lat['p99_ms']:.2f} ms, max {lat['max_ms']:.2f} ms"
+        )
         if args.misses:
             for q, answers, got in res["misses"]:
                 print(f"  MISS {q}\n       want {answers}\n       got  {got}")

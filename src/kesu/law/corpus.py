@@ -545,6 +545,30 @@ def load(dirs: Sequence[Path] | None = None) -> Corpus:
     return Corpus(regs.values(), fingerprint(paths))
 
 
+NOTES_DIR = DATA_DIR / "law" / "article_notes"
+
+
+def notes_files(directory: Path = NOTES_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+
+
+def load_notes(c: Corpus, directory: Path = NOTES_DIR) -> dict[str, list[str]]:
+    """Article id → colloquial notes (how people describe what the article governs).
+
+    A note for an article we do not hold is an error, like any citation.
+    """
+    out: dict[str, list[str]] = {}
+    for path in notes_files(directory):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for citation, notes in data.items():
+            try:
+                ref = c.resolve(str(citation))
+            except CitationError as err:
+                raise CorpusError(f"{path.name}: {err}") from None
+            out.setdefault(ref.id, []).extend(str(n) for n in notes or [])
+    return out
+
+
 @lru_cache(maxsize=1)
 def packaged() -> Corpus:
     """The regulations shipped in the package (used to check data files at start-up)."""

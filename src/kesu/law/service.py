@@ -12,7 +12,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -38,7 +38,7 @@ from kesu.law.corpus import (
     Paragraph,
     Regulation,
 )
-from kesu.law.search import BM25, ArticleIndex
+from kesu.law.search import ArticleIndex, CaseIndex
 from kesu.problems import Problem
 from kesu.store import tables as t
 from kesu.store.db import read, write
@@ -66,7 +66,7 @@ def files_fingerprint(rt: Runtime) -> str:
         path = LAW_DATA / name
         if path.exists():
             h.update(name.encode() + path.read_bytes())
-    for path in case_data.case_files():
+    for path in [*case_data.case_files(), *law_corpus.notes_files()]:
         h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:32]
 
@@ -90,15 +90,16 @@ def reindex(
     say("读取法规文件")
     corpus = law_corpus.load(regulation_dirs(rt))
     say(f"已解析 {len(corpus.regulations)} 部法规，正在分词")
+    notes = law_corpus.load_notes(corpus)
     article_rows: list[dict[str, Any]] = []
     for reg in corpus.regulations.values():
         position = 0
         for art in reg.articles.values():
             position += 1
-            article_rows.append(_article_row(reg, art, position))
+            article_rows.append(_article_row(reg, art, position, notes.get(art.id, [])))
         for item in reg.annex.values():
             position += 1
-            article_rows.append(_annex_row(reg, item, position))
+            article_rows.append(_annex_row(reg, item, position, notes.get(item.id, [])))
     say("校验案例库")
     packaged_cases = case_data.load_packaged(corpus, vocab.CATEGORIES)
     fingerprint = files_fingerprint(rt)
@@ -164,7 +165,7 @@ def reindex(
     }
 
 
-def _article_row(reg: Regulation, art: Article, position: int) -> dict[str, Any]:
+def _article_row(reg: Regulation, art: Article, position: int, notes: list[str]) -> dict[str, Any]:
     body = f"{reg.short_title} {art.chapter} {art.text}"
     return {
         "id": art.id,
@@ -181,6 +182,7 @@ def _article_row(reg: Regulation, art: Article, position: int) -> dict[str, Any]
         ],
         "partial": art.partial,
         "tokens": _tokens(body),
+        "notes": notes,
     }
 
 
@@ -193,7 +195,7 @@ def _tokens(body: str) -> list[str]:
     return list(_tokens_cached(body))
 
 
-def _annex_row(reg: Regulation, item: AnnexItem, position: int) -> dict[str, Any]:
+def _annex_row(reg: Regulation, item: AnnexItem, position: int, notes: list[str]) -> dict[str, Any]:
     return {
         "id": item.id,
         "regulation_id": reg.id,
@@ -206,6 +208,7 @@ def _annex_row(reg: Regulation, item: AnnexItem, position: int) -> dict[str, Any
         "paragraphs": [{"text": item.text, "items": []}],
         "partial": item.partial,
         "tokens": _tokens(f"{reg.short_title} {item.text}"),
+        "notes": notes,
     }
 
 
@@ -229,14 +232,13 @@ class LawState:
     obligations: list[ob.Rule]
     templates: replies.Templates
     cases_key: tuple[Any, ...] = ()
-    cases: list[dict[str, Any]] = field(default_factory=list)
-    cases_index: BM25 | None = None
+    cases_index: CaseIndex | None = None
 
 
 _lock = threading.Lock()
 
 
-def _corpus_from_db(conn) -> tuple[Corpus, dict[str, list[str]], str]:
+def _corpus_from_db(conn) -> tuple[Corpus, dict[str, list[str]], dict[str, list[str]]]:
     fingerprint = stored_fingerprint(conn) or ""
     regs: dict[str, Regulation] = {}
     for r in conn.execute(select(t.law_regulations).order_by(t.law_regulations.c.position)):
@@ -251,12 +253,15 @@ def _corpus_from_db(conn) -> tuple[Corpus, dict[str, list[str]], str]:
             meta=dict(r.meta),
         )
     tokens: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
     rows = conn.execute(
         select(t.law_articles).order_by(t.law_articles.c.regulation_id, t.law_articles.c.position)
     )
     for a in rows:
         reg = regs[a.regulation_id]
         tokens[a.id] = list(a.tokens)
+        if a.notes:
+            notes[a.id] = list(a.notes)
         if a.kind == "annex":
             p = a.paragraphs[0]
             reg.annex[a.label] = AnnexItem(reg.id, a.label, a.chapter, p["text"], a.partial)
@@ -268,7 +273,7 @@ def _corpus_from_db(conn) -> tuple[Corpus, dict[str, list[str]], str]:
         reg.articles[a.number] = Article(
             reg.id, a.number, a.label, a.chapter, paragraphs, a.partial, a.note
         )
-    return Corpus(regs.values(), fingerprint), tokens, fingerprint
+    return Corpus(regs.values(), fingerprint), tokens, notes
 
 
 def state(rt: Runtime) -> LawState:
@@ -295,11 +300,11 @@ def state(rt: Runtime) -> LawState:
         current = getattr(rt, "_law_state", None)
         if current is None or current.key != key:
             with read(rt.engine) as conn:
-                corpus, tokens, _ = _corpus_from_db(conn)
+                corpus, tokens, notes = _corpus_from_db(conn)
             current = LawState(
                 key=key,
                 corpus=corpus,
-                articles=ArticleIndex(corpus, tokens),
+                articles=ArticleIndex(corpus, tokens, notes=notes),
                 obligations=ob.parse_rules(
                     load_yaml("law/obligations.yaml"),
                     corpus,
@@ -393,8 +398,8 @@ def search(rt: Runtime, q: str, limit: int = 10, province: str | None = None) ->
         if name is None:
             raise Problem(422, "unknown_province", "Unknown province", f"未知的省份“{province}”。")
         province = name
-    st = state(rt)
-    out = st.articles.search(q, limit=limit, province=province)
+    st = _cases(rt)
+    out = st.articles.search(q, limit=limit, province=province, cases=st.cases_index)
     out["notice"] = (
         "结果只来自系统收录的法规原文；节录文本中未收录的条文不会出现，"
         "标记为“不完整”的条文请核对全文后再引用。"
@@ -533,14 +538,8 @@ def _case_view(row: Mapping[str, Any], score: float | None = None) -> dict[str, 
     return out
 
 
-def _case_doc(c: Mapping[str, Any]) -> str:
-    articles = " ".join(a["citation"] for a in c["articles"])
-    return " ".join(
-        [c["title"], c["title"], c["facts"], " ".join(c["tags"]) * 2, c["outcome"], articles]
-    )
-
-
 def _cases(rt: Runtime) -> LawState:
+    """The state with a case index that reflects the library (re-read when it changed)."""
     st = state(rt)
     with read(rt.engine) as conn:
         key = tuple(
@@ -553,9 +552,9 @@ def _cases(rt: Runtime) -> LawState:
                 dict(r._mapping)
                 for r in conn.execute(select(t.law_cases).order_by(t.law_cases.c.id))
             ]
-            docs = [lt.words(_case_doc(r)) + lt.bigrams(r["title"] + r["facts"]) for r in rows]
+            index = CaseIndex(rows)
             with _lock:
-                st.cases, st.cases_index, st.cases_key = rows, BM25(docs), key
+                st.cases_index, st.cases_key = index, key
     return st
 
 
@@ -583,7 +582,8 @@ def list_cases(
     if q is not None and len(q) > MAX_QUERY:
         raise Problem(422, "query_too_long", "Query too long", f"查询不能超过{MAX_QUERY}个字。")
     st = _cases(rt)
-    rows = st.cases
+    assert st.cases_index is not None
+    rows = st.cases_index.cases
     keep = [
         i
         for i, r in enumerate(rows)
@@ -591,20 +591,8 @@ def list_cases(
         and (source is None or r["source"] == source)
     ]
     if q and q.strip():
-        scores: dict[int, float] = {}
-        query: dict[str, float] = {}
-        for w in lt.words(q) + lt.bigrams(q):
-            query[w] = 1.0
-        for e in lt.expand(q):
-            for legal in e.legal:
-                for w in lt.words(legal):
-                    query.setdefault(w, 0.6)
-        assert st.cases_index is not None
-        st.cases_index.scores(query, scores)
         allowed = set(keep)
-        ranked = sorted(
-            ((i, s) for i, s in scores.items() if i in allowed), key=lambda kv: (-kv[1], kv[0])
-        )[:limit]
+        ranked = [(i, s) for i, s in st.cases_index.query(q, len(rows)) if i in allowed][:limit]
         results = [_case_view(rows[i], s) for i, s in ranked]
     else:
         results = [_case_view(rows[i]) for i in keep[:limit]]

@@ -65,8 +65,9 @@ def bigrams(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Expansion:
-    colloquial: str  # what the customer said
+    colloquial: str  # what the customer said (the phrase of the synonym list it matched)
     legal: tuple[str, ...]  # the words the law uses
+    strength: float = 1.0  # 1.0 when the phrase occurs as it is; less when only mostly
 
 
 @lru_cache(maxsize=1)
@@ -84,12 +85,93 @@ def synonym_groups() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(out)
 
 
+def _grams(phrase: str) -> frozenset[str]:
+    return frozenset(phrase[i : i + 2] for i in range(len(phrase) - 1))
+
+
+@lru_cache(maxsize=1)
+def _phrase_index() -> tuple[list[tuple[int, str, frozenset[str]]], dict[str, list[int]]]:
+    """Phrases of four or more characters by their bigrams, for near matches."""
+    phrases: list[tuple[int, str, frozenset[str]]] = []
+    by_gram: dict[str, list[int]] = {}
+    for g, (colloquial, _legal) in enumerate(synonym_groups()):
+        for phrase in colloquial:
+            grams = _grams(phrase)
+            if len(phrase) < 4 or len(grams) < 3:
+                continue
+            phrases.append((g, phrase, grams))
+            for gram in grams:
+                by_gram.setdefault(gram, []).append(len(phrases) - 1)
+    return phrases, by_gram
+
+
+NEAR = 0.9  # share of a phrase's bigrams the query must hold for a near match
+
+
 def expand(query: str) -> list[Expansion]:
-    """The legal wording for the colloquial expressions found in a query."""
+    """The legal wording for the colloquial expressions found in a query.
+
+    A phrase found as it is counts fully; a longer phrase most of whose
+    character pairs occur in the query ("单独办个宽带" for "单独办宽带")
+    counts by the share found.
+    """
     norm = normalize(query)
-    found: list[Expansion] = []
-    for colloquial, legal in synonym_groups():
+    groups = synonym_groups()
+    best: dict[int, Expansion] = {}
+    for g, (colloquial, legal) in enumerate(groups):
         hit = next((c for c in colloquial if c in norm), None)
         if hit is not None:
-            found.append(Expansion(hit, legal))
-    return found
+            best[g] = Expansion(hit, legal, 1.0)
+    phrases, by_gram = _phrase_index()
+    query_grams = _grams(norm)
+    counts: dict[int, int] = {}
+    for gram in query_grams:
+        for i in by_gram.get(gram, ()):
+            counts[i] = counts.get(i, 0) + 1
+    for i, n in counts.items():
+        g, phrase, grams = phrases[i]
+        share = n / len(grams)
+        if share >= NEAR and (g not in best or best[g].strength < share):
+            best[g] = Expansion(phrase, groups[g][1], round(share, 3))
+    # The groups whose phrases, taken together, read most like the query.
+    for g, strength in _closest_groups(norm):
+        if g not in best:
+            best[g] = Expansion("≈" + groups[g][0][0], groups[g][1], strength)
+    return [best[g] for g in sorted(best)]
+
+
+GROUP_TOP = 2  # at most this many groups by resemblance
+# Words that name the parties or the product rather than the situation: they
+# do not make a query resemble one group more than another.
+_GENERIC_TEXT = (
+    "运营商 营业厅 营业员 客服 电信 移动 联通 广电 公司 手机 电话 号码 手机号 "
+    "宽带 用户 我们 他们 人家 东西 事情 时候 今天 昨天 现在 一直 还是 结果"
+)
+GENERIC = frozenset(_GENERIC_TEXT.split())
+GROUP_RELATIVE = 0.5  # a group must score at least half the best one
+GROUP_MIN = 4.0  # and this much in absolute BM25 terms
+
+
+@lru_cache(maxsize=1)
+def _group_index():
+    from kesu.law.search import BM25
+
+    docs = []
+    for colloquial, _legal in synonym_groups():
+        doc: list[str] = []
+        for phrase in colloquial:
+            doc += [w for w in words(phrase) if w not in GENERIC]
+        docs.append(doc)
+    return BM25(docs)
+
+
+def _closest_groups(norm: str) -> list[tuple[int, float]]:
+    scores: dict[int, float] = {}
+    _group_index().scores({w: 1.0 for w in words(norm) if w not in GENERIC}, scores)
+    top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:GROUP_TOP]
+    if not top:
+        return []
+    best = top[0][1]
+    return [
+        (g, round(s / best, 3)) for g, s in top if s >= GROUP_RELATIVE * best and s >= GROUP_MIN
+    ]

@@ -204,6 +204,7 @@ law_articles = Table(
     Column("paragraphs", JSON, nullable=False),
     Column("partial", Boolean, nullable=False),
     Column("tokens", JSON, nullable=False),
+    Column("notes", JSON, nullable=False),
     Index("ix_law_articles_regulation", "regulation_id", "position"),
 )
 

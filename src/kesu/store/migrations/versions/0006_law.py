@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("paragraphs", sa.JSON, nullable=False),
         sa.Column("partial", sa.Boolean, nullable=False),
         sa.Column("tokens", sa.JSON, nullable=False),
+        sa.Column("notes", sa.JSON, nullable=False),
     )
     op.create_index("ix_law_articles_regulation", "law_articles", ["regulation_id", "position"])
     op.create_table(
