@@ -15,6 +15,7 @@ Scenarios:
            through the six teams (bench/queue.lua)
   health   GET /healthz (no database; the ceiling of this server stack on this machine)
   triage   POST /api/v1/triage, a different text every request (bench/triage.lua)
+  lawsearch GET /api/v1/law/search?q=…, colloquial questions in turn (bench/law_search.lua)
 
 Prints requests/s, latency p50/p90/p99, non-2xx responses and, for create, the
 number of complaints the database gained. The raw wrk output is kept in
@@ -46,8 +47,15 @@ SCRIPTS = {
     "queue": HERE / "queue.lua",
     "health": None,
     "triage": HERE / "triage.lua",
+    "lawsearch": HERE / "law_search.lua",
 }
-PATHS = {"create": "/", "queue": "/", "health": "/healthz", "triage": "/api/v1/triage"}
+PATHS = {
+    "create": "/",
+    "queue": "/",
+    "health": "/healthz",
+    "triage": "/api/v1/triage",
+    "lawsearch": "/",
+}
 
 
 def free_port() -> int:
@@ -240,7 +248,7 @@ def main() -> None:
         print(out)
         print(interference)
         print(
-            f"RESULT {scenario:7} {db:10} {res['rps']:9.1f} req/s  p50 {res['p50_ms']:.2f} ms  "
+            f"RESULT {scenario:9} {db:10} {res['rps']:9.1f} req/s  p50 {res['p50_ms']:.2f} ms  "
             f"p90 {res['p90_ms']:.2f} ms  p99 {res['p99_ms']:.2f} ms  non-2xx {res['non2xx']}"
             + (f"  created {after - mid:,}" if scenario == "create" else ""),
             flush=True,

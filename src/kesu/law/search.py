@@ -47,7 +47,7 @@ class BM25:
 
 @dataclass(frozen=True)
 class Weights:
-    expansion: float = 0.5  # a legal word added for a colloquial one
+    expansion: float = 0.3  # a legal word added for a colloquial one
     bigram: float = 0.35  # the character-bigram field against the word field
     notes: float = 1.0  # the colloquial notes written for an article
     province_match: float = 1.5

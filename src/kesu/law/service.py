@@ -233,6 +233,7 @@ class LawState:
     templates: replies.Templates
     cases_key: tuple[Any, ...] = ()
     cases_index: CaseIndex | None = None
+    cases_checked: float = 0.0
 
 
 _lock = threading.Lock()
@@ -541,6 +542,9 @@ def _case_view(row: Mapping[str, Any], score: float | None = None) -> dict[str, 
 def _cases(rt: Runtime) -> LawState:
     """The state with a case index that reflects the library (re-read when it changed)."""
     st = state(rt)
+    now = time.monotonic()
+    if st.cases_index is not None and now - st.cases_checked < CHECK_TTL:
+        return st
     with read(rt.engine) as conn:
         key = tuple(
             conn.execute(
@@ -555,6 +559,7 @@ def _cases(rt: Runtime) -> LawState:
             index = CaseIndex(rows)
             with _lock:
                 st.cases_index, st.cases_key = index, key
+    st.cases_checked = now
     return st
 
 
@@ -681,6 +686,7 @@ def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -> di
         from kesu.complaints.service import record_event
 
         record_event(conn, row, now, "promoted_to_case", actor, {"case": case["id"]})
+    st.cases_checked = 0.0  # this process sees the new case at once; others within CHECK_TTL
     return get_case(rt, case["id"])
 
 
