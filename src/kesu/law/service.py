@@ -88,21 +88,8 @@ def reindex(
     """
     say = progress or (lambda _msg: None)
     say("读取法规文件")
-    corpus = law_corpus.load(regulation_dirs(rt))
-    say(f"已解析 {len(corpus.regulations)} 部法规，正在分词")
-    notes = law_corpus.load_notes(corpus)
-    article_rows: list[dict[str, Any]] = []
-    for reg in corpus.regulations.values():
-        position = 0
-        for art in reg.articles.values():
-            position += 1
-            article_rows.append(_article_row(reg, art, position, notes.get(art.id, [])))
-        for item in reg.annex.values():
-            position += 1
-            article_rows.append(_annex_row(reg, item, position, notes.get(item.id, [])))
-    say("校验案例库")
-    packaged_cases = case_data.load_packaged(corpus, vocab.CATEGORIES)
     fingerprint = files_fingerprint(rt)
+    corpus, article_rows, packaged_cases = _prepare(fingerprint, tuple(regulation_dirs(rt)), say)
     now = rt.clock()
     with write(rt.engine) as conn:
         if conn.dialect.name == "postgresql":
@@ -163,6 +150,38 @@ def reindex(
         "cases": cases_total,
         "indexed_at": now.astimezone(BEIJING).isoformat(),
     }
+
+
+_prepared: dict[str, tuple[Corpus, list[dict[str, Any]], list[dict[str, Any]]]] = {}
+
+
+def _prepare(
+    fingerprint: str, dirs: tuple[Path, ...], say: Callable[[str], None]
+) -> tuple[Corpus, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Parsed regulations, their rows and the packaged cases for one set of files.
+
+    Kept per process by fingerprint: the same files give the same rows.
+    """
+    hit = _prepared.get(fingerprint)
+    if hit is not None:
+        return hit
+    corpus = law_corpus.load(list(dirs))
+    say(f"已解析 {len(corpus.regulations)} 部法规，正在分词")
+    notes = law_corpus.load_notes(corpus)
+    article_rows: list[dict[str, Any]] = []
+    for reg in corpus.regulations.values():
+        position = 0
+        for art in reg.articles.values():
+            position += 1
+            article_rows.append(_article_row(reg, art, position, notes.get(art.id, [])))
+        for item in reg.annex.values():
+            position += 1
+            article_rows.append(_annex_row(reg, item, position, notes.get(item.id, [])))
+    say("校验案例库")
+    packaged_cases = case_data.load_packaged(corpus, vocab.CATEGORIES)
+    _prepared.clear()
+    _prepared[fingerprint] = (corpus, article_rows, packaged_cases)
+    return _prepared[fingerprint]
 
 
 def _article_row(reg: Regulation, art: Article, position: int, notes: list[str]) -> dict[str, Any]:
@@ -237,6 +256,9 @@ class LawState:
 
 
 _lock = threading.Lock()
+# What the stored index builds into, per fingerprint: the same rows give the same
+# search index, so runtimes on several databases (tests) or restarts share it.
+_built: dict[str, tuple[Corpus, ArticleIndex, list[ob.Rule], replies.Templates]] = {}
 
 
 def _corpus_from_db(conn) -> tuple[Corpus, dict[str, list[str]], dict[str, list[str]]]:
@@ -300,21 +322,28 @@ def state(rt: Runtime) -> LawState:
         key = (row.fingerprint, row.indexed_at) if row else ()
         current = getattr(rt, "_law_state", None)
         if current is None or current.key != key:
-            with read(rt.engine) as conn:
-                corpus, tokens, notes = _corpus_from_db(conn)
-            current = LawState(
-                key=key,
-                corpus=corpus,
-                articles=ArticleIndex(corpus, tokens, notes=notes),
-                obligations=ob.parse_rules(
-                    load_yaml("law/obligations.yaml"),
+            built = _built.get(key[0] if key else "")
+            if built is None:
+                with read(rt.engine) as conn:
+                    corpus, tokens, notes = _corpus_from_db(conn)
+                built = (
                     corpus,
-                    list(rt.rules),
-                    list(vocab.CATEGORIES),
-                ),
-                templates=replies.parse_templates(
-                    load_yaml("law/replies.yaml"), corpus, list(vocab.CATEGORIES)
-                ),
+                    ArticleIndex(corpus, tokens, notes=notes),
+                    ob.parse_rules(
+                        load_yaml("law/obligations.yaml"),
+                        corpus,
+                        list(rt.rules),
+                        list(vocab.CATEGORIES),
+                    ),
+                    replies.parse_templates(
+                        load_yaml("law/replies.yaml"), corpus, list(vocab.CATEGORIES)
+                    ),
+                )
+                _built.clear()
+                _built[key[0] if key else ""] = built
+            corpus, articles, rules, templates = built
+            current = LawState(
+                key=key, corpus=corpus, articles=articles, obligations=rules, templates=templates
             )
             rt._law_state = current  # type: ignore[attr-defined]
         rt._law_checked = now  # type: ignore[attr-defined]
