@@ -461,17 +461,20 @@ def law_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         console.print_json(json.dumps(regs, ensure_ascii=False))
         return
     table = Table(title="收录的法规 Regulations held")
-    for col in ("简称", "全称", "地域", "收录情况", "施行"):
-        table.add_column(col)
+    table.add_column("法规", overflow="fold")
+    table.add_column("地域", no_wrap=True)
+    table.add_column("收录情况", overflow="fold")
     for r in regs:
         table.add_row(
-            r["short_title"],
-            r["title"],
+            f"{r['title']}\n[dim]简称：{r['short_title']}[/]",
             r["province"] or "全国",
             r["held"] if r["complete"] else f"[yellow]{r['held']}[/]",
-            str(r["effective"] or ""),
         )
     console.print(table)
+    console.print(
+        "[dim]节录：系统只收录了部分条文，未收录的条文不会被引用。"
+        "kesu law show 法规 条号 查看原文。[/]"
+    )
 
 
 @law_app.command("show")

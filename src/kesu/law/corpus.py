@@ -112,7 +112,7 @@ class Regulation:
         if self.complete:
             return f"全文（{len(self.articles)}条）"
         partial = sum(1 for a in self.articles.values() if a.partial)
-        held = ", ".join(_ranges(sorted(self.articles)))
+        held = "、".join(_ranges(sorted(self.articles)))
         more = f"，其中{partial}条不完整" if partial else ""
         return f"节录：第{held}条{more}"
 
@@ -542,7 +542,12 @@ def load(dirs: Sequence[Path] | None = None) -> Corpus:
             reg.annex[annex_item.label] = annex_item
     for reg in regs.values():
         reg.articles = dict(sorted(reg.articles.items()))
-    return Corpus(regs.values(), fingerprint(paths))
+    # National texts first in the order of titles.yaml, then local ones, then the rest.
+    order = {conf.get("id"): i for i, conf in enumerate(titles.values())}
+    ranked = sorted(
+        regs.values(), key=lambda r: (r.province is not None, order.get(r.id, len(order)), r.title)
+    )
+    return Corpus(ranked, fingerprint(paths))
 
 
 NOTES_DIR = DATA_DIR / "law" / "article_notes"
