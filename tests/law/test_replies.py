@@ -133,3 +133,20 @@ def test_bad_outcome_is_rejected(client, act):
     number = _closed_like(client, act)
     r = client.post(f"/api/v1/complaints/{number}/reply-draft", json={"outcome": "maybe"})
     assert r.status_code == 422
+
+
+def test_a_customer_in_henan_is_told_the_provincial_time_limits(client, act):
+    body = complaint_body(
+        description="客服态度差",
+        category="service",
+        customer={"phone": "13800001234", "province": "河南省"},
+    )
+    number = client.post("/api/v1/complaints", json=body).json()["number"]
+    d = client.post(
+        f"/api/v1/complaints/{number}/reply-draft", json={"outcome": "explained"}
+    ).json()
+    assert "五个工作日内" in d["text"]
+    assert "《河南省电信条例》第三十八条" in [c["citation"] for c in d["recourse_citations"]]
+    guangdong = _closed_like(client, act)
+    d = client.post(f"/api/v1/complaints/{guangdong}/reply-draft").json()
+    assert all("河南" not in c["citation"] for c in d["recourse_citations"])

@@ -138,6 +138,7 @@ class DraftInput:
     company: str
     hotline: str
     extra_citations: tuple[str, ...] = ()
+    province: str | None = None
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
@@ -176,8 +177,14 @@ def render(templates: Templates, corpus: Corpus, d: DraftInput) -> dict[str, Any
         quoted.append(q)
         if q["partial"]:
             warnings.append(f"{q['citation']}：本系统仅收录该条的部分原文，请核对全文后再引用。")
+    local = (c.get("recourse_by_province") or {}).get(d.province or "")
+    recourse_text = _fill(c["recourse"], safe)
+    recourse_citations = list(c.get("recourse_citations", []))
+    if local:
+        recourse_text += "\n" + _fill(local["text"], safe)
+        recourse_citations += local["citations"]
     recourse_quoted = []
-    for citation in c.get("recourse_citations", []):
+    for citation in recourse_citations:
         q = corpus.quote(citation)
         q["verified"] = True
         recourse_quoted.append(q)
@@ -194,7 +201,7 @@ def render(templates: Templates, corpus: Corpus, d: DraftInput) -> dict[str, Any
         {"key": "findings", "text": _fill(t.findings, safe)},
         {"key": "resolution", "text": _fill(t.resolution, safe)},
         {"key": "basis", "text": "\n".join(basis_lines)},
-        {"key": "recourse", "text": _fill(c["recourse"], safe)},
+        {"key": "recourse", "text": recourse_text},
         {"key": "closing", "text": _fill(c["closing"], safe)},
     ]
     text = "\n\n".join(s["text"].strip("\n") for s in sections) + "\n"

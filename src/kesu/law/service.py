@@ -766,6 +766,7 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -
                 company=rt.settings.company_name,
                 hotline=rt.settings.hotline,
                 extra_citations=extra,
+                province=row.customer_province,
             ),
         )
         from kesu.complaints.service import record_event
