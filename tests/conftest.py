@@ -23,6 +23,9 @@ from kesu.store.tables import metadata
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
 PG_URL = os.environ.get("KESU_TEST_DATABASE_URL")
+# Fixed test keys for the personal fields (production keys come from the environment).
+os.environ.setdefault("KESU_DATA_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+os.environ.setdefault("KESU_HASH_KEY", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 # Saturday 2026-11-28 10:00 in Beijing.
@@ -58,20 +61,54 @@ def clock():
 
 @pytest.fixture
 def rt(database_url, clock):
-    settings = Settings(database_url=database_url, embedded_worker=False)
+    settings = Settings(database_url=database_url, embedded_worker=False, cookie_secure=False)
     runtime = Runtime.start(settings, clock=clock)
     yield runtime
     runtime.close()
 
 
 @pytest.fixture
-def client(rt):
+def tokens(rt):
+    """tokens(role, org=None) → a bearer token of a user with that role (made once per test)."""
+    from kesu.accounts import service as accounts
+
+    made: dict[tuple, str] = {}
+
+    def token(role: str, org: str | None = None, username: str | None = None) -> str:
+        key = (role, org, username)
+        if key not in made:
+            name = username or f"t-{role}" + (f"-{abs(hash(org)) % 1000}" if org else "")
+            accounts.create_user(rt, "test", name, role, "password-123456", org=org)
+            made[key], _ = accounts.create_token(rt, "test", name, "test")
+        return made[key]
+
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def client(rt, tokens):
+    """An API client signed in as a supervisor (the role allowed most of the daily work)."""
     from fastapi.testclient import TestClient
 
     from kesu.app import create_app
 
     with TestClient(create_app(rt, watcher=False)) as c:
+        c.headers.update(bearer(tokens("supervisor")))
         yield c
+
+
+@pytest.fixture
+def as_role(tokens):
+    """as_role("admin") → headers for a request made by a user with that role."""
+
+    def headers(role: str, org: str | None = None) -> dict[str, str]:
+        return bearer(tokens(role, org))
+
+    return headers
 
 
 def complaint_body(**overrides):

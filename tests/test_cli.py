@@ -90,15 +90,24 @@ def test_serve_demo_over_real_http(tmp_path):
             assert proc.poll() is None, proc.stdout.read()
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
-        page = httpx.get(f"{base}/api/v1/complaints", params={"limit": 200}).json()
+        assert httpx.get(f"{base}/api/v1/complaints").status_code == 401
+        web = httpx.Client(base_url=base)
+        login = web.post(
+            "/api/v1/auth/login",
+            json={"username": "demo-supervisor", "password": "kesu-demo-supervisor"},
+        )
+        assert login.status_code == 200, login.text
+        page = web.get("/api/v1/complaints", params={"limit": 200}).json()
         assert len(page["items"]) == 200 and page["next_cursor"]
-        r = httpx.post(
-            f"{base}/api/v1/complaints",
-            json={
-                "channel": "hotline",
-                "customer": {"phone": "13800001234"},
-                "description": "用户来电反映手机信号差。",
-            },
+        assert "****" in page["items"][0]["customer"]["phone"]
+        body = {
+            "channel": "hotline",
+            "customer": {"phone": "13800001234"},
+            "description": "用户来电反映手机信号差。",
+        }
+        assert web.post("/api/v1/complaints", json=body).json()["code"] == "csrf_failed"
+        r = web.post(
+            "/api/v1/complaints", json=body, headers={"X-CSRF-Token": login.json()["csrf_token"]}
         )
         assert r.status_code == 201
         assert httpx.get(f"{base}/docs").status_code == 200
@@ -111,6 +120,7 @@ def test_serve_demo_over_real_http(tmp_path):
             proc.kill()
             out, _ = proc.communicate()
     assert "演示数据已载入" in out
+    assert "一次性密码" in out and "demo-reseller" in out
 
 
 def test_api_docs_use_vendored_assets(client):

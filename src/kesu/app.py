@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kesu import __version__
+from kesu.accounts.routes import router as accounts_router
 from kesu.complaints import service as complaint_service
 from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines.routes import router as deadlines_router
@@ -196,6 +197,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     async def healthz():
         return {"status": "ok", "version": __version__}
 
+    app.include_router(accounts_router)
     app.include_router(complaints_router)
     app.include_router(deadlines_router)
     app.include_router(triage_router)

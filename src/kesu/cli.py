@@ -29,6 +29,12 @@ triage_app = typer.Typer(help="投诉文本分类 Complaint text triage", no_arg
 app.add_typer(triage_app, name="triage")
 law_app = typer.Typer(help="法规条文、检索与案例 Regulations, search, cases", no_args_is_help=True)
 app.add_typer(law_app, name="law")
+user_app = typer.Typer(help="用户与角色 Users and roles", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="API 令牌 Bearer tokens", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+keys_app = typer.Typer(help="个人信息加密密钥 Encryption keys", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -60,11 +66,17 @@ def serve(
     """启动 kesu 服务（首次启动自动建库）。Start the server; creates the database on first start."""
     import uvicorn
 
+    if demo:
+        os.environ["KESU_DEMO"] = "1"
+        # Plain HTTP on a LAN address would drop Secure cookies; demo mode allows them.
+        os.environ.setdefault("KESU_COOKIE_SECURE", "0")
     settings = Settings.from_env()
     rt = _runtime()
     console.print(f"[green]数据库已就绪[/]：{_describe_db(settings.database_url)}")
     _ensure_law_index(rt)
+    _first_admin(rt)
     if demo:
+        _demo_users(rt)
         from kesu.complaints import demo as demo_data
 
         if demo_data.has_data(rt):
@@ -88,6 +100,32 @@ def serve(
         http="httptools",
         loop="uvloop",
     )
+
+
+def _first_admin(rt) -> None:
+    from kesu.accounts import service as accounts
+
+    password = accounts.bootstrap_admin(rt)
+    if password:
+        console.print(
+            "[bold yellow]首次启动：已创建管理员 admin，一次性密码（只显示这一次）：[/]"
+            f"[bold]{password}[/]\n登录后请立即修改密码（POST /api/v1/auth/password）。"
+        )
+
+
+def _demo_users(rt) -> None:
+    from kesu.accounts import service as accounts
+
+    table = Table(title="演示账号 Demo users（仅演示模式 demo mode only）")
+    for col in ("用户名", "角色", "密码"):
+        table.add_column(col)
+    from kesu.accounts import roles as r
+
+    for username, password, org in accounts.demo_users(rt):
+        role = username.removeprefix("demo-")
+        name = r.roles()[role]["name"] + (f"（{org}）" if org else "")
+        table.add_row(username, name, password)
+    console.print(table)
 
 
 def _load_demo(rt, count: int, seed: int) -> None:
@@ -163,7 +201,7 @@ def calendar_load(
         console.print(f"[red]日历文件有误[/]：{err}")
         raise typer.Exit(2) from None
     rt = _runtime()
-    result = service.load_calendar_year(rt, override, "cli")
+    result = service.load_calendar_year(rt, override, _cli_actor())
     console.print(
         f"[green]已载入 {result['year']} 年日历[/]"
         f"（{'官方完整安排' if result['official'] else '局部调整'}），"
@@ -407,6 +445,204 @@ def triage_eval(
         f"随包模型 {model.shipped().meta['version']}",
         model.report([e.category for e in examples], [p.category for p in preds]),
     )
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="角色 Role: agent, handler, supervisor, …")],
+    password: Annotated[
+        str | None, typer.Option(help="密码（省略则生成一次性密码） Password")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="代理商 Reseller organisation")] = None,
+    team: Annotated[str | None, typer.Option(help="班组 Team")] = None,
+    name: Annotated[str | None, typer.Option(help="姓名 Display name")] = None,
+) -> None:
+    """新建用户。Add a user (a one-time password is printed when none is given)."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+
+    rt = _runtime()
+    try:
+        user, generated = accounts.create_user(
+            rt, _cli_actor(), username, role, password, org, team, name
+        )
+    except Problem as err:
+        _problem_exit(err)
+        return
+    console.print(f"[green]已创建用户[/] {user['username']}（{user['role_name']}）")
+    if generated:
+        console.print(f"一次性密码（只显示这一次）：[bold]{generated}[/]")
+
+
+@user_app.command("role")
+def user_role(
+    username: str,
+    role: str,
+    org: Annotated[str | None, typer.Option(help="代理商 Reseller organisation")] = None,
+) -> None:
+    """修改用户角色。Change a user's role."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+
+    try:
+        user = accounts.set_role(_runtime(), _cli_actor(), username, role, org)
+    except Problem as err:
+        _problem_exit(err)
+        return
+    console.print(f"[green]已修改[/] {user['username']} → {user['role_name']}")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """停用用户（立即结束其会话）。Disable a user; their sessions end at once."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+
+    try:
+        accounts.set_active(_runtime(), _cli_actor(), username, False)
+    except Problem as err:
+        _problem_exit(err)
+        return
+    console.print(f"[green]已停用[/] {username}")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """重新启用用户。Enable a user again."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+
+    try:
+        accounts.set_active(_runtime(), _cli_actor(), username, True)
+    except Problem as err:
+        _problem_exit(err)
+        return
+    console.print(f"[green]已启用[/] {username}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """列出用户。List users."""
+    from kesu.accounts import service as accounts
+
+    table = Table(title="用户 Users")
+    for col in ("用户名", "角色", "代理商", "状态", "最近登录"):
+        table.add_column(col)
+    for u in accounts.list_users(_runtime(), _cli_actor()):
+        table.add_row(
+            u["username"],
+            u["role_name"],
+            u["org"] or "",
+            "启用" if u["active"] else "[red]停用[/]",
+            u["last_login_at"] or "",
+        )
+    console.print(table)
+
+
+@user_app.command("roles")
+def user_roles(
+    markdown: Annotated[bool, typer.Option("--markdown", help="输出权限矩阵 Markdown")] = False,
+) -> None:
+    """角色与权限矩阵。The roles and what each may do."""
+    from kesu.accounts import roles as r
+
+    if markdown:
+        typer.echo(permission_matrix_markdown(), nl=False)
+        return
+    table = Table(title="角色与权限 Roles and permissions")
+    table.add_column("权限")
+    for role in r.roles().values():
+        table.add_column(role["name"])
+    for code, perm in r.permissions().items():
+        table.add_row(
+            perm["name"],
+            *("✓" if code in role["permissions"] else "" for role in r.roles().values()),
+        )
+    console.print(table)
+
+
+def permission_matrix_markdown() -> str:
+    from kesu.accounts import roles as r
+
+    roles = r.roles()
+    lines = [
+        "| 权限 permission | " + " | ".join(f"{v['name']} {k}" for k, v in roles.items()) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for code, perm in r.permissions().items():
+        marks = " | ".join("✓" if code in v["permissions"] else "" for v in roles.values())
+        lines.append(f"| {perm['name']} `{code}` | {marks} |")
+    scope = " | ".join("本代理商" if v.get("scope") == "org" else "全部" for v in roles.values())
+    lines.append(f"| 可见范围 scope | {scope} |")
+    return "\n".join(lines) + "\n"
+
+
+@token_app.command("create")
+def token_create(
+    username: str,
+    expires: Annotated[int | None, typer.Option(help="有效天数 Days until it expires")] = 90,
+    name: Annotated[str, typer.Option(help="用途 What it is for")] = "cli",
+    scope: Annotated[
+        list[str] | None, typer.Option(help="限定权限（可多次） Limit to permissions")
+    ] = None,
+) -> None:
+    """为用户创建 API 令牌（只显示一次）。Create a bearer token; it is printed once."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+
+    try:
+        raw, view = accounts.create_token(
+            _runtime(), _cli_actor(), username, name, expires, scope or None
+        )
+    except Problem as err:
+        _problem_exit(err)
+        return
+    until = view["expires_at"] or "不过期"
+    console.print(f"[green]已创建令牌[/] #{view['id']}（{username}，有效期至 {until}）")
+    console.print("令牌（只显示这一次，请妥善保存）：")
+    typer.echo(raw)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """吊销令牌。Revoke a token."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+
+    try:
+        accounts.revoke_token(_runtime(), _cli_actor(), token_id)
+    except Problem as err:
+        _problem_exit(err)
+        return
+    console.print(f"[green]已吊销令牌[/] #{token_id}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """用当前密钥重新加密全部个人信息。Re-encrypt personal fields with the current key.
+
+    Put the new key first in KESU_DATA_KEYS (keeping the old ones), run this,
+    then the old keys may be removed.
+    """
+    from kesu.accounts import keys
+
+    rt = _runtime()
+    with console.status("正在重新加密…"):
+        result = keys.rotate(rt, _cli_actor())
+    console.print(
+        f"[green]完成[/]：当前密钥 {result['key']}，重新加密投诉 {result['complaints']} 件、"
+        f"通知 {result['notifications']} 条。"
+    )
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except Exception:
+        return "cli"
 
 
 def _ensure_law_index(rt) -> None:

@@ -8,12 +8,21 @@ from typing import Any
 class Problem(Exception):
     """An error the user can act on: stable `code`, HTTP status, Chinese `detail`."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(f"{code}: {detail}")
         self.status = status
         self.code = code
         self.title = title
         self.detail = detail
+        self.headers = dict(headers or {})
         self.extra = extra
 
     def body(self, instance: str | None = None) -> dict[str, Any]:

@@ -49,6 +49,10 @@ class Settings:
     # a file here with a packaged file's name replaces it. `kesu law reindex`.
     law_dir: Path = field(default_factory=default_law_dir)
     # How reply drafts sign off: the operator's name and service hotline.
+    # Session cookies are Secure (HTTPS only) unless turned off for plain-HTTP use.
+    cookie_secure: bool = True
+    # Demo mode: demo users, one-time codes shown on the console.
+    demo: bool = False
     company_name: str = "【公司名称】"
     hotline: str = "【客服热线】"
 
@@ -69,6 +73,10 @@ class Settings:
             s = replace(s, watch_interval=float(v))
         if v := values.get("KESU_EMBEDDED_WORKER"):
             s = replace(s, embedded_worker=v.lower() not in ("0", "false", "no"))
+        if v := values.get("KESU_COOKIE_SECURE"):
+            s = replace(s, cookie_secure=v.lower() not in ("0", "false", "no"))
+        if v := values.get("KESU_DEMO"):
+            s = replace(s, demo=v.lower() not in ("0", "false", "no"))
         if v := values.get("KESU_COMPANY_NAME"):
             s = replace(s, company_name=v)
         if v := values.get("KESU_HOTLINE"):

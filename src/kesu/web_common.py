@@ -18,17 +18,15 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def actor(request: Request) -> str:
-    # Until accounts exist, integrations name themselves in a header.
-    value = request.headers.get("x-kesu-actor", "").strip()
-    return value[:64] if value else "api"
-
-
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    headers = dict(problem.headers)
+    if problem.status == 429 and "retry_after" in problem.extra:
+        headers["Retry-After"] = str(problem.extra["retry_after"])
     return JSONResponse(
         problem.body(str(request.url.path) if request else None),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
+        headers=headers or None,
     )
 
 

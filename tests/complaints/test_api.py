@@ -33,7 +33,7 @@ def test_create_returns_the_complaint_with_cited_deadlines(client):
     assert r.headers["location"] == f"/api/v1/complaints/{c['number']}"
     assert c["status"] == "registered" and c["kind"] == "complaint"
     assert c["channel_level"] == "province" and c["validity"] == "valid"
-    assert c["customer"]["province"] == "河南省" and c["customer"]["phone"] == "13800001234"
+    assert c["customer"]["province"] == "河南省" and c["customer"]["phone"] == "138****1234"
     assert c["received_at"] == "2026-09-30T16:00:00+08:00"
     rules = {d["rule"]: d for d in c["deadlines"]}
     assert set(rules) == {"ack_24h", "reply_15d", "henan_reply_5wd"}
@@ -145,7 +145,7 @@ def test_full_life_through_the_api(client, make_complaint, act, clock):
     met = {d["rule"]: d["met_by"] for d in replied["deadlines"]}
     assert met == {"ack_24h": "accept", "reply_15d": "reply", "chongqing_reply_15wd": "reply"}
     assert replied["next_due_at"] is None
-    assert replied["team"] == "billing" and replied["first_receiver"] == "api"
+    assert replied["team"] == "billing" and replied["first_receiver"] == "t-supervisor"
     act(n, "callback", result="basically_satisfied")
     closed = act(n, "close")
     assert closed["status"] == "closed" and closed["allowed_actions"] == ["reopen", "classify"]

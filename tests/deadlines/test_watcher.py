@@ -125,7 +125,7 @@ def test_several_workers_record_each_breach_once(rt, database_url, clock):
         )
 
 
-def test_loading_a_year_recomputes_estimated_deadlines(client, rt, make_complaint, clock):
+def test_loading_a_year_recomputes_estimated_deadlines(client, rt, make_complaint, clock, as_role):
     clock.advance(days=29)  # 2026-12-27, a Sunday; 15 days later is in 2027
     c = make_complaint(customer={"phone": "13800001234", "province": "河南省"})
     henan = {d["rule"]: d for d in c["deadlines"]}["henan_reply_5wd"]
@@ -139,7 +139,7 @@ def test_loading_a_year_recomputes_estimated_deadlines(client, rt, make_complain
         "holidays": {"2027-01-01": "元旦", "2027-01-04": "元旦调休"},
         "workdays": {"2027-01-09": "调休上班"},
     }
-    r = client.put("/api/v1/calendar/years/2027", json=body)
+    r = client.put("/api/v1/calendar/years/2027", json=body, headers=as_role("admin"))
     assert r.status_code == 200, r.text
     assert r.json()["complaints_recomputed"] == 1
     after = client.get(f"/api/v1/complaints/{c['number']}").json()
@@ -161,10 +161,15 @@ def test_loading_a_year_recomputes_estimated_deadlines(client, rt, make_complain
     assert {"date": "2027-01-09", "name": "调休上班"} in year["make_up_workdays"]
 
 
-def test_calendar_input_errors(client):
-    r = client.put("/api/v1/calendar/years/2027", json={"holidays": {"2026-01-01": "x"}})
+def test_calendar_input_errors(client, as_role):
+    admin = as_role("admin")
+    r = client.put(
+        "/api/v1/calendar/years/2027", json={"holidays": {"2026-01-01": "x"}}, headers=admin
+    )
     assert r.status_code == 422 and r.json()["code"] == "invalid_calendar"
-    r = client.put("/api/v1/calendar/years/2027", json={"holidays": {"2027-13-01": "x"}})
+    r = client.put(
+        "/api/v1/calendar/years/2027", json={"holidays": {"2027-13-01": "x"}}, headers=admin
+    )
     assert r.status_code == 422 and "YYYY-MM-DD" in r.json()["detail"]
     r = client.get("/api/v1/calendar/workdays", params={"start": "2026-02-30", "add": 1})
     assert r.status_code == 422 and r.json()["code"] == "invalid_date"

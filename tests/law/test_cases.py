@@ -84,8 +84,9 @@ def _closed(client, act):
     return n
 
 
-def test_promoting_a_closed_complaint_strips_personal_data(client, act):
+def test_promoting_a_closed_complaint_strips_personal_data(client, act, as_role):
     n = _closed(client, act)
+    quality = as_role("quality")
     r = client.post(
         "/api/v1/cases",
         json={
@@ -93,6 +94,7 @@ def test_promoting_a_closed_complaint_strips_personal_data(client, act):
             "lessons": ["修复超时应主动告知并减免月租"],
             "tags": ["宽带", "修复超时"],
         },
+        headers=quality,
     )
     assert r.status_code == 201, r.text
     case = r.json()
@@ -107,17 +109,22 @@ def test_promoting_a_closed_complaint_strips_personal_data(client, act):
     events = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
     assert events[-1]["type"] == "promoted_to_case"
     # Once only.
-    again = client.post("/api/v1/cases", json={"complaint": n})
+    again = client.post("/api/v1/cases", json={"complaint": n}, headers=quality)
     assert again.status_code == 409 and again.json()["code"] == "case_exists"
 
 
-def test_only_closed_complaints_can_be_promoted_and_bad_citations_change_nothing(client, act):
+def test_only_closed_complaints_can_be_promoted_and_bad_citations_change_nothing(
+    client, act, as_role
+):
+    quality = as_role("quality")
     n = client.post("/api/v1/complaints", json=complaint_body()).json()["number"]
-    r = client.post("/api/v1/cases", json={"complaint": n})
+    r = client.post("/api/v1/cases", json={"complaint": n}, headers=quality)
     assert r.status_code == 409 and r.json()["code"] == "case_needs_closed_complaint"
     n = _closed(client, act)
-    r = client.post("/api/v1/cases", json={"complaint": n, "articles": ["电信服务规范 第八条"]})
+    r = client.post(
+        "/api/v1/cases", json={"complaint": n, "articles": ["电信服务规范 第八条"]}, headers=quality
+    )
     assert r.status_code == 422 and r.json()["code"] == "citation_not_held"
     assert client.get(f"/api/v1/cases/cmp-{n}").status_code == 404
-    r = client.post("/api/v1/cases", json={"complaint": "TS20990101000001"})
+    r = client.post("/api/v1/cases", json={"complaint": "TS20990101000001"}, headers=quality)
     assert r.status_code == 404

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.accounts.roles import Principal
+from kesu.accounts.web import principal
 from kesu.clock import BEIJING
 from kesu.complaints import lifecycle, service
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import ComplaintIn, TransitionIn
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import actor, runtime
+from kesu.web_common import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
@@ -26,12 +30,13 @@ async def create_complaint(
     request: Request,
     response: Response,
     rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
     data = body.model_dump()
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     view, created = await run_in_threadpool(
-        service.register, rt, data, actor(request), idempotency_key, request_hash
+        service.register, rt, data, p, idempotency_key, request_hash
     )
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/complaints/{view['number']}"
@@ -52,6 +57,13 @@ def _csv(
     return items
 
 
+def _normal_phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    digits = re.sub(r"[\s\-()]", "", value)
+    return digits[3:] if digits.startswith("+86") else digits
+
+
 def _time(value: str | None, field: str) -> datetime | None:
     if not value:
         return None
@@ -70,6 +82,7 @@ def _time(value: str | None, field: str) -> datetime | None:
 @router.get("/complaints", summary="查询投诉列表 List complaints")
 async def list_complaints(
     rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
     status: Annotated[str | None, Query(description="状态，可逗号分隔多个")] = None,
     kind: str | None = None,
     category: str | None = None,
@@ -100,27 +113,52 @@ async def list_complaints(
         "received_from": _time(received_from, "received_from"),
         "received_to": _time(received_to, "received_to"),
         "q": q.strip() if q and q.strip() else None,
-        "customer_phone": customer_phone,
+        "customer_phone": _normal_phone(customer_phone),
         "sort": sort,
         "limit": limit,
         "cursor": cursor,
     }
-    return await run_in_threadpool(service.list_complaints, rt, filters)
+    return await run_in_threadpool(service.list_complaints, rt, filters, p)
 
 
 @router.get("/complaints/{number}", summary="投诉详情 Get a complaint")
-async def get_complaint(number: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    return await run_in_threadpool(service.get, rt, number)
+async def get_complaint(
+    number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.get, rt, number, p)
+
+
+class ShowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[
+        str, Field(min_length=2, max_length=200, description="查看理由（记入审计日志）")
+    ]
+
+
+@router.post(
+    "/complaints/{number}/personal-data",
+    summary="查看完整个人信息（留痕） Show unmasked personal data (audited)",
+)
+async def show_personal_data(
+    number: str, body: ShowIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.personal_data, rt, number, p, body.reason)
 
 
 @router.get("/complaints/{number}/events", summary="处理记录 Events of a complaint")
-async def get_events(number: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    return {"items": await run_in_threadpool(service.events, rt, number)}
+async def get_events(
+    number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return {"items": await run_in_threadpool(service.events, rt, number, p)}
 
 
 @router.post("/complaints/{number}/transitions", summary="执行操作 Act on a complaint")
 async def post_transition(
-    number: str, body: TransitionIn, request: Request, rt: Runtime = Depends(runtime)
+    number: str,
+    body: TransitionIn,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
     params = body.model_dump(exclude={"action", "expected_version"}, exclude_none=True)
     return await run_in_threadpool(
@@ -129,13 +167,13 @@ async def post_transition(
         number,
         body.action,
         params,
-        actor(request),
+        p,
         body.expected_version,
     )
 
 
 @router.get("/reference", summary="代码表 Vocabulary")
-async def reference() -> dict[str, Any]:
+async def reference(p: Principal = Depends(principal)) -> dict[str, Any]:
     return {
         "channels": vocab.CHANNELS,
         "kinds": vocab.KINDS,

@@ -21,6 +21,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from kesu.accounts import crypto, masking
+from kesu.accounts.roles import (
+    Actor,
+    Principal,
+    action_permissions,
+    as_principal,
+    require,
+    require_any,
+)
+from kesu.accounts.service import audit
 from kesu.clock import as_utc, to_beijing
 from kesu.complaints import lifecycle
 from kesu.complaints import vocabulary as vocab
@@ -125,9 +135,9 @@ def summary(row, now: datetime, merged_into: str | None = None) -> dict[str, Any
         "title": row.title,
         "received_at": _iso(row.received_at),
         "customer": {
-            "phone": row.customer_phone,
-            "name": row.customer_name,
-            "account": row.customer_account,
+            "phone": _dec(row.customer_phone),
+            "name": _dec(row.customer_name),
+            "account": _dec(row.customer_account),
             "province": row.customer_province,
             "city": row.customer_city,
             "area": row.customer_area,
@@ -230,10 +240,23 @@ def _replay(rt: Runtime, conn: Connection, row, request_hash: str | None) -> dic
     return full_view(rt, conn, row)
 
 
+def present(view: dict[str, Any], p: Principal) -> dict[str, Any]:
+    """A complaint as a principal sees it: personal data masked (see accounts.masking)."""
+    return masking.complaint_view(view)
+
+
+def _visible(row, p: Principal, number: str) -> None:
+    """Out of a reseller's scope reads as not found, so numbers do not leak."""
+    if p.scope == "org" and row.reseller != p.org:
+        raise not_found("投诉单", number)
+    if p.scope == "own" and row.customer_phone_hash != p.phone_hash:
+        raise not_found("投诉单", number)
+
+
 def register(
     rt: Runtime,
     data: Mapping[str, Any],
-    actor: str,
+    actor: Actor,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
@@ -241,13 +264,21 @@ def register(
 
     Without a category, the triage classifier fills it in when it is confident
     enough; the registration event records that it was automatic, and how sure.
+    A reseller's complaints are tied to its organisation.
     """
+    p = as_principal(actor)
+    if p.kind != "customer":
+        require(p, "complaint.register")
+    data = dict(data)
+    if p.scope == "org":
+        data["reseller"] = p.org
     now = rt.clock()
     if idempotency_key:
         with read(rt.engine) as conn:
             existing = _by_key(conn, idempotency_key)
             if existing is not None:
-                return _replay(rt, conn, existing, request_hash), False
+                _visible(existing, p, existing.number)
+                return present(_replay(rt, conn, existing, request_hash), p), False
     from kesu.triage.service import on_arrival
 
     try:
@@ -255,9 +286,18 @@ def register(
             # Triage reads the complaint's history on the same connection.
             data, auto = on_arrival(rt, data, conn)
             row, deadline_rows = _insert(
-                rt, conn, data, actor, now, idempotency_key, request_hash, auto
+                rt, conn, data, p.name, now, idempotency_key, request_hash, auto
             )
-            return full_view(rt, conn, row, deadline_rows), True
+            audit(
+                conn,
+                p,
+                now,
+                "complaint.register",
+                "complaint",
+                row.number,
+                {"channel": row.channel, "kind": row.kind, "reseller": row.reseller},
+            )
+            return present(full_view(rt, conn, row, deadline_rows), p), True
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -265,7 +305,8 @@ def register(
             existing = _by_key(conn, idempotency_key)
             if existing is None:
                 raise
-            return _replay(rt, conn, existing, request_hash), False
+            _visible(existing, p, existing.number)
+            return present(_replay(rt, conn, existing, request_hash), p), False
 
 
 # A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.
@@ -307,9 +348,11 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
         "received_at": received_at,
         "created_at": now,
         "updated_at": now,
-        "customer_phone": customer["phone"],
-        "customer_name": customer.get("name"),
-        "customer_account": customer.get("account"),
+        # Encrypted here, so that every insert path (COPY included) stores ciphertext.
+        "customer_phone": _enc(customer["phone"]),
+        "customer_phone_hash": crypto.phone_hash(customer["phone"]),
+        "customer_name": _enc(customer.get("name")),
+        "customer_account": _enc(customer.get("account")),
         "customer_province": customer.get("province"),
         "customer_city": customer.get("city"),
         "customer_area": customer.get("area") or "urban",
@@ -321,7 +364,18 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
         "callback_attempts": 0,
         "escalation_level": 0,
         "version": 1,
+        "reseller": data.get("reseller"),
+        "legal_hold": False,
     }
+
+
+def _dec(value: str | None) -> str | None:
+    """A personal field of a row just built (still ciphertext) or read (already plain)."""
+    return value if not value else crypto.keyring().decrypt(value)
+
+
+def _enc(value: str | None) -> str | None:
+    return value if not value else crypto.keyring().encrypt(value)
 
 
 _COLUMNS = tuple(col.name for col in t.complaints.columns)
@@ -381,13 +435,16 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage=No
     return stored, [SimpleNamespace(**d) for d in by_due]
 
 
-def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list[str]:
+def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> list[str]:
     """Register many validated complaints in one transaction; returns their numbers.
 
     The numbers are reserved first in a short transaction of their own, so
     registrations at the counter are not held up by a long import; if the
     import fails, its numbers are skipped, never reused.
     """
+    p = as_principal(actor)
+    require(p, "complaint.register")
+    actor = p.name
     now = rt.clock()
     if not items:
         return []
@@ -413,6 +470,15 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: str) -> list
         bulk.insert_many(conn, t.complaints, rows)
         bulk.insert_many(conn, t.deadlines, all_deadlines)
         bulk.insert_many(conn, t.complaint_events, events)
+        audit(
+            conn,
+            p,
+            now,
+            "complaint.import",
+            None,
+            None,
+            {"count": len(rows), "first": numbers[0], "last": numbers[-1]},
+        )
     return numbers
 
 
@@ -429,14 +495,52 @@ def _load(conn: Connection, number: str, lock: bool = False):
     return row
 
 
-def get(rt: Runtime, number: str) -> dict[str, Any]:
-    with read(rt.engine) as conn:
-        return full_view(rt, conn, _load(conn, number))
+def load_visible(conn: Connection, number: str, p: Principal, lock: bool = False):
+    """A complaint row the principal may see (404 otherwise)."""
+    row = _load(conn, number, lock=lock)
+    _visible(row, p, number)
+    return row
 
 
-def events(rt: Runtime, number: str) -> list[dict[str, Any]]:
+def get(rt: Runtime, number: str, actor: Actor = "system") -> dict[str, Any]:
+    p = as_principal(actor)
+    if p.kind != "customer":
+        require(p, "complaint.read")
     with read(rt.engine) as conn:
-        row = _load(conn, number)
+        return present(full_view(rt, conn, load_visible(conn, number, p)), p)
+
+
+def personal_data(rt: Runtime, number: str, actor: Actor, reason: str) -> dict[str, Any]:
+    """The unmasked customer data of a complaint: the explicit, audited "show" action."""
+    p = as_principal(actor)
+    require(p, "pii.show")
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        row = load_visible(conn, number, p)
+        audit(conn, p, now, "pii.show", "complaint", number, {"reason": reason})
+        return {
+            "number": number,
+            "customer": {
+                "phone": row.customer_phone,
+                "name": row.customer_name,
+                "account": row.customer_account,
+                "province": row.customer_province,
+                "city": row.customer_city,
+                "area": row.customer_area,
+            },
+            "description": row.description,
+            "demands": row.demands,
+            "shown_to": p.name,
+            "shown_at": _iso(now),
+        }
+
+
+def events(rt: Runtime, number: str, actor: Actor = "system") -> list[dict[str, Any]]:
+    p = as_principal(actor)
+    if p.kind != "customer":
+        require(p, "complaint.read")
+    with read(rt.engine) as conn:
+        row = load_visible(conn, number, p)
         rows = conn.execute(
             select(t.complaint_events)
             .where(t.complaint_events.c.complaint_id == row.id)
@@ -451,8 +555,8 @@ def events(rt: Runtime, number: str) -> list[dict[str, Any]]:
             "actor": e.actor,
             "from_status": e.from_status,
             "to_status": e.to_status,
-            "note": e.note,
-            "data": e.data,
+            "note": masking.text(e.note),
+            "data": masking.deep_text(e.data),
         }
         for e in rows
     ]
@@ -497,7 +601,7 @@ def _filters(f: Mapping[str, Any], now: datetime) -> list:
     if f.get("received_to") is not None:
         conds.append(C.received_at < f["received_to"])
     if f.get("customer_phone"):
-        conds.append(C.customer_phone == f["customer_phone"])
+        conds.append(C.customer_phone_hash == crypto.phone_hash(f["customer_phone"]))
     if q := f.get("q"):
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(
@@ -510,11 +614,22 @@ def _filters(f: Mapping[str, Any], now: datetime) -> list:
     return conds
 
 
-def list_complaints(rt: Runtime, f: Mapping[str, Any]) -> dict[str, Any]:
+def _scope(p: Principal) -> list:
+    if p.scope == "org":
+        return [C.reseller == p.org]
+    if p.scope == "own":
+        return [C.customer_phone_hash == p.phone_hash]
+    return []
+
+
+def list_complaints(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") -> dict[str, Any]:
     """A page of complaints. sort: `received` (newest first) or `due` (next deadline first)."""
+    p = as_principal(actor)
+    if p.kind != "customer":
+        require(p, "complaint.read")
     now = rt.clock()
     limit = f.get("limit", 50)
-    conds = _filters(f, now)
+    conds = _filters(f, now) + _scope(p)
     sort = f.get("sort", "received")
     cursor = _cursor_decode(f["cursor"]) if f.get("cursor") else None
     with read(rt.engine) as conn:
@@ -527,7 +642,7 @@ def list_complaints(rt: Runtime, f: Mapping[str, Any]) -> dict[str, Any]:
         if ids:
             merged = dict(conn.execute(select(C.id, C.number).where(C.id.in_(ids))).all())
     return {
-        "items": [summary(r, now, merged.get(r.merged_into_id)) for r in rows],
+        "items": [present(summary(r, now, merged.get(r.merged_into_id)), p) for r in rows],
         "next_cursor": next_cursor,
     }
 
@@ -616,10 +731,14 @@ def _page_by_due(conn, conds, cursor, limit):
     return rows, None
 
 
-def count(rt: Runtime, f: Mapping[str, Any]) -> int:
+def count(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") -> int:
+    p = as_principal(actor)
+    require(p, "complaint.read")
     with read(rt.engine) as conn:
         return conn.execute(
-            select(func.count()).select_from(t.complaints).where(*_filters(f, rt.clock()))
+            select(func.count())
+            .select_from(t.complaints)
+            .where(*_filters(f, rt.clock()), *_scope(p))
         ).scalar_one()
 
 
@@ -735,9 +854,10 @@ def transition(
     number: str,
     action: str,
     params: Mapping[str, Any],
-    actor: str,
+    actor: Actor,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
+    p = as_principal(actor)
     now = rt.clock()
     with write(rt.engine) as conn:
         if action == "merge" and params.get("into") and conn.dialect.name == "postgresql":
@@ -748,7 +868,14 @@ def transition(
                 .order_by(C.id)
                 .with_for_update()
             ).all()
-        row = _load(conn, number, lock=True)
+        row = load_visible(conn, number, p, lock=True)
+        require_any(p, action_permissions(action), f"投诉单操作“{action}”")
+        if action == "merge" and params.get("into"):
+            target = conn.execute(
+                select(t.complaints).where(C.number == str(params["into"]))
+            ).first()
+            if target is not None:
+                _visible(target, p, str(params["into"]))
         state = _state(row)
         allowed = lifecycle.allowed_actions(state, rt.policy, now)
         if expected_version is not None and expected_version != row.version:
@@ -765,8 +892,43 @@ def transition(
             outcome = lifecycle.decide(state, action, params, rt.policy, now)
         except lifecycle.LifecycleError as err:
             raise _problem(err, allowed) from None
-        _apply(rt, conn, row, outcome, actor, params.get("note"), now)
-        return full_view(rt, conn, _load(conn, number))
+        _apply(rt, conn, row, outcome, p.name, params.get("note"), now)
+        after = _load(conn, number)
+        audit(
+            conn,
+            p,
+            now,
+            f"complaint.{action}",
+            "complaint",
+            number,
+            {"before": _audit_fields(row), "after": _audit_fields(after)},
+        )
+        return present(full_view(rt, conn, after), p)
+
+
+_AUDITED = (
+    "status",
+    "category",
+    "priority",
+    "team",
+    "assignee",
+    "compensation",
+    "resolution",
+    "risk_flags",
+    "escalation_level",
+    "callback_result",
+    "version",
+)
+
+
+def _audit_fields(row) -> dict[str, Any]:
+    out = {}
+    for name in _AUDITED:
+        value = getattr(row, name)
+        if isinstance(value, Decimal):
+            value = f"{value:.2f}"
+        out[name] = masking.text(value) if isinstance(value, str) else value
+    return out
 
 
 def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> None:
@@ -902,8 +1064,11 @@ def corrections(rt: Runtime) -> list[dict[str, Any]]:
     ]
 
 
-def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
+def load_calendar_year(rt: Runtime, override, actor: Actor) -> dict[str, Any]:
     """Store a year's calendar and recompute the unmet deadlines it changes."""
+    p = as_principal(actor)
+    require(p, "calendar.manage")
+    actor = p.name
     now = rt.clock()
     with write(rt.engine) as conn:
         existing = conn.execute(
@@ -924,6 +1089,19 @@ def load_calendar_year(rt: Runtime, override, actor: str) -> dict[str, Any]:
                 .where(t.calendar_years.c.year == override.year)
                 .values(**values)
             )
+        audit(
+            conn,
+            p,
+            now,
+            "calendar.load",
+            "calendar",
+            str(override.year),
+            {
+                "official": override.official,
+                "source": override.source,
+                "before": None if existing is None else dict(existing.data),
+            },
+        )
         calendar = deadlines.build_calendar(rt.engine, conn)
         touched = deadlines.recompute(conn, rt, calendar)
         for cid in touched:

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.accounts.roles import Principal, require
+from kesu.accounts.web import principal
 from kesu.complaints import service as complaint_service
 from kesu.deadlines import service
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import actor, runtime
+from kesu.web_common import runtime
 
-router = APIRouter(prefix="/api/v1", tags=["deadlines"])
+# Every route here needs a signed-in user or a token.
+router = APIRouter(prefix="/api/v1", tags=["deadlines"], dependencies=[Depends(principal)])
 
 
 class CalendarYearIn(BaseModel):
@@ -72,15 +75,17 @@ async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, 
 
 @router.put("/calendar/years/{year}", summary="载入某年日历 Load a year's calendar")
 async def load_year(
-    year: int, body: CalendarYearIn, request: Request, rt: Runtime = Depends(runtime)
+    year: int,
+    body: CalendarYearIn,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
+    require(p, "calendar.manage")
     try:
         override = service.parse_year_file({"year": year, **body.model_dump()})
     except ValueError as err:
         raise Problem(422, "invalid_calendar", "Invalid calendar", str(err)) from None
-    return await run_in_threadpool(
-        complaint_service.load_calendar_year, rt, override, actor(request)
-    )
+    return await run_in_threadpool(complaint_service.load_calendar_year, rt, override, p)
 
 
 @router.get("/deadline-rules", summary="时限规则 Deadline rules")

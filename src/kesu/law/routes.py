@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.accounts.roles import Principal
+from kesu.accounts.web import principal
 from kesu.law import service
 from kesu.runtime import Runtime
-from kesu.web_common import actor, runtime
+from kesu.web_common import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["law"])
 
@@ -19,8 +21,10 @@ Citation = Annotated[str, Field(min_length=2, max_length=100)]
 
 
 @router.get("/law/regulations", summary="收录的法规 Regulations held")
-async def regulations(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    return {"regulations": await run_in_threadpool(service.regulations, rt)}
+async def regulations(
+    rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return {"regulations": await run_in_threadpool(service.regulations, rt, p)}
 
 
 @router.get("/law/article", summary="条文原文 One article (款, 项) by citation")
@@ -34,8 +38,9 @@ async def article(
         ),
     ],
     rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.article, rt, citation)
+    return await run_in_threadpool(service.article, rt, citation, p)
 
 
 @router.get("/law/search", summary="法规检索 Search the regulations in plain Chinese")
@@ -46,13 +51,16 @@ async def search(
     province: Annotated[
         str | None, Query(max_length=20, description="优先该省的地方性法规")
     ] = None,
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.search, rt, q, limit, province)
+    return await run_in_threadpool(service.search, rt, q, limit, province, p)
 
 
 @router.post("/law/reindex", summary="重建法规索引 Reindex the regulation files")
-async def reindex(request: Request, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    result = await run_in_threadpool(service.reindex, rt, actor(request))
+async def reindex(
+    rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    result = await run_in_threadpool(service.reindex, rt, p)
     assert result is not None
     return result
 
@@ -64,15 +72,18 @@ async def cases(
     category: Annotated[str | None, Query(max_length=40)] = None,
     source: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.list_cases, rt, q, category, source, limit)
+    return await run_in_threadpool(service.list_cases, rt, q, category, source, limit, p)
 
 
 @router.get("/cases/{case_id}", summary="案例 One case")
 async def case(
-    case_id: Annotated[str, Field(max_length=40)], rt: Runtime = Depends(runtime)
+    case_id: Annotated[str, Field(max_length=40)],
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.get_case, rt, case_id)
+    return await run_in_threadpool(service.get_case, rt, case_id, p)
 
 
 class PromoteIn(BaseModel):
@@ -91,17 +102,19 @@ class PromoteIn(BaseModel):
 
 @router.post("/cases", status_code=201, summary="收入案例库 Promote a closed complaint")
 async def promote(
-    body: PromoteIn, request: Request, rt: Runtime = Depends(runtime)
+    body: PromoteIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
     data = body.model_dump()
-    return await run_in_threadpool(service.promote, rt, data.pop("complaint"), data, actor(request))
+    return await run_in_threadpool(service.promote, rt, data.pop("complaint"), data, p)
 
 
 @router.get(
     "/complaints/{number}/obligations", summary="适用条文与义务 Obligations for a complaint"
 )
-async def obligations(number: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    return await run_in_threadpool(service.obligations, rt, number)
+async def obligations(
+    number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.obligations, rt, number, p)
 
 
 class DraftIn(BaseModel):
@@ -118,7 +131,10 @@ class DraftIn(BaseModel):
 
 @router.post("/complaints/{number}/reply-draft", summary="答复函草稿 Draft a reply")
 async def reply_draft(
-    number: str, request: Request, body: DraftIn | None = None, rt: Runtime = Depends(runtime)
+    number: str,
+    body: DraftIn | None = None,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
 ) -> dict[str, Any]:
     data = body.model_dump() if body else {}
-    return await run_in_threadpool(service.reply_draft, rt, number, data, actor(request))
+    return await run_in_threadpool(service.reply_draft, rt, number, data, p)

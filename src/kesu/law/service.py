@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 
+from kesu.accounts import masking
+from kesu.accounts.roles import Actor, as_principal, require
+from kesu.accounts.service import audit
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import DATA_DIR, load_yaml
@@ -77,7 +80,7 @@ def stored_fingerprint(conn) -> str | None:
 
 def reindex(
     rt: Runtime,
-    actor: str = "system",
+    actor: Actor = "system",
     progress: Callable[[str], None] | None = None,
     only_if_changed: bool = False,
 ) -> dict[str, Any] | None:
@@ -86,6 +89,8 @@ def reindex(
     Concurrent reindexes (several processes starting) are serialised; with
     `only_if_changed` the later ones find the work done and return None.
     """
+    p = as_principal(actor)
+    require(p, "law.reindex")
     say = progress or (lambda _msg: None)
     say("读取法规文件")
     fingerprint = files_fingerprint(rt)
@@ -131,7 +136,7 @@ def reindex(
         values = {
             "fingerprint": fingerprint,
             "indexed_at": now,
-            "indexed_by": actor,
+            "indexed_by": p.name,
             "regulations": len(corpus.regulations),
             "articles": len(article_rows),
             "cases": cases_total,
@@ -231,7 +236,7 @@ def _annex_row(reg: Regulation, item: AnnexItem, position: int, notes: list[str]
     }
 
 
-def ensure_indexed(rt: Runtime, actor: str = "system") -> dict[str, Any] | None:
+def ensure_indexed(rt: Runtime, actor: Actor = "system") -> dict[str, Any] | None:
     """Reindex when the files differ from what the database holds (start-up)."""
     with read(rt.engine) as conn:
         stored = stored_fingerprint(conn)
@@ -357,7 +362,8 @@ def invalidate(rt: Runtime) -> None:
 # -- regulations and articles -------------------------------------------------
 
 
-def regulations(rt: Runtime) -> list[dict[str, Any]]:
+def regulations(rt: Runtime, actor: Actor = "system") -> list[dict[str, Any]]:
+    require(as_principal(actor), "law.read")
     corpus = state(rt).corpus
     return [
         {
@@ -379,7 +385,8 @@ def regulations(rt: Runtime) -> list[dict[str, Any]]:
     ]
 
 
-def article(rt: Runtime, citation: str) -> dict[str, Any]:
+def article(rt: Runtime, citation: str, actor: Actor = "system") -> dict[str, Any]:
+    require(as_principal(actor), "law.read")
     corpus = state(rt).corpus
     try:
         ref = corpus.resolve(citation)
@@ -417,7 +424,10 @@ def article(rt: Runtime, citation: str) -> dict[str, Any]:
     return out
 
 
-def search(rt: Runtime, q: str, limit: int = 10, province: str | None = None) -> dict[str, Any]:
+def search(
+    rt: Runtime, q: str, limit: int = 10, province: str | None = None, actor: Actor = "system"
+) -> dict[str, Any]:
+    require(as_principal(actor), "law.read")
     q = (q or "").strip()
     if not q:
         raise Problem(422, "empty_query", "Empty query", "请输入要查找的问题或关键词。")
@@ -440,9 +450,13 @@ def search(rt: Runtime, q: str, limit: int = 10, province: str | None = None) ->
 # -- obligations ----------------------------------------------------------------
 
 
-def _complaint(conn, number: str):
+def _complaint(conn, number: str, p=None):
     row = conn.execute(select(t.complaints).where(t.complaints.c.number == number)).first()
-    if row is None:
+    hidden = p is not None and (
+        (p.scope == "org" and row is not None and row.reseller != p.org)
+        or (p.scope == "own" and row is not None and row.customer_phone_hash != p.phone_hash)
+    )
+    if row is None or hidden:
         raise Problem(404, "complaint_not_found", "Not found", f"投诉单 {number} 不存在。")
     return row
 
@@ -476,10 +490,12 @@ def _facts(conn, row) -> ob.Facts:
     )
 
 
-def obligations(rt: Runtime, number: str) -> dict[str, Any]:
+def obligations(rt: Runtime, number: str, actor: Actor = "system") -> dict[str, Any]:
+    p = as_principal(actor)
+    require(p, "law.read")
     st = state(rt)
     with read(rt.engine) as conn:
-        row = _complaint(conn, number)
+        row = _complaint(conn, number, p)
         facts = _facts(conn, row)
         due = {
             d.rule: d
@@ -598,7 +614,9 @@ def list_cases(
     category: str | None = None,
     source: str | None = None,
     limit: int = 20,
+    actor: Actor = "system",
 ) -> dict[str, Any]:
+    require(as_principal(actor), "law.read")
     if category is not None and category not in vocab.CATEGORIES:
         raise Problem(
             422,
@@ -633,7 +651,8 @@ def list_cases(
     return {"query": q, "total": len(keep), "results": results}
 
 
-def get_case(rt: Runtime, case_id: str) -> dict[str, Any]:
+def get_case(rt: Runtime, case_id: str, actor: Actor = "system") -> dict[str, Any]:
+    require(as_principal(actor), "law.read")
     with read(rt.engine) as conn:
         row = conn.execute(select(t.law_cases).where(t.law_cases.c.id == case_id)).first()
     if row is None:
@@ -641,8 +660,10 @@ def get_case(rt: Runtime, case_id: str) -> dict[str, Any]:
     return _case_view(row._mapping)
 
 
-def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -> dict[str, Any]:
+def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
     """Add a closed complaint to the case library, personal data stripped."""
+    p = as_principal(actor)
+    require(p, "case.promote")
     st = state(rt)
     now = rt.clock()
     citations = []
@@ -658,7 +679,7 @@ def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -> di
             ) from None
         citations.append({"citation": st.corpus.format(ref), "id": ref.id, "why": None})
     with write(rt.engine) as conn:
-        row = _complaint(conn, number)
+        row = _complaint(conn, number, p)
         if row.status != "closed":
             raise Problem(
                 409,
@@ -709,12 +730,13 @@ def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -> di
             "tags": [clean(x) for x in body.get("tags") or []],
             "complaint_number": number,
             "created_at": now,
-            "created_by": actor,
+            "created_by": p.name,
         }
         conn.execute(insert(t.law_cases).values(**case))
+        audit(conn, p, now, "case.promote", "complaint", number, {"case": case["id"]})
         from kesu.complaints.service import record_event
 
-        record_event(conn, row, now, "promoted_to_case", actor, {"case": case["id"]})
+        record_event(conn, row, now, "promoted_to_case", p.name, {"case": case["id"]})
     st.cases_checked = 0.0  # this process sees the new case at once; others within CHECK_TTL
     return get_case(rt, case["id"])
 
@@ -726,7 +748,9 @@ def _salutation(name: str | None) -> str:
     return "客户"
 
 
-def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -> dict[str, Any]:
+def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    p = as_principal(actor)
+    require(p, "law.read")
     st = state(rt)
     extra = tuple(body.get("citations") or ())
     for c in extra:
@@ -741,13 +765,13 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -
             ) from None
     now = rt.clock()
     with write(rt.engine) as conn:
-        row = _complaint(conn, number)
+        row = _complaint(conn, number, p)
         outcome = body.get("outcome") or ("upheld" if row.compensation else "explained")
         remedy = body.get("remedy") or ""
         if not remedy and row.compensation:
             remedy = f"给予您补偿 {Decimal(row.compensation):.2f} 元。"
         findings = body.get("findings") or row.resolution or ""
-        problem = (row.description or "").strip()
+        problem = masking.text((row.description or "").strip()) or ""
         if len(problem) > 300:
             problem = problem[:300] + "……"
         draft = replies.render(
@@ -760,7 +784,7 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -
                 customer=body.get("salutation") or _salutation(row.customer_name),
                 received_date=_cn_date(row.received_at),
                 problem=problem,
-                demands=(row.demands or "").strip(),
+                demands=masking.text((row.demands or "").strip()) or "",
                 findings=findings,
                 remedy=remedy,
                 company=rt.settings.company_name,
@@ -776,7 +800,7 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: str) -
             row,
             now,
             "reply_drafted",
-            actor,
+            p.name,
             {
                 "template": draft["template"],
                 "outcome": outcome,

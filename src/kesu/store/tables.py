@@ -18,6 +18,7 @@ from sqlalchemy import (
     text,
 )
 
+from kesu.accounts.crypto import EncryptedText
 from kesu.store.types import BigId, UTCDateTime
 
 metadata = MetaData(
@@ -54,9 +55,11 @@ complaints = Table(
     Column("replied_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
     Column("converted_at", UTCDateTime),
-    Column("customer_phone", String(32), nullable=False),
-    Column("customer_name", String(100)),
-    Column("customer_account", String(64)),
+    # Personal fields: encrypted at rest; the phone is found by its keyed hash.
+    Column("customer_phone", EncryptedText, nullable=False),
+    Column("customer_phone_hash", String(40)),
+    Column("customer_name", EncryptedText),
+    Column("customer_account", EncryptedText),
     Column("customer_province", String(20)),
     Column("customer_city", String(50)),
     Column("customer_area", String(10), nullable=False, server_default="urban"),
@@ -75,6 +78,12 @@ complaints = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("idempotency_key", String(200), unique=True),
     Column("request_hash", String(64)),
+    # The reseller organisation the complaint is tied to (its sale); resellers see only theirs.
+    Column("reseller", String(100)),
+    # A legal hold keeps every original record until released (retention skips it).
+    Column("legal_hold", Boolean, nullable=False, server_default=false()),
+    Column("legal_hold_reason", Text),
+    Column("anonymised_at", UTCDateTime),
     # "open and due before T", "overdue" (open, due before now) and the queue.
     # The predicates are written the way SQLAlchemy renders `WHERE is_open` on
     # each database, so the planners match them (`is_open` / `is_open = 1`).
@@ -95,7 +104,9 @@ complaints = Table(
     ),
     Index("ix_complaints_received", "received_at", "id"),
     Index("ix_complaints_status", "status"),
-    Index("ix_complaints_phone", "customer_phone"),
+    Index("ix_complaints_phone_hash", "customer_phone_hash"),
+    Index("ix_complaints_reseller", "reseller", "received_at"),
+    Index("ix_complaints_closed", "closed_at"),
     # Mass incidents: same category, same city, recent.
     Index("ix_complaints_place", "category", "customer_city", "received_at"),
 )
@@ -227,4 +238,115 @@ law_cases = Table(
     Column("complaint_number", String(20), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(64), nullable=False),
+)
+
+
+# -- accounts -------------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100)),
+    Column("role", String(20), nullable=False),
+    Column("org", String(100)),  # reseller organisation
+    Column("team", String(40)),
+    Column("password_hash", Text),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("scopes", JSON),  # None: all of the user's permissions
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie value
+    Column("kind", String(10), nullable=False),  # user | customer
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("phone_hash", String(40)),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("ip", String(64)),
+    Column("user_agent", String(200)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("ip", String(64)),
+    Column("action", String(40), nullable=False),
+    Column("target_type", String(20)),
+    Column("target_id", String(100)),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_at", "at", "id"),
+    Index("ix_audit_actor", "actor", "at"),
+    Index("ix_audit_target", "target_type", "target_id"),
+)
+
+customer_codes = Table(
+    "customer_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("phone_hash", String(40), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", UTCDateTime),
+    Index("ix_customer_codes_phone", "phone_hash", "created_at"),
+)
+
+# The notification outbox: messages leave through it and are retried.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(10), nullable=False),  # sms | email
+    Column("recipient", EncryptedText, nullable=False),
+    Column("subject", String(200)),
+    Column("body", EncryptedText, nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_notifications_pending", "status", "next_attempt_at"),
+)
+
+app_state = Table(
+    "app_state",
+    metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.accounts.roles import Principal
+from kesu.accounts.web import principal
 from kesu.complaints.schemas import MAX_DESCRIPTION
 from kesu.runtime import Runtime
 from kesu.triage import service
@@ -29,8 +31,9 @@ class TriageIn(BaseModel):
 async def triage(
     body: TriageIn,
     rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
     k: Annotated[int, Query(ge=0, le=50, description="相似投诉条数")] = 5,
 ) -> dict[str, Any]:
     return await run_in_threadpool(
-        service.triage, rt, body.text, body.customer_phone, body.city, body.province, k
+        service.triage, rt, body.text, body.customer_phone, body.city, body.province, k, p
     )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from kesu.accounts import crypto, masking
+from kesu.accounts.roles import Actor, as_principal, require
 from kesu.problems import Problem
 from kesu.store import tables as t
 from kesu.store.db import read
@@ -32,7 +34,10 @@ def triage(
     city: str | None = None,
     province: str | None = None,
     k: int = 5,
+    actor: Actor = "system",
 ) -> dict[str, Any]:
+    """What a text is about and how risky; personal data in the answer is masked."""
+    require(as_principal(actor), "triage.use")
     try:
         clf = model.shipped()
     except model.ModelMissing as err:
@@ -46,23 +51,36 @@ def triage(
         ).items():
             flags.append({"code": code, "evidence": evidence})
     has_contact = bool(customer_phone or extracted["phones"])
-    return {
-        "category": None if p.needs_review else p.category,
-        "needs_review": p.needs_review,
-        "confidence": p.confidence,
-        "alternatives": [{"category": c, "score": s} for c, s in p.alternatives],
-        "kind": p.kind,
-        "kind_confidence": p.kind_confidence,
-        "flags": flags,
-        "extracted": extracted,
-        "validity": [
-            {"reason": s.reason, "evidence": s.evidence}
-            for s in suggest(text, has_contact=has_contact)
-        ],
-        "similar": similar.index_for(rt, clf).query(rt, text, k) if k else [],
-        "similar_cases": _similar_cases(rt, text, None if p.needs_review else p.category),
-        "model": clf.meta["version"],
-    }
+    return _masked(
+        {
+            "category": None if p.needs_review else p.category,
+            "needs_review": p.needs_review,
+            "confidence": p.confidence,
+            "alternatives": [{"category": c, "score": s} for c, s in p.alternatives],
+            "kind": p.kind,
+            "kind_confidence": p.kind_confidence,
+            "flags": flags,
+            "extracted": extracted,
+            "validity": [
+                {"reason": s.reason, "evidence": s.evidence}
+                for s in suggest(text, has_contact=has_contact)
+            ],
+            "similar": similar.index_for(rt, clf).query(rt, text, k) if k else [],
+            "similar_cases": _similar_cases(rt, text, None if p.needs_review else p.category),
+            "model": clf.meta["version"],
+        }
+    )
+
+
+def _masked(answer: dict[str, Any]) -> dict[str, Any]:
+    answer["flags"] = masking.deep_text(answer["flags"])
+    ex = dict(answer["extracted"])
+    ex["phones"] = [masking.phone(x) for x in ex["phones"]]
+    ex["accounts"] = [masking.account(x) for x in ex["accounts"]]
+    answer["extracted"] = ex
+    answer["validity"] = masking.deep_text(answer["validity"])
+    answer["similar"] = masking.deep_text(answer["similar"])
+    return answer
 
 
 def _similar_cases(rt: Runtime, text: str, category: str | None) -> list[dict[str, Any]]:
@@ -131,7 +149,10 @@ def on_arrival(
     added = {code: ev for code, ev in raised.items() if code not in given}
     if added:
         out["risk_flags"] = sorted(given | set(added))
-        record["flags"] = [{"code": c, "evidence": ev} for c, ev in sorted(added.items())]
+        # Evidence is quoted text: the event keeps it masked (it is never anonymised later).
+        record["flags"] = [
+            {"code": c, "evidence": masking.deep_text(ev)} for c, ev in sorted(added.items())
+        ]
     return out, record or None
 
 
@@ -142,7 +163,7 @@ def _recent_same(conn, now, phone: str, category: str) -> list[str]:
         conn.execute(
             select(c.number)
             .where(
-                c.customer_phone == phone,
+                c.customer_phone_hash == crypto.phone_hash(phone),
                 c.category == category,
                 c.received_at >= now - timedelta(days=days),
             )

@@ -1,0 +1,224 @@
+"""HTTP routes of the accounts slice: sign-in, users, tokens, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from kesu.accounts import roles as r
+from kesu.accounts import service
+from kesu.accounts.roles import Principal
+from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
+from kesu.clock import BEIJING
+from kesu.problems import Problem
+from kesu.runtime import Runtime
+from kesu.web_common import runtime
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+Secret = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Secret
+
+
+def _me(p: Principal) -> dict[str, Any]:
+    return {
+        "username": p.name,
+        "role": p.role,
+        "role_name": p.role_name,
+        "org": p.org,
+        "kind": p.kind,
+        "permissions": sorted(p.permissions),
+    }
+
+
+@router.post("/auth/login", summary="登录 Sign in (session cookie)")
+async def login(
+    body: LoginIn, request: Request, response: Response, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    cookie, csrf, p, user = await run_in_threadpool(
+        service.login,
+        rt,
+        body.username,
+        body.password,
+        client_ip(request),
+        request.headers.get("user-agent"),
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        secure=rt.settings.cookie_secure,
+        samesite="lax",
+        max_age=int(service.SESSION_MAX.total_seconds()),
+        path="/",
+    )
+    return {"user": user, "csrf_token": csrf, **_me(p)}
+
+
+@router.post("/auth/logout", summary="退出登录 Sign out (ends the session on the server)")
+async def logout(
+    response: Response, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    await run_in_threadpool(service.logout, rt, p)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/auth/me", summary="当前用户 Who am I")
+async def me(p: Principal = Depends(principal)) -> dict[str, Any]:
+    return _me(p)
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    old_password: Secret
+    new_password: Secret
+
+
+@router.post("/auth/password", summary="修改密码 Change my password")
+async def password(
+    body: PasswordIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    await run_in_threadpool(service.change_password, rt, p, body.old_password, body.new_password)
+    return {"ok": True}
+
+
+@router.get("/roles", summary="角色与权限 Roles and permissions")
+async def roles(p: Principal = Depends(principal)) -> dict[str, Any]:
+    return {"roles": r.roles(), "permissions": r.permissions()}
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: Annotated[str, Field(min_length=2, max_length=64)]
+    role: Annotated[str, Field(max_length=20)]
+    password: Secret | None = None
+    org: Annotated[str, Field(max_length=100)] | None = None
+    team: Annotated[str, Field(max_length=40)] | None = None
+    display_name: Annotated[str, Field(max_length=100)] | None = None
+
+
+@router.get("/users", summary="用户列表 Users")
+async def users(p: Principal = Depends(principal), rt: Runtime = Depends(runtime)) -> dict:
+    return {"items": await run_in_threadpool(service.list_users, rt, p)}
+
+
+@router.post("/users", status_code=201, summary="新建用户 Add a user")
+async def add_user(
+    body: UserIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    user, generated = await run_in_threadpool(
+        service.create_user,
+        rt,
+        p,
+        body.username,
+        body.role,
+        body.password,
+        body.org,
+        body.team,
+        body.display_name,
+    )
+    return {"user": user, "one_time_password": generated}
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: Annotated[str, Field(max_length=20)] | None = None
+    org: Annotated[str, Field(max_length=100)] | None = None
+    active: bool | None = None
+
+
+@router.patch("/users/{username}", summary="修改角色、停用/启用 Change role, disable")
+async def patch_user(
+    username: str,
+    body: UserPatch,
+    p: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    if body.role is None and body.active is None:
+        raise Problem(422, "nothing_to_change", "Nothing to change", "请提供 role 或 active。")
+    user: dict[str, Any] = {}
+    if body.role is not None:
+        user = await run_in_threadpool(service.set_role, rt, p, username, body.role, body.org)
+    if body.active is not None:
+        user = await run_in_threadpool(service.set_active, rt, p, username, body.active)
+    return user
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    user: Annotated[str, Field(max_length=64)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] = "api"
+    expires_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
+    scopes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=30)] | None = (
+        None
+    )
+
+
+@router.post("/tokens", status_code=201, summary="创建令牌 Create a bearer token (shown once)")
+async def create_token(
+    body: TokenIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    raw, view = await run_in_threadpool(
+        service.create_token, rt, p, body.user or p.name, body.name, body.expires_days, body.scopes
+    )
+    return {"token": raw, **view}
+
+
+@router.delete("/tokens/{token_id}", summary="吊销令牌 Revoke a token")
+async def revoke_token(
+    token_id: int, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    return await run_in_threadpool(service.revoke_token, rt, p, token_id)
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(
+            422, "invalid_datetime", "Invalid time", f"“{field}”的时间格式不对。"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+
+
+@router.get("/audit", summary="审计日志 Audit log (auditors)")
+async def audit_log(
+    p: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    target_type: Annotated[str | None, Query(max_length=20)] = None,
+    target_id: Annotated[str | None, Query(max_length=100)] = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    f = {
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "from": _when(from_, "from"),
+        "to": _when(to, "to"),
+        "before_id": before_id,
+        "limit": limit,
+    }
+    return await run_in_threadpool(service.audit_entries, rt, p, f)
