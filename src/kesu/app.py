@@ -85,8 +85,19 @@ def _watch_loop(rt: Runtime, stop: threading.Event) -> None:
         try:
             complaint_service.watch_once(rt)
             complaint_service.warn_once(rt)
+            _housekeeping(rt)
         except Exception:  # keep watching; the next pass retries
             log.exception("deadline watcher pass failed")
+
+
+def _housekeeping(rt: Runtime) -> None:
+    """Retention once a day; the notification outbox each pass."""
+    from kesu.accounts import customers, retention
+
+    done = retention.run_daily(rt)
+    if done and done["anonymised"]:
+        log.info("retention: %s complaints anonymised", done["anonymised"])
+    customers.deliver(rt)
 
 
 def _warm_triage(rt: Runtime) -> None:

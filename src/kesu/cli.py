@@ -174,9 +174,17 @@ def worker(
     rt = _runtime()
     _ensure_law_index(rt)
     wait = interval if interval is not None else rt.settings.watch_interval
+    from kesu.accounts import customers, retention
+
     while True:
         n = service.watch_once(rt)
         w = service.warn_once(rt)
+        kept = retention.run_daily(rt)
+        if kept is not None:
+            console.print(
+                f"保存期限：匿名化 {kept['anonymised']} 件，法律保全跳过 {len(kept['held'])} 件。"
+            )
+        customers.deliver(rt)
         if n or w or once:
             console.print(f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个。")
         if once:
@@ -616,6 +624,35 @@ def token_revoke(token_id: int) -> None:
         _problem_exit(err)
         return
     console.print(f"[green]已吊销令牌[/] #{token_id}")
+
+
+retention_app = typer.Typer(help="保存期限与匿名化 Retention", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只报告，不修改 Report only")] = False,
+) -> None:
+    """按保存期限匿名化已归档投诉的个人信息。Anonymise closed complaints past their period."""
+    from kesu.accounts import retention
+
+    rt = _runtime()
+    result = retention.run(rt, _cli_actor(), dry_run=dry_run)
+    pol = result["policy"]
+    console.print(
+        f"保存期限：归档后 {pol['default_years']} 年"
+        + "".join(f"，{k} {v} 年" for k, v in pol["by_kind"].items())
+    )
+    verb = "将匿名化" if dry_run else "已匿名化"
+    count = result["due"] if dry_run else result["anonymised"]
+    console.print(f"[green]{verb} {count} 件投诉[/]" + ("（未做任何修改）" if dry_run else ""))
+    if result["numbers"]:
+        console.print(
+            "  " + "、".join(result["numbers"][:20]) + (" …" if result["due"] > 20 else "")
+        )
+    for h in result["held"]:
+        console.print(f"  [yellow]法律保全，跳过[/] {h['number']}：{h['reason']}")
 
 
 @keys_app.command("rotate")

@@ -222,3 +222,104 @@ async def audit_log(
         "limit": limit,
     }
     return await run_in_threadpool(service.audit_entries, rt, p, f)
+
+
+# -- legal hold and retention ---------------------------------------------------------
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[str, Field(min_length=2, max_length=500)]
+
+
+@router.post("/complaints/{number}/legal-hold", summary="法律保全 Place a legal hold")
+async def place_hold(
+    number: str, body: HoldIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    from kesu.accounts import retention
+
+    return await run_in_threadpool(retention.set_hold, rt, number, p, True, body.reason)
+
+
+@router.delete("/complaints/{number}/legal-hold", summary="解除法律保全 Release a legal hold")
+async def release_hold(
+    number: str, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    from kesu.accounts import retention
+
+    return await run_in_threadpool(retention.set_hold, rt, number, p, False, None)
+
+
+@router.post("/retention/run", summary="执行保存期限清理 Run retention (dry_run to preview)")
+async def retention_run(
+    p: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
+    dry_run: bool = True,
+) -> dict[str, Any]:
+    from kesu.accounts import retention
+
+    return await run_in_threadpool(retention.run, rt, p, dry_run)
+
+
+# -- the customer portal's sign-in ----------------------------------------------------------
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: Annotated[str, Field(min_length=5, max_length=20)]
+
+
+class CodeLoginIn(CodeIn):
+    code: Annotated[str, Field(min_length=4, max_length=8)]
+
+
+@router.post("/portal/code", summary="获取验证码 Send a one-time code to a phone")
+async def portal_code(
+    body: CodeIn, request: Request, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    from kesu.accounts import customers
+
+    return await run_in_threadpool(customers.request_code, rt, body.phone, client_ip(request))
+
+
+@router.post("/portal/login", summary="验证码登录 Sign in with the code")
+async def portal_login(
+    body: CodeLoginIn, request: Request, response: Response, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    from kesu.accounts import customers
+
+    cookie, csrf, p = await run_in_threadpool(
+        customers.verify,
+        rt,
+        body.phone,
+        body.code,
+        client_ip(request),
+        request.headers.get("user-agent"),
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        secure=rt.settings.cookie_secure,
+        samesite="lax",
+        max_age=int(service.SESSION_MAX.total_seconds()),
+        path="/",
+    )
+    return {"csrf_token": csrf, "kind": "customer"}
+
+
+@router.get("/portal/complaints", summary="我的投诉 My complaints (customer session)")
+async def portal_complaints(
+    p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    from kesu.complaints import service as complaints
+
+    if p.kind != "customer":
+        raise Problem(
+            403, "customers_only", "Customers only", "此接口供客户在门户中查询自己的投诉。"
+        )
+    return await run_in_threadpool(
+        complaints.list_complaints, rt, {"limit": 50, "sort": "received"}, p
+    )

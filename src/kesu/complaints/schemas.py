@@ -111,6 +111,8 @@ class ComplaintIn(BaseModel):
     priority: Priority | None = None
     team: Team | None = None
     first_receiver: Annotated[str, Field(max_length=64)] | None = None
+    # The reseller whose sale the complaint is about (its users will see it, masked).
+    reseller: Annotated[str, Field(max_length=100)] | None = None
 
 
 class TransitionIn(BaseModel):

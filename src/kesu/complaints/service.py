@@ -148,6 +148,8 @@ def summary(row, now: datetime, merged_into: str | None = None) -> dict[str, Any
         "overdue": bool(row.is_open and next_due is not None and next_due < now),
         "reopen_count": row.reopen_count,
         "merged_into": merged_into,
+        "reseller": row.reseller,
+        "legal_hold": bool(row.legal_hold),
         "version": row.version,
     }
 
@@ -175,6 +177,8 @@ def full_view(rt: Runtime, conn: Connection, row, deadline_rows=None) -> dict[st
             "callback_result": row.callback_result,
             "callback_attempts": row.callback_attempts,
             "escalation_level": row.escalation_level,
+            "legal_hold_reason": row.legal_hold_reason,
+            "anonymised_at": _iso(row.anonymised_at),
         }
     )
     if deadline_rows is None:
@@ -677,6 +681,8 @@ _LIST_COLUMNS = [
         "reopen_count",
         "merged_into_id",
         "version",
+        "reseller",
+        "legal_hold",
     )
 ]
 

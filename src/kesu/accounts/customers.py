@@ -1,0 +1,208 @@
+"""Customers prove they hold a phone number with a one-time code (for the portal).
+
+The code leaves through the notification outbox (SMS); in demo mode the
+outbox "delivers" by writing to the console. A customer session sees only the
+complaints registered for that number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select, update
+
+from kesu.accounts import crypto, masking
+from kesu.accounts.service import SESSION_MAX, audit, customer_principal
+from kesu.problems import Problem
+from kesu.store import tables as t
+from kesu.store.db import read, write
+
+if TYPE_CHECKING:
+    from kesu.accounts.roles import Principal
+    from kesu.runtime import Runtime
+
+CODE_TTL = timedelta(minutes=5)
+RESEND_AFTER = timedelta(seconds=60)
+PER_HOUR = 5
+MAX_ATTEMPTS = 5
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise(phone: str) -> str:
+    digits = re.sub(r"[\s\-()]", "", phone or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not _MOBILE.match(digits):
+        raise Problem(422, "invalid_phone", "Invalid phone", "请输入11位手机号码。")
+    return digits
+
+
+def _code_hash(phone_hash: str, code: str) -> str:
+    return hashlib.sha256(f"{phone_hash}:{code}".encode()).hexdigest()
+
+
+def request_code(rt: Runtime, phone: str, ip: str | None) -> dict[str, Any]:
+    phone = normalise(phone)
+    ph = crypto.phone_hash(phone)
+    now = rt.clock()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    with write(rt.engine) as conn:
+        recent = conn.execute(
+            select(func.count(), func.max(t.customer_codes.c.created_at)).where(
+                t.customer_codes.c.phone_hash == ph,
+                t.customer_codes.c.created_at > now - timedelta(hours=1),
+            )
+        ).one()
+        if recent[1] is not None and now - recent[1] < RESEND_AFTER:
+            wait = int((RESEND_AFTER - (now - recent[1])).total_seconds()) + 1
+            raise Problem(
+                429,
+                "code_too_soon",
+                "Too soon",
+                f"验证码已发送，请 {wait} 秒后再试。",
+                retry_after=wait,
+            )
+        if recent[0] >= PER_HOUR:
+            raise Problem(
+                429,
+                "code_limit",
+                "Too many codes",
+                "该号码一小时内获取验证码过多，请稍后再试。",
+                retry_after=3600,
+            )
+        conn.execute(
+            insert(t.customer_codes).values(
+                phone_hash=ph,
+                code_hash=_code_hash(ph, code),
+                created_at=now,
+                expires_at=now + CODE_TTL,
+                attempts=0,
+            )
+        )
+        conn.execute(
+            insert(t.notifications).values(
+                channel="sms",
+                recipient=phone,
+                subject=None,
+                purpose="portal_code",
+                body=f"【客诉】您的验证码是 {code}，{_minutes()}分钟内有效。如非本人操作请忽略。",
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        audit(conn, _anon(ip), now, "portal.code", "phone", ph[:12], {})
+    if rt.settings.demo:
+        deliver(rt)
+    return {"sent": True, "expires_in": int(CODE_TTL.total_seconds())}
+
+
+def _minutes() -> int:
+    return int(CODE_TTL.total_seconds() // 60)
+
+
+def _anon(ip: str | None) -> Principal:
+    from kesu.accounts.roles import Principal
+
+    return Principal(
+        name="customer", role="customer", permissions=frozenset(), kind="customer", ip=ip
+    )
+
+
+def verify(rt: Runtime, phone: str, code: str, ip: str | None, ua: str | None):
+    """Check a code; returns (cookie, csrf, principal)."""
+    phone = normalise(phone)
+    ph = crypto.phone_hash(phone)
+    now = rt.clock()
+    failure: Problem | None = None
+    with write(rt.engine) as conn:
+        row = conn.execute(
+            select(t.customer_codes)
+            .where(t.customer_codes.c.phone_hash == ph, t.customer_codes.c.used_at.is_(None))
+            .order_by(t.customer_codes.c.created_at.desc())
+            .limit(1)
+        ).first()
+        if row is None or row.expires_at <= now or row.attempts >= MAX_ATTEMPTS:
+            failure = Problem(
+                401, "code_invalid", "Invalid code", "验证码无效或已过期，请重新获取。"
+            )
+            audit(
+                conn, _anon(ip), now, "portal.login_failed", "phone", ph[:12], {"reason": "expired"}
+            )
+        elif not hmac.compare_digest(row.code_hash, _code_hash(ph, (code or "").strip())):
+            conn.execute(
+                update(t.customer_codes)
+                .where(t.customer_codes.c.id == row.id)
+                .values(attempts=row.attempts + 1)
+            )
+            audit(
+                conn, _anon(ip), now, "portal.login_failed", "phone", ph[:12], {"reason": "wrong"}
+            )
+            failure = Problem(401, "code_invalid", "Invalid code", "验证码不正确。")
+        else:
+            conn.execute(
+                update(t.customer_codes).where(t.customer_codes.c.id == row.id).values(used_at=now)
+            )
+            cookie = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(24)
+            sid = hashlib.sha256(cookie.encode()).hexdigest()
+            conn.execute(
+                insert(t.sessions).values(
+                    id=sid,
+                    kind="customer",
+                    phone_hash=ph,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + SESSION_MAX,
+                    last_seen_at=now,
+                    ip=ip,
+                    user_agent=(ua or "")[:200],
+                )
+            )
+            principal = customer_principal(ph, ip, sid)
+            audit(conn, principal, now, "portal.login", "phone", ph[:12], {})
+    if failure is not None:
+        raise failure
+    return cookie, csrf, principal
+
+
+def deliver(rt: Runtime, limit: int = 100) -> int:
+    """Send what the outbox holds.
+
+    No SMS gateway is configured yet: only demo mode delivers (to the console);
+    otherwise messages wait in the outbox, none is lost.
+    """
+    if not rt.settings.demo:
+        return 0
+    now = rt.clock()
+    sent = 0
+    with write(rt.engine) as conn:
+        rows = conn.execute(
+            select(t.notifications)
+            .where(t.notifications.c.status == "pending", t.notifications.c.next_attempt_at <= now)
+            .order_by(t.notifications.c.id)
+            .limit(limit)
+        ).all()
+        for n in rows:
+            # Demo delivery is the console; the number is masked like everywhere else.
+            print(f"[演示模式短信] 发往 {masking.phone(n.recipient)}：{n.body}", flush=True)
+            conn.execute(
+                update(t.notifications)
+                .where(t.notifications.c.id == n.id)
+                .values(status="sent", sent_at=now, attempts=n.attempts + 1)
+            )
+            sent += 1
+    return sent
+
+
+def pending(rt: Runtime) -> int:
+    with read(rt.engine) as conn:
+        return conn.execute(
+            select(func.count()).where(t.notifications.c.status == "pending")
+        ).scalar_one()
