@@ -79,7 +79,7 @@ def tokens(rt):
         if key not in made:
             name = username or f"t-{role}" + (f"-{abs(hash(org)) % 1000}" if org else "")
             accounts.create_user(rt, "test", name, role, "password-123456", org=org)
-            made[key], _ = accounts.create_token(rt, "test", name, "test")
+            made[key], _ = accounts.create_token(rt, "test", name, "test", expires_days=3650)
         return made[key]
 
     return token

@@ -1,0 +1,61 @@
+"""Customers prove their number with a one-time code and see only their complaints."""
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from kesu.app import create_app
+from kesu.store import tables as t
+from kesu.store.db import read
+from tests.conftest import complaint_body
+
+
+def _code_from_outbox(rt) -> str:
+    with read(rt.engine) as conn:
+        body = conn.execute(
+            select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
+        ).scalar_one()
+    return re.search(r"\d{6}", body).group(0)
+
+
+def test_customer_signs_in_with_a_code_and_sees_only_their_own(client, rt, clock):
+    mine = client.post(
+        "/api/v1/complaints", json=complaint_body(customer={"phone": "13700001111"})
+    ).json()["number"]
+    other = client.post(
+        "/api/v1/complaints", json=complaint_body(customer={"phone": "13700002222"})
+    ).json()["number"]
+    with TestClient(create_app(rt, watcher=False)) as web:
+        assert web.get("/api/v1/portal/complaints").status_code == 401
+        r = web.post("/api/v1/portal/code", json={"phone": "137-0000-1111"})
+        assert r.status_code == 200 and "code" not in r.json()  # the code goes by SMS only
+        again = web.post("/api/v1/portal/code", json={"phone": "13700001111"})
+        assert again.status_code == 429 and again.json()["code"] == "code_too_soon"
+        code = _code_from_outbox(rt)
+        wrong = web.post("/api/v1/portal/login", json={"phone": "13700001111", "code": "000000"})
+        assert wrong.status_code == 401
+        r = web.post("/api/v1/portal/login", json={"phone": "13700001111", "code": code})
+        assert r.status_code == 200, r.text
+        listed = web.get("/api/v1/portal/complaints").json()["items"]
+        assert [c["number"] for c in listed] == [mine]
+        assert web.get(f"/api/v1/complaints/{mine}").status_code == 200
+        assert web.get(f"/api/v1/complaints/{other}").status_code == 404
+        # A code is used once.
+        web.cookies.clear()
+        r = web.post("/api/v1/portal/login", json={"phone": "13700001111", "code": code})
+        assert r.status_code == 401
+        # Staff routes stay closed to customers.
+        assert web.get("/api/v1/users").status_code == 401
+
+
+def test_codes_expire_and_bad_numbers_are_refused(client, rt, clock):
+    with TestClient(create_app(rt, watcher=False)) as web:
+        assert web.post("/api/v1/portal/code", json={"phone": "12345"}).json()["code"] == (
+            "invalid_phone"
+        )
+        web.post("/api/v1/portal/code", json={"phone": "13700003333"})
+        code = _code_from_outbox(rt)
+        clock.advance(minutes=6)
+        r = web.post("/api/v1/portal/login", json={"phone": "13700003333", "code": code})
+        assert r.status_code == 401 and r.json()["code"] == "code_invalid"
