@@ -112,6 +112,9 @@ def _warm_triage(rt: Runtime) -> None:
 
 
 def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAPI:
+    from kesu.accounts import logs
+
+    logs.install()
     runtime = rt or Runtime.start()
     run_watcher = runtime.settings.embedded_worker if watcher is None else watcher
 

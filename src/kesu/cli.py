@@ -126,6 +126,10 @@ def _demo_users(rt) -> None:
         name = r.roles()[role]["name"] + (f"（{org}）" if org else "")
         table.add_row(username, name, password)
     console.print(table)
+    token, _ = accounts.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
+    console.print(
+        "API 文档 /docs 右上角 Authorize 填入演示令牌（demo-supervisor，1 天有效）：\n" + token
+    )
 
 
 def _load_demo(rt, count: int, seed: int) -> None:

@@ -59,3 +59,19 @@ def test_codes_expire_and_bad_numbers_are_refused(client, rt, clock):
         clock.advance(minutes=6)
         r = web.post("/api/v1/portal/login", json={"phone": "13700003333", "code": code})
         assert r.status_code == 401 and r.json()["code"] == "code_invalid"
+
+
+def test_logs_mask_numbers_and_secrets(caplog):
+    import logging
+
+    from kesu.accounts import logs
+
+    logs.install()
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info(
+            '%s "GET /api/v1/complaints?customer_phone=13912345678 HTTP/1.1" 200', "127.0.0.1"
+        )
+        logging.getLogger("kesu").warning("token kesu_abcdefghijklmnopqrstuvwxyz used")
+    text = caplog.text
+    assert "13912345678" not in text and "139****5678" in text
+    assert "kesu_abcdefghijklmnop" not in text

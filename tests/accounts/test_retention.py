@@ -16,8 +16,13 @@ PERSONAL = "我是王小明，手机13912345678，住幸福路12号3栋501室，
 def _closed(client, act, **overrides):
     body = complaint_body(
         description=PERSONAL,
-        customer={"phone": "13912345678", "name": "王小明", "account": "KD0755123456",
-                  "province": "河南省", "city": "郑州市"},
+        customer={
+            "phone": "13912345678",
+            "name": "王小明",
+            "account": "KD0755123456",
+            "province": "河南省",
+            "city": "郑州市",
+        },
         category="network",
         **overrides,
     )
@@ -79,7 +84,9 @@ def test_closed_complaints_are_anonymised_after_two_years_unless_held(
     assert plain not in [c["number"] for c in found["items"]]
     events = client.get(f"/api/v1/complaints/{plain}/events").json()["items"]
     assert events[-1]["type"] == "anonymised"
-    audit = client.get("/api/v1/audit", params={"action": "retention.run"}, headers=as_role("auditor"))
+    audit = client.get(
+        "/api/v1/audit", params={"action": "retention.run"}, headers=as_role("auditor")
+    )
     assert audit.json()["items"][0]["detail"]["anonymised"] == 1
     # Releasing the hold lets the next run take it.
     r = client.delete(f"/api/v1/complaints/{held}/legal-hold")
@@ -91,13 +98,15 @@ def test_closed_complaints_are_anonymised_after_two_years_unless_held(
 
 def test_legal_hold_needs_the_permission_and_a_reason(client, act, as_role):
     n = _closed(client, act)
-    r = client.post(f"/api/v1/complaints/{n}/legal-hold", json={"reason": "诉讼"},
-                    headers=as_role("agent"))
+    r = client.post(
+        f"/api/v1/complaints/{n}/legal-hold", json={"reason": "诉讼"}, headers=as_role("agent")
+    )
     assert r.status_code == 403
     r = client.post(f"/api/v1/complaints/{n}/legal-hold", json={"reason": ""})
     assert r.status_code == 422
-    r = client.post(f"/api/v1/complaints/{n}/legal-hold", json={"reason": "仲裁中"},
-                    headers=as_role("legal"))
+    r = client.post(
+        f"/api/v1/complaints/{n}/legal-hold", json={"reason": "仲裁中"}, headers=as_role("legal")
+    )
     assert r.status_code == 200
     r = client.post(f"/api/v1/complaints/{n}/legal-hold", json={"reason": "仲裁中"})
     assert r.status_code == 409 and r.json()["code"] == "hold_unchanged"
@@ -121,6 +130,9 @@ def test_cli_dry_run_reports_and_changes_nothing(client, act, rt, clock, databas
     # The CLI's own clock is the real one (2026): nothing is two years old for it.
     assert r.exit_code == 0 and "将匿名化" in r.output and "未做任何修改" in r.output
     with read(rt.engine) as conn:
-        assert conn.execute(
-            select(t.complaints.c.anonymised_at).where(t.complaints.c.number == n)
-        ).scalar() is None
+        assert (
+            conn.execute(
+                select(t.complaints.c.anonymised_at).where(t.complaints.c.number == n)
+            ).scalar()
+            is None
+        )

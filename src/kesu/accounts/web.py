@@ -6,6 +6,7 @@ import hmac
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from kesu.accounts import service
 from kesu.accounts.roles import Principal
@@ -30,7 +31,17 @@ def _unauthenticated(
     )
 
 
-async def optional_principal(request: Request, rt: Runtime = Depends(runtime)) -> Principal | None:
+# Declared for the OpenAPI document (Swagger UI's "Authorize"); checked below.
+_bearer = HTTPBearer(auto_error=False, description="kesu token create USER 或 POST /api/v1/tokens")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="POST /api/v1/auth/login")
+
+
+async def optional_principal(
+    request: Request,
+    rt: Runtime = Depends(runtime),
+    _b: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    _c: str | None = Depends(_cookie),
+) -> Principal | None:
     ip = client_ip(request)
     auth = request.headers.get("authorization", "")
     if auth:
