@@ -418,7 +418,7 @@ def triage_export_corrections() -> None:
 
     from kesu.complaints import service
 
-    rows = service.corrections(_runtime())
+    rows = service.corrections(_runtime(), _cli_actor())
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["text", "category", "kind"])
     for r in rows:

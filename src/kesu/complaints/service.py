@@ -1050,19 +1050,34 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
         after = (candidates[-1].due_at, candidates[-1].id)
 
 
-def corrections(rt: Runtime) -> list[dict[str, Any]]:
-    """Complaints whose category a person corrected: future training data (text, category, kind)."""
+def corrections(rt: Runtime, actor: Actor = "system") -> list[dict[str, Any]]:
+    """Complaints whose category a person corrected: future training data (text, category, kind).
+
+    An export: the texts are masked (personal numbers struck) and the export is audited.
+    """
+    p = as_principal(actor)
+    require(p, "complaint.read")
     e = t.complaint_events.c
-    with read(rt.engine) as conn:
+    with write(rt.engine) as conn:
         rows = conn.execute(
             select(C.number, C.title, C.description, C.category, C.kind)
             .where(C.id.in_(select(e.complaint_id).where(e.type == "recategorized")))
+            .where(*_scope(p))
             .order_by(C.id)
         ).all()
+        audit(
+            conn,
+            p,
+            rt.clock(),
+            "export",
+            None,
+            None,
+            {"what": "triage corrections", "rows": len(rows)},
+        )
     return [
         {
             "number": r.number,
-            "text": "\n".join(x for x in (r.title, r.description) if x),
+            "text": masking.text("\n".join(x for x in (r.title, r.description) if x)),
             "category": r.category,
             "kind": r.kind if r.kind != "appeal" else "complaint",
         }
