@@ -31,7 +31,8 @@ local prefixes = {"13", "15", "17", "18", "19"}
 
 local function pick(t) return t[math.random(#t)] end
 
-local headers = {["Content-Type"] = "application/json", ["X-Kesu-Actor"] = "wrk"}
+local headers = {["Content-Type"] = "application/json",
+  ["Authorization"] = "Bearer " .. (os.getenv("KESU_BENCH_TOKEN") or "")}
 
 function init(args)
   math.randomseed(os.time() + math.floor(os.clock() * 1e6) + (wrk.thread and 0 or 0))

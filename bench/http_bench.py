@@ -58,6 +58,26 @@ PATHS = {
 }
 
 
+def bench_token(url: str) -> str:
+    """A supervisor's bearer token in the database under test (user `bench`, made once)."""
+    from kesu.accounts import service as accounts
+    from kesu.problems import Problem
+    from kesu.runtime import Runtime
+    from kesu.settings import Settings
+
+    rt = Runtime.start(Settings(database_url=url))
+    try:
+        try:
+            accounts.create_user(rt, "bench", "bench", "supervisor", "bench-password-1")
+        except Problem as err:
+            if err.code != "user_exists":
+                raise
+        token, _ = accounts.create_token(rt, "bench", "bench", "wrk", expires_days=7)
+        return token
+    finally:
+        rt.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -192,6 +212,7 @@ def main() -> None:
     results_dir = HERE / "results"
     results_dir.mkdir(exist_ok=True)
     db = "postgresql" if args.url.startswith("postgres") else "sqlite"
+    os.environ["KESU_BENCH_TOKEN"] = bench_token(args.url)
     for scenario in args.scenario:
         tag = f"{scenario}_{db}{('_' + args.label) if args.label else ''}"
         port = free_port()

@@ -12,5 +12,6 @@ request = function()
   counter = counter + 1
   local q = questions[counter % #questions + 1]
   local limit = counter % 3 == 0 and 20 or 10
-  return wrk.format("GET", "/api/v1/law/search?q=" .. encode(q) .. "&limit=" .. limit)
+  return wrk.format("GET", "/api/v1/law/search?q=" .. encode(q) .. "&limit=" .. limit,
+    {["Authorization"] = "Bearer " .. (os.getenv("KESU_BENCH_TOKEN") or "")})
 end

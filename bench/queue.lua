@@ -6,5 +6,6 @@ local i = 0
 function request()
   i = i + 1
   local team = teams[(i % #teams) + 1]
-  return wrk.format("GET", "/api/v1/complaints?team=" .. team .. "&open=true&sort=due&limit=50")
+  return wrk.format("GET", "/api/v1/complaints?team=" .. team .. "&open=true&sort=due&limit=50",
+    {["Authorization"] = "Bearer " .. (os.getenv("KESU_BENCH_TOKEN") or "")})
 end

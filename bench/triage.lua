@@ -16,5 +16,6 @@ request = function()
   local phone = string.format("139%08d", counter % 5000)
   local body = string.format('{"text":"%s","customer_phone":"%s","city":"%s"}',
       text, phone, cities[counter % #cities + 1])
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. (os.getenv("KESU_BENCH_TOKEN") or "")}, body)
 end

@@ -42,23 +42,32 @@ class Keyring:
     def current(self) -> tuple[str, bytes]:
         return self.keys[0]
 
+    def _aead(self, kid: str) -> AESGCM | None:
+        cache = self.__dict__.setdefault("_ciphers", {})
+        if kid not in cache:
+            key = dict(self.keys).get(kid)
+            cache[kid] = None if key is None else AESGCM(key)
+        return cache[kid]
+
     def encrypt(self, value: str) -> str:
-        kid, key = self.current
+        kid = self.current[0]
         nonce = secrets.token_bytes(12)
-        ct = AESGCM(key).encrypt(nonce, value.encode("utf-8"), kid.encode())
+        aead = self._aead(kid)
+        assert aead is not None
+        ct = aead.encrypt(nonce, value.encode("utf-8"), kid.encode())
         return f"{PREFIX}{kid}:{base64.b64encode(nonce + ct).decode()}"
 
     def decrypt(self, stored: str) -> str:
         if not stored.startswith(PREFIX):
             return stored
         kid, _, payload = stored[len(PREFIX) :].partition(":")
-        key = dict(self.keys).get(kid)
-        if key is None:
+        aead = self._aead(kid)
+        if aead is None:
             raise KeyError_(
                 f"没有密钥“{kid}”，无法解密个人信息；请在 KESU_DATA_KEYS 中保留旧密钥直到轮换完成。"
             )
         raw = base64.b64decode(payload)
-        return AESGCM(key).decrypt(raw[:12], raw[12:], kid.encode()).decode("utf-8")
+        return aead.decrypt(raw[:12], raw[12:], kid.encode()).decode("utf-8")
 
     def key_id_of(self, stored: str | None) -> str | None:
         if not stored or not stored.startswith(PREFIX):
@@ -66,7 +75,12 @@ class Keyring:
         return stored[len(PREFIX) :].partition(":")[0]
 
     def lookup_hash(self, value: str) -> str:
-        return hmac.new(self.hash_key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
+        base = self.__dict__.get("_hmac")
+        if base is None:
+            base = self.__dict__["_hmac"] = hmac.new(self.hash_key, digestmod=hashlib.sha256)
+        h = base.copy()
+        h.update(value.encode("utf-8"))
+        return h.hexdigest()[:40]
 
 
 def _decode_key(text: str) -> bytes:
