@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{3,4})(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<![\dA-Za-z])(0\d{2,3})-?(\d{3,4})(\d{4})(?!\d)")
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 _LONG_NUMBER = re.compile(r"(?<![\dA-Za-z*])(\d{4})\d{4,}(\d{4})(?![\d*])")
+# Account-like codes: letters then 8+ digits (KD0755123456, GZKD88006666); not complaint
+# numbers (TS + 14 digits), which are references, not personal data.
+_ALNUM_ACCOUNT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})(\d{4,})(\d{4})(?![0-9])")
 _EMAIL = re.compile(r"([\w.+-])[\w.+-]*(@[\w-]+\.[\w.]+)")
 _ADDRESS_TAIL = re.compile(r"(\d+(?:号楼|栋|幢|单元|室|号|层|楼|弄|-\d+))")
 
@@ -65,12 +68,20 @@ def text(value: str | None) -> str | None:
     if not value:
         return value
     out = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(2), value)
+    out = _ALNUM_ACCOUNT.sub(_account_in_text, out)
     out = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), out)
     out = _LANDLINE.sub(lambda m: m.group(1) + "-****" + m.group(3), out)
     out = _LONG_NUMBER.sub(lambda m: m.group(1) + "****" + m.group(2), out)
     out = _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), out)
     out = _ADDRESS_TAIL.sub(lambda m: re.sub(r"\d", "*", m.group(1)), out)
     return out
+
+
+def _account_in_text(m: re.Match[str]) -> str:
+    letters, middle, last = m.group(1), m.group(2), m.group(3)
+    if letters.upper() == "TS" and len(middle) + len(last) == 14:
+        return m.group(0)  # a complaint number
+    return letters + "*" * len(middle) + last
 
 
 def customer(c: Mapping[str, Any]) -> dict[str, Any]:

@@ -257,6 +257,19 @@ def _visible(row, p: Principal, number: str) -> None:
         raise not_found("投诉单", number)
 
 
+def _same_scope(existing, p: Principal) -> None:
+    """An Idempotency-Key already used outside the caller's scope: refused, nothing revealed."""
+    try:
+        _visible(existing, p, "")
+    except Problem:
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "Idempotency key reused",
+            "该 Idempotency-Key 已被使用，请换一个新的键。",
+        ) from None
+
+
 def register(
     rt: Runtime,
     data: Mapping[str, Any],
@@ -281,7 +294,7 @@ def register(
         with read(rt.engine) as conn:
             existing = _by_key(conn, idempotency_key)
             if existing is not None:
-                _visible(existing, p, existing.number)
+                _same_scope(existing, p)
                 return present(_replay(rt, conn, existing, request_hash), p), False
     from kesu.triage.service import on_arrival
 
@@ -309,7 +322,7 @@ def register(
             existing = _by_key(conn, idempotency_key)
             if existing is None:
                 raise
-            _visible(existing, p, existing.number)
+            _same_scope(existing, p)
             return present(_replay(rt, conn, existing, request_hash), p), False
 
 

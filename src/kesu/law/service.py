@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, select, text, update
 
 from kesu.accounts import masking
-from kesu.accounts.roles import Actor, as_principal, require
+from kesu.accounts.roles import Actor, as_principal, require, require_any
 from kesu.accounts.service import audit
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
@@ -141,6 +141,15 @@ def reindex(
             "articles": len(article_rows),
             "cases": cases_total,
         }
+        audit(
+            conn,
+            p,
+            now,
+            "law.reindex",
+            None,
+            None,
+            {"regulations": len(corpus.regulations), "articles": len(article_rows)},
+        )
         if (
             conn.execute(update(t.law_index).where(t.law_index.c.id == 1).values(**values)).rowcount
             == 0
@@ -750,7 +759,6 @@ def _salutation(name: str | None) -> str:
 
 def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
     p = as_principal(actor)
-    require(p, "law.read")
     st = state(rt)
     extra = tuple(body.get("citations") or ())
     for c in extra:
@@ -765,12 +773,14 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor)
             ) from None
     now = rt.clock()
     with write(rt.engine) as conn:
-        row = _complaint(conn, number, p)
+        row = _complaint(conn, number, p)  # out of scope: 404 before anything else
+        # Drafting a reply is part of handling (it is recorded on the complaint).
+        require_any(p, ["complaint.handle", "complaint.answer"], "起草答复函")
         outcome = body.get("outcome") or ("upheld" if row.compensation else "explained")
-        remedy = body.get("remedy") or ""
+        remedy = masking.text(body.get("remedy") or "") or ""
         if not remedy and row.compensation:
             remedy = f"给予您补偿 {Decimal(row.compensation):.2f} 元。"
-        findings = body.get("findings") or row.resolution or ""
+        findings = masking.text(body.get("findings") or row.resolution or "") or ""
         problem = masking.text((row.description or "").strip()) or ""
         if len(problem) > 300:
             problem = problem[:300] + "……"

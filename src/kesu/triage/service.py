@@ -77,6 +77,7 @@ def _masked(answer: dict[str, Any]) -> dict[str, Any]:
     ex = dict(answer["extracted"])
     ex["phones"] = [masking.phone(x) for x in ex["phones"]]
     ex["accounts"] = [masking.account(x) for x in ex["accounts"]]
+    ex["products"] = [masking.text(x) for x in ex["products"]]
     answer["extracted"] = ex
     answer["validity"] = masking.deep_text(answer["validity"])
     answer["similar"] = masking.deep_text(answer["similar"])

@@ -20,12 +20,22 @@ class Signal:
 def _compiled() -> dict[str, re.Pattern[str]]:
     out = {}
     for code, spec in load_yaml("triage/signals.yaml")["flags"].items():
-        parts = [re.escape(unicodedata.normalize("NFKC", str(w))) for w in spec.get("words", [])]
+        parts = [_word(unicodedata.normalize("NFKC", str(w))) for w in spec.get("words", [])]
         parts += spec.get("patterns", [])
         # Longest alternatives first, so "老年人" wins over "老人".
         parts.sort(key=len, reverse=True)
         out[code] = re.compile("|".join(parts), re.IGNORECASE)
     return out
+
+
+def _word(w: str) -> str:
+    """A listed word; a number (12345, 315) only when it is not part of a longer number."""
+    escaped = re.escape(w)
+    if w[:1].isdigit():
+        escaped = r"(?<!\d)" + escaped
+    if w[-1:].isdigit():
+        escaped += r"(?!\d)"
+    return escaped
 
 
 def detect(text: str) -> list[Signal]:

@@ -1,0 +1,610 @@
+"""Who may do what: every role of roles.yaml against every protected operation, over HTTP.
+
+The expectation is read from roles.yaml itself (a role may do an operation when it
+holds one of the permissions the operation needs); the named facts of the issue
+are hard-coded in separate tests below, so a change to roles.yaml that breaks
+one of them is noticed too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+
+import kesu
+from kesu.accounts import service as accounts
+from kesu.store import tables as t
+from tests.conftest import complaint_body
+
+SPEC = yaml.safe_load(
+    (Path(kesu.__file__).parent / "data" / "accounts" / "roles.yaml").read_text(encoding="utf-8")
+)
+ROLES: dict[str, dict[str, Any]] = SPEC["roles"]
+ACTIONS: dict[str, list[str]] = SPEC["actions"]
+MISSING = "TS20261128999999"  # a number nobody registered
+CALENDAR_2027 = {
+    "official": True,
+    "source": "国务院办公厅关于2027年部分节假日安排的通知（测试）",
+    "holidays": {"2027-01-01": "元旦"},
+    "workdays": {},
+}
+
+
+def perms(role: str) -> set[str]:
+    return set(ROLES[role]["permissions"])
+
+
+def org_of(role: str) -> str | None:
+    return "代理商甲" if ROLES[role].get("scope") == "org" else None
+
+
+def body(customer: dict | None = None, **overrides):
+    # No province: five complaints of one category from one province within six hours
+    # raise the mass-incident flag (triage), and with it the approval step before a reply.
+    who = {"phone": "13800001234", "name": "张三", **(customer or {})}
+    return complaint_body(customer=who, **overrides)
+
+
+def _count(table, *where):
+    return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+
+_C, _U = t.complaints.c, t.users.c
+_SNAPSHOT = select(
+    *(
+        _count(table).label(table.name)
+        for table in (
+            t.complaints,
+            t.complaint_events,
+            t.deadlines,
+            t.users,
+            t.api_tokens,
+            t.calendar_years,
+            t.law_cases,
+        )
+    ),
+    select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
+    _count(t.complaints, _C.legal_hold).label("legal_holds"),
+    _count(t.users, _U.active).label("active_users"),
+    _count(t.users, _U.role == "admin").label("admins"),
+    _count(t.api_tokens, t.api_tokens.c.revoked_at.is_not(None)).label("revoked_tokens"),
+    select(func.max(t.law_index.c.indexed_at)).scalar_subquery().label("law_indexed_at"),
+)
+
+
+def snapshot(rt) -> dict[str, Any]:
+    """What a refused request must leave as it was (the audit log aside), in one query."""
+    with rt.engine.connect() as conn:
+        return dict(conn.execute(_SNAPSHOT).one()._mapping)
+
+
+def http_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every HTTP route of the app, included routers flattened.
+
+    Newer FastAPI keeps included routers as one entry of `app.routes` each (their
+    routes are reached through `iter_route_contexts`); the OpenAPI document is
+    read as well, so that no documented route can be missed.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: app.routes is already flat
+        entries = list(app.routes)
+    else:
+        entries = list(iter_route_contexts(app.routes))
+    out = {
+        (method, entry.path)
+        for entry in entries
+        for method in (getattr(entry, "methods", None) or ())
+        if method != "HEAD"
+    }
+    verbs = {"get", "post", "put", "patch", "delete"}
+    out |= {
+        (method.upper(), path)
+        for path, ops in app.openapi()["paths"].items()
+        for method in ops
+        if method in verbs
+    }
+    assert ("POST", "/api/v1/complaints") in out and ("GET", "/api/v1/audit") in out
+    return out
+
+
+class Desk:
+    """Prepares complaints through the API as the supervisor (registered by `owner`)."""
+
+    def __init__(self, client, owner: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.owner = owner or {}
+        self.pool: dict[str, str] = {}
+
+    def ready(self, key: str, path=(), **overrides) -> str:
+        """A complaint prepared this way, reused while nobody changed it (see `spent`)."""
+        if key not in self.pool:
+            self.pool[key] = self.new(path, **overrides)
+        return self.pool[key]
+
+    def spent(self, key: str) -> None:
+        self.pool.pop(key, None)
+
+    def new(self, path=(), **overrides) -> str:
+        r = self.client.post("/api/v1/complaints", json=body(**overrides), headers=self.owner)
+        assert r.status_code == 201, r.text
+        number = r.json()["number"]
+        for action, params in path:
+            self.act(number, action, **params)
+        return number
+
+    def act(self, number: str, action: str, **params) -> dict:
+        r = self.client.post(
+            f"/api/v1/complaints/{number}/transitions", json={"action": action, **params}
+        )
+        assert r.status_code == 200, f"preparing {action}: {r.text}"
+        return r.json()
+
+    def get(self, number: str) -> dict:
+        r = self.client.get(f"/api/v1/complaints/{number}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+RESOLUTION = {"resolution": "经核查多扣30元流量费，已退还。"}
+ACCEPTED = [("accept", {})]
+INVESTIGATING = [*ACCEPTED, ("investigate", {})]
+PROPOSED_200 = [*INVESTIGATING, ("propose", {**RESOLUTION, "compensation": 200})]
+REPLIED = [*ACCEPTED, ("reply", RESOLUTION)]
+CALLED_BACK = [*REPLIED, ("callback", {"result": "satisfied"})]
+CLOSED = [*CALLED_BACK, ("close", {})]
+
+# action → (the way to the state where it is allowed, registration fields, its input,
+#           the status after it)
+SCENES: dict[str, tuple[list, dict, dict, str]] = {
+    "accept": ([], {}, {}, "accepted"),
+    "investigate": (ACCEPTED, {}, {}, "investigating"),
+    "propose": (INVESTIGATING, {}, RESOLUTION, "proposed"),
+    "approve": (PROPOSED_200, {}, {}, "approved"),
+    "reject": (PROPOSED_200, {}, {"note": "补偿依据不足，请重拟"}, "investigating"),
+    "reply": (ACCEPTED, {}, RESOLUTION, "replied"),
+    "callback": (REPLIED, {}, {"result": "satisfied"}, "callback"),
+    "close": (CALLED_BACK, {}, {}, "closed"),
+    "reopen": (CLOSED, {}, {"note": "客户来电表示问题仍未解决"}, "investigating"),
+    "merge": ([], {}, {}, "merged"),  # `into`: a second open complaint, made in the test
+    "invalidate": ([], {}, {"reason": "not_specific"}, "invalid"),
+    "convert": ([], {"kind": "consultation"}, {}, "registered"),
+    "classify": ([], {"category": "billing"}, {"category": "network"}, "registered"),
+    "transfer": ([], {}, {"team": "billing"}, "registered"),
+    "escalate": ([], {}, {}, "registered"),
+    "flag": ([], {}, {"add_flags": ["vip"]}, "registered"),
+}
+
+
+def test_every_lifecycle_action_of_roles_yaml_is_covered():
+    assert set(SCENES) == set(ACTIONS)
+
+
+# (name, method, path) of the operations other than the transitions; what each needs
+# is in NEEDS (permission names of roles.yaml), how it is called in `_prepare`.
+OPERATIONS = [
+    ("register", "POST", "/api/v1/complaints"),
+    ("list", "GET", "/api/v1/complaints"),
+    ("get", "GET", "/api/v1/complaints/{number}"),
+    ("events", "GET", "/api/v1/complaints/{number}/events"),
+    ("personal data", "POST", "/api/v1/complaints/{number}/personal-data"),
+    ("triage", "POST", "/api/v1/triage"),
+    ("law search", "GET", "/api/v1/law/search"),
+    ("obligations", "GET", "/api/v1/complaints/{number}/obligations"),
+    ("reply draft", "POST", "/api/v1/complaints/{number}/reply-draft"),
+    ("case promotion", "POST", "/api/v1/cases"),
+    ("law reindex", "POST", "/api/v1/law/reindex"),
+    ("calendar load", "PUT", "/api/v1/calendar/years/{year}"),
+    ("users list", "GET", "/api/v1/users"),
+    ("user create", "POST", "/api/v1/users"),
+    ("user change", "PATCH", "/api/v1/users/{username}"),
+    ("audit", "GET", "/api/v1/audit"),
+    ("legal hold", "POST", "/api/v1/complaints/{number}/legal-hold"),
+    ("legal hold release", "DELETE", "/api/v1/complaints/{number}/legal-hold"),
+    ("retention preview", "POST", "/api/v1/retention/run"),
+]
+NEEDS = {
+    "register": {"complaint.register"},
+    "list": {"complaint.read"},
+    "get": {"complaint.read"},
+    "events": {"complaint.read"},
+    "personal data": {"pii.show"},
+    "triage": {"triage.use"},
+    "law search": {"law.read"},
+    "obligations": {"law.read"},
+    "reply draft": {"complaint.handle", "complaint.answer"},
+    "case promotion": {"case.promote"},
+    "law reindex": {"law.reindex"},
+    "calendar load": {"calendar.manage"},
+    "users list": {"users.manage"},
+    "user create": {"users.manage"},
+    "user change": {"users.manage"},
+    "audit": {"audit.read"},
+    "legal hold": {"complaint.hold"},
+    "legal hold release": {"complaint.hold"},
+    "retention preview": {"retention.run"},
+}
+
+
+def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, str | None]:
+    """The request for operation `name` by user `me`, on a complaint prepared for it.
+
+    Also returns the key of the prepared complaint in the desk's pool (if any): it is
+    reused for the next operation unless this one changed it.
+    """
+    if name == "register":
+        return "POST", "/api/v1/complaints", {"json": body()}, None
+    if name == "list":
+        return "GET", "/api/v1/complaints", {}, None
+    if name == "triage":
+        return "POST", "/api/v1/triage", {"json": {"text": "宽带断网三天没人修"}}, None
+    if name == "law search":
+        return "GET", "/api/v1/law/search", {"params": {"q": "停机"}}, None
+    if name == "law reindex":
+        return "POST", "/api/v1/law/reindex", {}, None
+    if name == "calendar load":
+        return "PUT", "/api/v1/calendar/years/2027", {"json": CALENDAR_2027}, None
+    if name == "users list":
+        return "GET", "/api/v1/users", {}, None
+    if name == "user create":
+        new = {"username": f"new-{me}", "role": "agent", "password": "password-123456"}
+        return "POST", "/api/v1/users", {"json": new}, None
+    if name == "user change":  # promoting oneself: only a user manager may
+        return "PATCH", f"/api/v1/users/{me}", {"json": {"role": "admin"}}, None
+    if name == "audit":
+        return "GET", "/api/v1/audit", {}, None
+    if name == "retention preview":
+        return "POST", "/api/v1/retention/run", {"params": {"dry_run": "true"}}, None
+    if name == "case promotion":
+        n = desk.ready("closed", CLOSED)
+        return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
+    if name == "legal hold release":
+        n = desk.new()
+        r = desk.client.post(f"/api/v1/complaints/{n}/legal-hold", json={"reason": "诉讼中"})
+        assert r.status_code == 200, r.text
+        return "DELETE", f"/api/v1/complaints/{n}/legal-hold", {}, None
+    if name == "legal hold":
+        n = desk.ready("not held")
+        return (
+            "POST",
+            f"/api/v1/complaints/{n}/legal-hold",
+            {"json": {"reason": "已起诉"}},
+            "not held",
+        )
+    # The reads share one complaint: none of them stops the others.
+    n = desk.ready("shared")
+    if name == "get":
+        return "GET", f"/api/v1/complaints/{n}", {}, None
+    if name == "events":
+        return "GET", f"/api/v1/complaints/{n}/events", {}, None
+    if name == "personal data":
+        return "POST", f"/api/v1/complaints/{n}/personal-data", {"json": {"reason": "核实"}}, None
+    if name == "obligations":
+        return "GET", f"/api/v1/complaints/{n}/obligations", {}, None
+    if name == "reply draft":
+        return "POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}, None
+    raise AssertionError(name)
+
+
+def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
+    if allowed:
+        if not 200 <= r.status_code < 300:
+            wrong.append(f"{what}: allowed by roles.yaml, got {r.status_code} {r.text[:200]}")
+        return
+    if r.status_code != 403 or r.json().get("code") != "forbidden":
+        wrong.append(f"{what}: not allowed by roles.yaml, got {r.status_code} {r.text[:200]}")
+    if before != after:
+        changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+        wrong.append(f"{what}: refused but changed {changed}")
+
+
+def unclassified_routes(app) -> list[tuple[str, str]]:
+    """API routes neither public, nor about oneself, nor in the matrix: a new route must be
+    added to one of them."""
+    public = {
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/portal/code"),
+        ("POST", "/api/v1/portal/login"),
+    }
+    # Routes every signed-in user may use about themselves or to read reference data.
+    own_or_reference = {
+        ("POST", "/api/v1/auth/logout"),
+        ("GET", "/api/v1/auth/me"),
+        ("POST", "/api/v1/auth/password"),
+        ("POST", "/api/v1/tokens"),
+        ("DELETE", "/api/v1/tokens/{token_id}"),
+        ("GET", "/api/v1/roles"),
+        ("GET", "/api/v1/reference"),
+        ("GET", "/api/v1/deadline-rules"),
+        ("GET", "/api/v1/calendar/workdays"),
+        ("GET", "/api/v1/calendar/years/{year}"),
+        ("GET", "/api/v1/portal/complaints"),
+        ("GET", "/api/v1/law/regulations"),
+        ("GET", "/api/v1/law/article"),
+        ("GET", "/api/v1/cases"),
+        ("GET", "/api/v1/cases/{case_id}"),
+    }
+    in_matrix = {(m, p) for _, m, p in OPERATIONS} | {
+        ("POST", "/api/v1/complaints/{number}/transitions")
+    }
+    routes = {(m, path) for m, path in http_routes(app) if path.startswith("/api/v1/")}
+    return sorted(routes - public - own_or_reference - in_matrix)
+
+
+def test_each_role_may_do_exactly_what_roles_yaml_allows(rt, client, as_role):
+    """The permission matrix: every role × every protected operation and lifecycle action.
+
+    Every mismatch is listed (role, operation, answer), not only the first.
+    """
+    wrong: list[str] = [f"not in the matrix: {m} {p}" for m, p in unclassified_routes(client.app)]
+    desks: dict[str | None, Desk] = {}
+    for role in ROLES:
+        mine = perms(role)
+        h = as_role(role, org_of(role))
+        me = client.get("/api/v1/auth/me", headers=h).json()["username"]
+        # A reseller's complaints are those registered by its organisation. Complaints in
+        # the same state are interchangeable: one that a refused request left as it was
+        # serves the next role (or action) too.
+        desk = desks.setdefault(org_of(role), Desk(client, h if org_of(role) else None))
+
+        for name, _method, _path in OPERATIONS:
+            allowed = bool(mine & NEEDS[name])
+            method, url, kwargs, key = _prepare(name, client, me, desk)
+            before = None if allowed else snapshot(rt)
+            r = client.request(method, url, headers=h, **kwargs)
+            _judge(wrong, f"{role} {name}", allowed, r, before, None if allowed else snapshot(rt))
+            if key and r.is_success:
+                desk.spent(key)
+
+        for action, (path, fields, params, status_after) in SCENES.items():
+            allowed = bool(mine & set(ACTIONS[action]))
+            key = repr((path, fields))
+            number = desk.ready(key, path, **fields)
+            if action == "merge":
+                params = {"into": desk.ready("merge target")}
+            before = None if allowed else snapshot(rt)
+            r = client.post(
+                f"/api/v1/complaints/{number}/transitions",
+                json={"action": action, **params},
+                headers=h,
+            )
+            _judge(wrong, f"{role} {action}", allowed, r, before, None if allowed else snapshot(rt))
+            if r.is_success:
+                desk.spent(key)
+                if r.json()["status"] != status_after:
+                    wrong.append(
+                        f"{role} {action}: status {r.json()['status']}, not {status_after}"
+                    )
+
+    assert not wrong, "\n".join(wrong)
+
+
+# -- the issue's named facts, hard-coded ---------------------------------------------
+
+
+def test_an_agent_cannot_approve_compensation(rt, client, as_role):
+    assert "complaint.approve" not in perms("agent")
+    agent = as_role("agent")
+    desk = Desk(client)
+    n = desk.new(PROPOSED_200)
+    before = desk.get(n)
+    for action, params in (("approve", {}), ("reject", {"note": "金额过高"})):
+        r = client.post(
+            f"/api/v1/complaints/{n}/transitions", json={"action": action, **params}, headers=agent
+        )
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == "forbidden"
+    # Answering is the agent's job, but not around the approval.
+    r = client.post(
+        f"/api/v1/complaints/{n}/transitions",
+        json={"action": "reply", "resolution": "同意补偿200元"},
+        headers=agent,
+    )
+    assert r.status_code == 409 and r.json()["code"] == "approval_required", r.text
+    after = desk.get(n)
+    assert (after["status"], after["compensation"], after["version"]) == (
+        "proposed",
+        "200.00",
+        before["version"],
+    )
+    assert desk.act(n, "approve")["status"] == "approved"  # the supervisor may
+
+
+def test_a_reseller_cannot_see_another_resellers_complaint(rt, client, as_role):
+    ours, theirs = as_role("reseller", "代理商甲"), as_role("reseller", "代理商乙")
+    a = Desk(client, ours).new(customer={"phone": "13800005555", "name": "李四"})
+    b = Desk(client, theirs).new(customer={"phone": "13800006666"})
+    events_before = client.get(f"/api/v1/complaints/{a}/events").json()["items"]
+
+    attempts = {
+        "get": ("GET", "/api/v1/complaints/{n}", {}),
+        "events": ("GET", "/api/v1/complaints/{n}/events", {}),
+        "obligations": ("GET", "/api/v1/complaints/{n}/obligations", {}),
+        "reply draft": ("POST", "/api/v1/complaints/{n}/reply-draft", {"json": {}}),
+        "accept": ("POST", "/api/v1/complaints/{n}/transitions", {"json": {"action": "accept"}}),
+        "personal data": (
+            "POST",
+            "/api/v1/complaints/{n}/personal-data",
+            {"json": {"reason": "核实"}},
+        ),
+    }
+    for what, (method, url, kwargs) in attempts.items():
+        other = client.request(method, url.format(n=a), headers=theirs, **kwargs)
+        missing = client.request(method, url.format(n=MISSING), headers=theirs, **kwargs)
+        # Exactly as for a number that does not exist: nothing tells it is there.
+        assert (other.status_code, other.json()["code"]) == (
+            missing.status_code,
+            missing.json()["code"],
+        ), what
+        assert other.status_code in (403, 404), what
+        if what in ("get", "events", "accept", "obligations", "reply draft"):
+            assert other.status_code == 404, f"{what}: {other.status_code} (must be 404, not 403)"
+        assert "13800005555" not in other.text and "李四" not in other.text
+        # Its own complaint: allowed (or refused for want of permission, never hidden).
+        own = client.request(method, url.format(n=b), headers=theirs, **kwargs)
+        assert own.status_code != 404, what
+
+    def listed(headers, **params):
+        r = client.get("/api/v1/complaints", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        return [c["number"] for c in r.json()["items"]]
+
+    assert listed(theirs) == [b]
+    assert listed(theirs, q=a) == []
+    assert listed(theirs, customer_phone="13800005555") == []
+    assert listed(theirs, status="registered", sort="due") == [b]
+    assert listed(ours) == [a]
+    assert set(listed({})) == {a, b}  # the supervisor sees both
+    # The other reseller's attempts left no trace on the complaint.
+    assert client.get(f"/api/v1/complaints/{a}/events").json()["items"] == events_before
+    assert Desk(client).get(a)["status"] == "registered"
+
+
+def test_a_reseller_reusing_another_resellers_idempotency_key_learns_nothing(client, as_role):
+    """Keys are chosen by the caller (the README suggests call-DATE-SEQ): they collide."""
+    ours, theirs = as_role("reseller", "代理商甲"), as_role("reseller", "代理商乙")
+    key = {"Idempotency-Key": "call-20261128-0001"}
+    r = client.post(
+        "/api/v1/complaints",
+        json=body(customer={"phone": "13800005555"}),
+        headers={**ours, **key},
+    )
+    assert r.status_code == 201, r.text
+    a = r.json()["number"]
+    r = client.post(
+        "/api/v1/complaints",
+        json=body(customer={"phone": "13800006666"}),
+        headers={**theirs, **key},
+    )
+    assert a not in r.text, f"the other organisation's complaint number leaks: {r.text}"
+
+
+def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role):
+    auditor = as_role("auditor")
+    desk = Desk(client)
+    n = desk.new()
+    closed = desk.new(CLOSED)
+    held = desk.new()
+    assert client.post(f"/api/v1/complaints/{held}/legal-hold", json={"reason": "诉讼"}).is_success
+    other_token = client.post("/api/v1/tokens", json={"name": "other"}).json()["id"]
+    accounts.create_user(rt, "test", "target-user", "agent", "password-123456")
+    tx = f"/api/v1/complaints/{n}/transitions"
+    # Every state-changing request there is, as the auditor (self-service on its own
+    # account aside: signing out, its password, its own tokens).
+    refused = [
+        ("POST", "/api/v1/complaints", {"json": body()}),
+        *[("POST", tx, {"json": {"action": a, **SCENES[a][2]}}) for a in ACTIONS],
+        ("POST", tx, {"json": {"action": "merge", "into": closed}}),
+        ("POST", "/api/v1/triage", {"json": {"text": "宽带断网"}}),
+        ("POST", "/api/v1/cases", {"json": {"complaint": closed}}),
+        ("POST", "/api/v1/law/reindex", {}),
+        ("PUT", "/api/v1/calendar/years/2027", {"json": CALENDAR_2027}),
+        ("POST", "/api/v1/users", {"json": {"username": "x-user", "role": "admin"}}),
+        ("PATCH", "/api/v1/users/target-user", {"json": {"role": "admin"}}),
+        ("PATCH", "/api/v1/users/target-user", {"json": {"active": False}}),
+        ("POST", "/api/v1/tokens", {"json": {"user": "target-user"}}),
+        ("DELETE", f"/api/v1/tokens/{other_token}", {}),
+        ("POST", f"/api/v1/complaints/{n}/legal-hold", {"json": {"reason": "诉讼"}}),
+        ("DELETE", f"/api/v1/complaints/{held}/legal-hold", {}),
+        ("POST", "/api/v1/retention/run", {"params": {"dry_run": "false"}}),
+        ("POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}),
+    ]
+    routes = {
+        (m, path)
+        for m, path in http_routes(client.app)
+        if path.startswith("/api/v1/") and m in ("POST", "PUT", "PATCH", "DELETE")
+    }
+    self_service = {
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/auth/logout"),
+        ("POST", "/api/v1/auth/password"),
+        ("POST", "/api/v1/portal/code"),
+        ("POST", "/api/v1/portal/login"),
+    }
+    # A read that is a POST: the audited "show" (pii.show).
+    reads = {
+        ("POST", "/api/v1/complaints/{number}/personal-data"),
+    }
+    tried = {(m, _template(u)) for m, u, _ in refused}
+    assert routes - self_service - reads <= tried, sorted(routes - self_service - reads - tried)
+
+    client.get("/api/v1/law/regulations")  # the law index is built on first use, not by the auditor
+    before = snapshot(rt)
+    for method, url, kwargs in refused:
+        r = client.request(method, url, headers=auditor, **kwargs)
+        assert r.status_code == 403, f"{method} {url} {kwargs}: {r.status_code} {r.text}"
+        assert r.json()["code"] == "forbidden"
+    r = client.post(
+        f"/api/v1/complaints/{n}/personal-data", json={"reason": "审计抽查"}, headers=auditor
+    )
+    assert r.status_code == 200, r.text
+    assert snapshot(rt) == before
+
+    r = client.get("/api/v1/audit", params={"actor": "t-auditor"}, headers=auditor)
+    assert r.status_code == 200, r.text
+    assert [e["action"] for e in r.json()["items"]] == ["pii.show"]
+
+
+def test_an_auditor_drafting_a_reply_leaves_no_trace_in_the_complaint(rt, client, as_role):
+    """Drafting a reply records an event on the complaint, so it needs a handling
+    permission; an auditor is refused and the complaint's history is unchanged."""
+    n = Desk(client).new()
+    before = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
+    r = client.post(f"/api/v1/complaints/{n}/reply-draft", json={}, headers=as_role("auditor"))
+    assert r.status_code == 403, r.text
+    after = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
+    assert after == before, f"the auditor added {[e['type'] for e in after[len(before) :]]}"
+
+
+def _template(url: str) -> str:
+    """/api/v1/complaints/TS…/transitions → /api/v1/complaints/{number}/transitions."""
+    parts = url.split("/")
+    if len(parts) > 4 and parts[3] == "complaints":
+        parts[4] = "{number}"
+    if len(parts) > 4 and parts[3] == "tokens":
+        parts[4] = "{token_id}"
+    if len(parts) > 4 and parts[3] == "users":
+        parts[4] = "{username}"
+    if len(parts) > 5 and parts[3] == "calendar":
+        parts[5] = "{year}"
+    return "/".join(parts)
+
+
+def test_only_admins_change_calendars_reindex_and_manage_users(rt, client, as_role):
+    for permission in ("calendar.manage", "law.reindex", "users.manage"):
+        assert {r for r in ROLES if permission in perms(r)} == {"admin"}, permission
+    accounts.create_user(rt, "test", "target-user", "agent", "password-123456")
+    target_token = accounts.create_token(rt, "test", "target-user", "phone")[1]["id"]
+    for role in ROLES:
+        h = as_role(role, org_of(role))
+        admin = role == "admin"
+        # Others try what the snapshot would show (a colleague made admin, disabled);
+        # the admin changes the role to one that the later attempts can still change.
+        change = {"role": "quality"} if admin else {"role": "admin"}
+        attempts = [
+            ("PUT", "/api/v1/calendar/years/2027", {"json": CALENDAR_2027}),
+            ("POST", "/api/v1/law/reindex", {}),
+            ("GET", "/api/v1/users", {}),
+            (
+                "POST",
+                "/api/v1/users",
+                {"json": {"username": f"made-by-{role}", "role": "agent"}},
+            ),
+            ("PATCH", "/api/v1/users/target-user", {"json": change}),
+            ("PATCH", "/api/v1/users/target-user", {"json": {"active": admin}}),
+            ("POST", "/api/v1/tokens", {"json": {"user": "target-user", "name": role}}),
+            ("DELETE", f"/api/v1/tokens/{target_token}", {}),
+        ]
+        before = snapshot(rt)
+        for method, url, kwargs in attempts:
+            r = client.request(method, url, headers=h, **kwargs)
+            if admin:
+                assert r.is_success, f"admin {method} {url}: {r.status_code} {r.text}"
+            else:
+                assert r.status_code == 403, f"{role} {method} {url}: {r.status_code} {r.text}"
+                assert r.json()["code"] == "forbidden"
+        if not admin:
+            assert snapshot(rt) == before, role
