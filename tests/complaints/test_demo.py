@@ -42,3 +42,17 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
     events = client.get(f"/api/v1/complaints/{one}/events").json()["items"]
     assert events[0]["type"] == "registered"
     assert demo.has_data(rt)
+
+
+def test_demo_resellers_see_only_their_own_sales(rt, tokens):
+    from fastapi.testclient import TestClient
+
+    from kesu.app import create_app
+    from kesu.complaints import demo
+
+    demo.load(rt, count=60, seed=7)
+    with TestClient(create_app(rt, watcher=False)) as c:
+        c.headers["Authorization"] = "Bearer " + tokens("reseller", "示例代理商甲")
+        items = c.get("/api/v1/complaints", params={"limit": 200}).json()["items"]
+    assert items and all(i["reseller"] == "示例代理商甲" for i in items)
+    assert all(i["channel"] == "store" for i in items)

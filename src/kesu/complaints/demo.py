@@ -253,6 +253,9 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
     return steps
 
 
+RESELLERS = ("示例代理商甲", "示例代理商乙", None)
+
+
 def _payload(
     rng: random.Random,
     entry: dict[str, Any],
@@ -279,6 +282,8 @@ def _payload(
         "demands": entry.get("demands") or None,
         "risk_flags": [f for f in entry.get("risk_flags") or () if f in vocab.RISK_FLAGS],
         "first_receiver": rng.choice(AGENTS),
+        # Some store sales were made by resellers: demo-reseller (示例代理商甲) sees those.
+        "reseller": RESELLERS[index % len(RESELLERS)] if channel == "store" else None,
     }
 
 
