@@ -40,7 +40,7 @@ def rows(rt, table) -> int:
 
 def _round_trip(client, payload: str) -> str:
     """A complaint with `payload` in every text field; checks what comes back."""
-    name = payload[:50]
+    name = payload[:40] + "先生"  # hostile, but not the same text as the other fields
     c = register(
         client,
         title=payload,

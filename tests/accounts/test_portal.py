@@ -75,3 +75,13 @@ def test_logs_mask_numbers_and_secrets(caplog):
     text = caplog.text
     assert "13912345678" not in text and "139****5678" in text
     assert "kesu_abcdefghijklmnop" not in text
+
+
+def test_the_customers_name_in_the_text_is_masked_like_the_field(client):
+    body = complaint_body(
+        customer={"phone": "13700004444", "name": "欧阳娜娜"},
+        description="我是欧阳娜娜，宽带断网两天了。",
+    )
+    c = client.post("/api/v1/complaints", json=body).json()
+    assert c["customer"]["name"] == "欧***"
+    assert "欧阳娜娜" not in c["description"] and "我是欧***" in c["description"]

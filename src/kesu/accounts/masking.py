@@ -98,13 +98,19 @@ TEXT_FIELDS = ("title", "description", "demands", "resolution")
 
 
 def complaint_view(view: Mapping[str, Any]) -> dict[str, Any]:
-    """A complaint as the API shows it: customer masked, numbers in its texts masked."""
+    """A complaint as the API shows it: customer masked; in its texts, the numbers and
+    the customer's own name masked too."""
     out = dict(view)
+    full_name = None
     if isinstance(out.get("customer"), Mapping):
+        full_name = out["customer"].get("name")
         out["customer"] = customer(out["customer"])
     for key in TEXT_FIELDS:
         if isinstance(out.get(key), str):
-            out[key] = text(out[key])
+            value = text(out[key]) or ""
+            if full_name and len(full_name) >= 2:
+                value = value.replace(full_name, name(full_name) or "")
+            out[key] = value
     return out
 
 
