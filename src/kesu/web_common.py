@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Request
@@ -16,6 +17,17 @@ PROBLEM_JSON = "application/problem+json"
 
 def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+class FastJSON(JSONResponse):
+    """JSON for answers the service already built from plain JSON types.
+
+    Returned directly, it skips FastAPI's generic encoder, which costs more than the
+    query on a page of 50 complaints.
+    """
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:

@@ -19,7 +19,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import ComplaintIn, TransitionIn
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web_common import FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
@@ -118,14 +118,14 @@ async def list_complaints(
         "limit": limit,
         "cursor": cursor,
     }
-    return await run_in_threadpool(service.list_complaints, rt, filters, p)
+    return FastJSON(await run_in_threadpool(service.list_complaints, rt, filters, p))
 
 
 @router.get("/complaints/{number}", summary="投诉详情 Get a complaint")
 async def get_complaint(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.get, rt, number, p)
+    return FastJSON(await run_in_threadpool(service.get, rt, number, p))
 
 
 class ShowIn(BaseModel):

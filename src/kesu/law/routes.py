@@ -12,7 +12,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.law import service
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web_common import FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["law"])
 
@@ -53,7 +53,7 @@ async def search(
     ] = None,
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.search, rt, q, limit, province, p)
+    return FastJSON(await run_in_threadpool(service.search, rt, q, limit, province, p))
 
 
 @router.post("/law/reindex", summary="重建法规索引 Reindex the regulation files")
