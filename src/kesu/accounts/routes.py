@@ -41,6 +41,18 @@ def _me(p: Principal) -> dict[str, Any]:
     }
 
 
+def _set_session(response: Response, rt: Runtime, cookie: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        secure=rt.settings.cookie_secure,
+        samesite="lax",
+        max_age=int(service.SESSION_MAX.total_seconds()),
+        path="/",
+    )
+
+
 @router.post("/auth/login", summary="登录 Sign in (session cookie)")
 async def login(
     body: LoginIn, request: Request, response: Response, rt: Runtime = Depends(runtime)
@@ -53,15 +65,7 @@ async def login(
         client_ip(request),
         request.headers.get("user-agent"),
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        httponly=True,
-        secure=rt.settings.cookie_secure,
-        samesite="lax",
-        max_age=int(service.SESSION_MAX.total_seconds()),
-        path="/",
-    )
+    _set_session(response, rt, cookie)
     return {"user": user, "csrf_token": csrf, **_me(p)}
 
 
@@ -298,15 +302,7 @@ async def portal_login(
         client_ip(request),
         request.headers.get("user-agent"),
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        httponly=True,
-        secure=rt.settings.cookie_secure,
-        samesite="lax",
-        max_age=int(service.SESSION_MAX.total_seconds()),
-        path="/",
-    )
+    _set_session(response, rt, cookie)
     return {"csrf_token": csrf, "kind": "customer"}
 
 
