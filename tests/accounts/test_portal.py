@@ -77,6 +77,28 @@ def test_logs_mask_numbers_and_secrets(caplog):
     assert "kesu_abcdefghijklmnop" not in text
 
 
+def test_access_log_lines_keep_their_shape_when_masked():
+    """uvicorn's access formatter reads the five arguments itself; masking keeps them."""
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from kesu.accounts import logs
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/complaints?customer_phone=13912345678", "1.1", 200),
+        None,
+    )
+    assert logs.MaskingFilter().filter(record)
+    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
+    assert "13912345678" not in line and "139****5678" in line and "200" in line
+
+
 def test_the_customers_name_in_the_text_is_masked_like_the_field(client):
     body = complaint_body(
         customer={"phone": "13700004444", "name": "欧阳娜娜"},

@@ -371,9 +371,10 @@ def test_concurrent_retries_with_one_key_create_one_complaint(rt, client):
     assert counts(rt)[0] == 1
 
 
-def test_root_leads_to_the_api_docs(client):
+def test_root_leads_to_the_sign_in_page(client):
+    client.headers.pop("Authorization")
     r = client.get("/", follow_redirects=False)
-    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
+    assert r.status_code == 303 and r.headers["location"] == "/login"
 
 
 def test_numbers_stay_unique_and_gapless_under_concurrency(rt, client):

@@ -12,6 +12,13 @@ _SUSPECT = re.compile(r"\d{7}|kesu_|password=|token=|code=|@|[\u4e00-\u9fff]")
 _SECRETS = re.compile(r"(kesu_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+|((?:password|token|code)=)[^&\s]+")
 
 
+def _clean(value: str) -> str:
+    if not _SUSPECT.search(value):
+        return value
+    value = _SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "***", value)
+    return masking.text(value) or value
+
+
 class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -20,8 +27,14 @@ class MaskingFilter(logging.Filter):
             return True
         if not _SUSPECT.search(message):
             return True
-        message = _SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "***", message)
-        record.msg = masking.text(message)
+        if isinstance(record.args, tuple) and record.args:
+            # Mask each argument and keep the shape: formatters such as uvicorn's
+            # access log read record.args themselves.
+            record.args = tuple(_clean(a) if isinstance(a, str) else a for a in record.args)
+            if isinstance(record.msg, str):
+                record.msg = _clean(record.msg)
+            return True
+        record.msg = _clean(message)
         record.args = ()
         return True
 

@@ -302,7 +302,7 @@ def _verify(stored: str | None, password: str) -> bool:
 
 
 def _principal_of(row, kind: str, ip: str | None, scopes=None, session_id=None) -> Principal:
-    return r.for_role(
+    p = r.for_role(
         row.username,
         row.role,
         kind=kind,
@@ -312,6 +312,9 @@ def _principal_of(row, kind: str, ip: str | None, scopes=None, session_id=None) 
         ip=ip,
         session_id=session_id,
     )
+    # The user's team: the workbench's "my team" queue.
+    p.extra["team"] = row.team
+    return p
 
 
 def login(

@@ -16,7 +16,18 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -606,9 +617,14 @@ def _filters(f: Mapping[str, Any], now: datetime) -> list:
         conds.append(C.status.in_(f["status"]))
     if f.get("open") is not None:
         conds.append(C.is_open if f["open"] else ~C.is_open)
-    for key in ("kind", "category", "channel", "team", "priority"):
+    for key in ("kind", "category", "channel", "team", "priority", "assignee"):
         if f.get(key):
             conds.append(getattr(C, key).in_(f[key]))
+    if f.get("flag"):
+        # risk_flags is a JSON list; its text holds each code in quotes on both databases.
+        conds.append(or_(*(cast(C.risk_flags, String).like(f'%"{code}"%') for code in f["flag"])))
+    if f.get("due_within") is not None:
+        conds += [C.is_open, C.next_due_at >= now, C.next_due_at < now + f["due_within"]]
     if f.get("overdue"):
         conds += [C.is_open, C.next_due_at < now]
     if f.get("due_before") is not None:

@@ -1,0 +1,95 @@
+"""Sign-in, sign-out, language and the front door."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from kesu.accounts import roles as r
+from kesu.accounts import service as accounts
+from kesu.accounts.routes import _set_session
+from kesu.accounts.web import SESSION_COOKIE, client_ip
+from kesu.problems import Problem
+from kesu.web.pages import (
+    Page,
+    PageRoute,
+    home_for,
+    login_redirect_target,
+    page,
+    redirect,
+    render,
+    set_lang_cookie,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+DEMO_ROLES = ("agent", "handler", "supervisor", "quality", "legal", "admin", "auditor", "reseller")
+
+
+def _demo(pg: Page) -> list[tuple[str, str]] | None:
+    if not pg.rt.settings.demo:
+        return None
+    table = r.roles()
+    return [(role, table[role]["name" if pg.lang == "zh" else "en"]) for role in DEMO_ROLES]
+
+
+@router.get("/")
+async def home(pg: Page = Depends(page)) -> Response:
+    if pg.principal is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(home_for(pg.principal), status_code=303)
+
+
+@router.get("/login")
+async def login_form(pg: Page = Depends(page), next: str | None = None) -> Response:
+    if pg.principal is not None and pg.principal.kind != "customer":
+        return RedirectResponse(login_redirect_target(next) or "/", status_code=303)
+    return render(pg, "login.html", next=login_redirect_target(next), demo=_demo(pg))
+
+
+@router.post("/login")
+async def login(request: Request, pg: Page = Depends(page)) -> Response:
+    form = await request.form()
+    username = str(form.get("username", ""))[:64]
+    password = str(form.get("password", ""))[:256]
+    target = login_redirect_target(str(form.get("next", "")))
+    try:
+        cookie, _csrf, principal, _user = await run_in_threadpool(
+            accounts.login,
+            pg.rt,
+            username,
+            password,
+            client_ip(request),
+            request.headers.get("user-agent"),
+        )
+    except Problem as problem:
+        return render(
+            pg,
+            "login.html",
+            status=problem.status,
+            error=problem.detail,
+            username=username,
+            next=target,
+            demo=_demo(pg),
+        )
+    response = RedirectResponse(target if target != "/" else home_for(principal), status_code=303)
+    _set_session(response, pg.rt, cookie)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, pg: Page = Depends(page)) -> Response:
+    if pg.principal is not None:
+        await pg.form()
+        await run_in_threadpool(accounts.logout, pg.rt, pg.principal)
+    response = redirect("/login", request)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{code}")
+async def lang(code: str, next: str | None = None) -> Response:
+    response = RedirectResponse(login_redirect_target(next), status_code=303)
+    set_lang_cookie(response, code)
+    return response
