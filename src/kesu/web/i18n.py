@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from kesu.data_files import load_yaml
+from kesu.data_files import DATA_DIR, load_yaml
 
 LANGS = ("zh", "en")
 DEFAULT = "zh"
@@ -19,7 +19,14 @@ COOKIE = "kesu_lang"
 
 @lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, str]]:
-    data = load_yaml("web/messages.yaml")
+    # messages.yaml plus one file per part of the site (messages_portal.yaml ...).
+    data: dict[str, dict[str, str]] = {}
+    for path in sorted((DATA_DIR / "web").glob("messages*.yaml")):
+        part = load_yaml(f"web/{path.name}") or {}
+        clash = set(part) & set(data)
+        if clash:
+            raise ValueError(f"web/{path.name}: keys defined twice: {sorted(clash)[:5]}")
+        data.update(part)
     for key, value in data.items():
         if not isinstance(value, dict) or "zh" not in value:
             raise ValueError(f"web/messages.yaml: {key} needs at least a zh text")
