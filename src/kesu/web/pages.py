@@ -9,6 +9,7 @@ message in the page's flash area) instead of problem+json.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ from kesu.web import i18n
 from kesu.web_common import _one, runtime
 
 TEMPLATES = Path(__file__).parent / "templates"
+log = logging.getLogger("kesu.web")
 
 env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -187,6 +189,11 @@ class PageRoute(APIRoute):
                 if problem.code in ("unauthenticated",):
                     return redirect("/login", request)
                 return _error_page(request, problem.status, problem.code, problem.detail)
+            except Exception:
+                log.exception("page %s failed", request.url.path)
+                return _error_page(
+                    request, 500, "internal_error", "服务器内部错误，已记录，请稍后重试。"
+                )
 
         return route
 

@@ -37,9 +37,11 @@
 
   // Ctrl+Enter submits the form being typed in (the hotline form is keyboard-first).
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.form) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var form = e.target.form || document.querySelector("form[data-hotkey-submit]");
+    if (form) {
       e.preventDefault();
-      e.target.form.requestSubmit();
+      form.requestSubmit();
     }
   });
 
