@@ -237,6 +237,7 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "token_id": "1",
         "username": "t-supervisor",
         "case_id": "cmp-x",
+        "attachment_id": "1",
     }
     anonymous = TestClient(client.app)
     tried = 0

@@ -176,6 +176,19 @@ OPERATIONS = [
     ("legal hold", "POST", "/api/v1/complaints/{number}/legal-hold"),
     ("legal hold release", "DELETE", "/api/v1/complaints/{number}/legal-hold"),
     ("retention preview", "POST", "/api/v1/retention/run"),
+    ("attachment upload", "POST", "/api/v1/complaints/{number}/attachments"),
+    ("attachments", "GET", "/api/v1/complaints/{number}/attachments"),
+    (
+        "attachment download",
+        "GET",
+        "/api/v1/complaints/{number}/attachments/{attachment_id}",
+    ),
+    ("kpis", "GET", "/api/v1/reports/kpis"),
+    ("kpis export", "GET", "/api/v1/reports/kpis.xlsx"),
+    ("report overview", "GET", "/api/v1/reports/overview"),
+    ("report series", "GET", "/api/v1/reports/series"),
+    ("about to breach", "GET", "/api/v1/reports/about-to-breach"),
+    ("approvals", "GET", "/api/v1/reports/approvals"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -197,6 +210,25 @@ NEEDS = {
     "legal hold": {"complaint.hold"},
     "legal hold release": {"complaint.hold"},
     "retention preview": {"retention.run"},
+    "attachment upload": {"complaint.register", "complaint.handle", "complaint.answer"},
+    "attachments": {"complaint.read"},
+    "attachment download": {"complaint.read"},
+    "kpis": {"report.read"},
+    "kpis export": {"report.read"},
+    "report overview": {"report.read"},
+    "report series": {"report.read"},
+    "about to breach": {"report.read"},
+    "approvals": {"report.read"},
+}
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+REPORTS = {
+    "kpis": "/api/v1/reports/kpis",
+    "kpis export": "/api/v1/reports/kpis.xlsx",
+    "report overview": "/api/v1/reports/overview",
+    "report series": "/api/v1/reports/series",
+    "about to breach": "/api/v1/reports/about-to-breach",
+    "approvals": "/api/v1/reports/approvals",
 }
 
 
@@ -229,6 +261,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "GET", "/api/v1/audit", {}, None
     if name == "retention preview":
         return "POST", "/api/v1/retention/run", {"params": {"dry_run": "true"}}, None
+    if name in REPORTS:
+        return "GET", REPORTS[name], {}, None
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -257,6 +291,19 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "GET", f"/api/v1/complaints/{n}/obligations", {}, None
     if name == "reply draft":
         return "POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}, None
+    if name == "attachment upload":
+        files = {"files": {"file": ("a.pdf", PDF)}}
+        return "POST", f"/api/v1/complaints/{n}/attachments", files, None
+    if name == "attachments":
+        return "GET", f"/api/v1/complaints/{n}/attachments", {}, None
+    if name == "attachment download":
+        r = desk.client.post(
+            f"/api/v1/complaints/{n}/attachments",
+            files={"file": ("a.pdf", PDF)},
+            headers=desk.owner,
+        )
+        assert r.status_code == 201, r.text
+        return "GET", r.json()["url"], {}, None
     raise AssertionError(name)
 
 
@@ -482,6 +529,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("DELETE", f"/api/v1/complaints/{held}/legal-hold", {}),
         ("POST", "/api/v1/retention/run", {"params": {"dry_run": "false"}}),
         ("POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}),
+        ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
     ]
     routes = {
         (m, path)

@@ -380,6 +380,8 @@ def _file_response(meta: dict[str, Any], data: bytes) -> Response:
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta['filename'])}",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
+            # Evidence is shown, never run: no scripts even in a PDF viewer or an SVG.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
 
