@@ -119,6 +119,7 @@ def _anonymise(conn, cid: int, now: datetime, actor: str) -> bool:
             anonymised_at=now,
         )
     )
+    _delete_attachments(conn, cid, now, clean)
     conn.execute(
         insert(t.complaint_events).values(
             complaint_id=cid,
@@ -132,6 +133,20 @@ def _anonymise(conn, cid: int, now: datetime, actor: str) -> bool:
         )
     )
     return True
+
+
+def _delete_attachments(conn, cid: int, now: datetime, clean) -> None:
+    """The complaint's evidence files: emptied, their names scrubbed; size and hash stay."""
+    A = t.complaint_attachments.c
+    rows = conn.execute(
+        select(A.id, A.filename).where(A.complaint_id == cid, A.deleted_at.is_(None))
+    ).all()
+    for a in rows:
+        conn.execute(
+            update(t.complaint_attachments)
+            .where(A.id == a.id)
+            .values(data=b"", deleted_at=now, filename=(clean(a.filename) or "")[:200])
+        )
 
 
 def _remember(conn, now: datetime) -> None:

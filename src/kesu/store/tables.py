@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -349,4 +350,27 @@ app_state = Table(
     Column("key", String(60), primary_key=True),
     Column("value", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+# -- evidence attachments ---------------------------------------------------------
+
+# Files the staff or the customer add to a complaint (images, PDFs, audio). The type
+# is the one found in the file's first bytes; retention empties `data` and sets
+# `deleted_at` when the complaint is anonymised.
+complaint_attachments = Table(
+    "complaint_attachments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", BigId, ForeignKey("complaints.id"), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # BYTEA on PostgreSQL
+    Column("source", String(20), nullable=False),  # staff | customer
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+    Index("ix_complaint_attachments_complaint", "complaint_id"),
 )

@@ -42,9 +42,9 @@ def _max_file() -> int:
 
 
 def _form_limit(pg: Page) -> int:
-    """The largest file the new-complaint form can carry: the general request size limit,
-    less room for the text fields (uploads of up to MAX_BYTES go to …/attachments)."""
-    return max(0, pg.rt.settings.max_body_bytes - 64 * 1024)
+    """The largest file the new-complaint form can carry: the form is an upload path for
+    the body-size limit (app.BodyLimit), so the evidence limit itself."""
+    return _max_file()
 
 
 def _provinces() -> list[dict[str, str]]:
@@ -97,7 +97,6 @@ def _login_page(
         info=info,
         form_token=token,
         demo=pg.rt.settings.demo,
-        minutes=int(customers.CODE_TTL.total_seconds() // 60),
     )
     response.set_cookie(
         FORM_COOKIE,
