@@ -38,6 +38,9 @@ from kesu.web.pages import Page, PageRoute, redirect, render, staff
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 AUDIT_PAGE = 50
+WEEKDAYS_ZH = ("一", "二", "三", "四", "五", "六", "日")
+WEEKDAYS_EN = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 CALENDAR_FILE_MAX = 200_000  # bytes; a year's schedule is a few hundred
 # Codes of the audit log's target_type column, as the services write them.
 AUDIT_TARGETS = ("user", "complaint", "calendar", "token", "session", "phone")
@@ -308,7 +311,7 @@ def _months(cal: WorkCalendar, year: int) -> list[dict[str, Any]]:
     for month in range(1, 13):
         weeks = []
         for week in month_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
-            cells = []
+            cells: list[dict[str, Any] | None] = []
             for day in week:
                 if day.month != month:
                     cells.append(None)
@@ -319,7 +322,7 @@ def _months(cal: WorkCalendar, year: int) -> list[dict[str, Any]]:
                     kind = "holiday"  # a named holiday that falls on a weekend
                 cells.append({"date": day, "kind": kind, "name": d.name})
             weeks.append(cells)
-        months.append({"month": month, "weeks": weeks})
+        months.append({"month": month, "name_en": MONTHS_EN[month - 1], "weeks": weeks})
     return months
 
 
@@ -333,9 +336,7 @@ def _special_days(cal: WorkCalendar, year: int) -> list[dict[str, Any]]:
     return out
 
 
-def _calendar_page(
-    pg: Page, year: int, status: int = 200, result: dict[str, Any] | None = None
-) -> Response:
+def _calendar_page(pg: Page, year: int, status: int = 200) -> Response:
     cal = pg.rt.calendar()
     loads = admin_queries.calendar_loads(pg.rt)
     days = cal.year_days(year)
@@ -350,10 +351,7 @@ def _calendar_page(
         working_days=sum(1 for d in days if d.working),
         version=cal.version,
         loaded_years=sorted(loads),
-        result=result,
-        weekdays=("一", "二", "三", "四", "五", "六", "日")
-        if pg.lang == "zh"
-        else ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"),
+        weekdays=WEEKDAYS_ZH if pg.lang == "zh" else WEEKDAYS_EN,
     )
 
 
@@ -361,6 +359,20 @@ def _calendar_page(
 async def calendar_page(pg: Page = Depends(staff)) -> Response:
     year = _year(pg, pg.request.query_params.get("year"))
     return await run_in_threadpool(_calendar_page, pg, year)
+
+
+class _AliasFound(Exception):
+    pass
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases: a year's file needs none, and nested
+    aliases can make a small file expand enormously once turned into text."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasFound()
+        return super().compose_node(parent, index)
 
 
 def parse_calendar_upload(raw: bytes) -> YearOverride:
@@ -374,10 +386,12 @@ def parse_calendar_upload(raw: bytes) -> YearOverride:
     except UnicodeDecodeError:
         raise ValueError("日历文件须为 UTF-8 编码的文本（YAML 或 JSON）。") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader without aliases
+    except _AliasFound:
+        raise ValueError("日历文件不能使用 YAML 锚点与别名（& 和 *），请逐日写明。") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行附近" if mark is not None else ""
+        where = f"（第 {mark.line + 1} 行附近）" if mark is not None else ""
         raise ValueError(f"日历文件不是有效的 YAML 或 JSON{where}。") from None
     if not isinstance(data, dict):
         raise ValueError("日历文件应为一个映射（year、holidays、workdays ...）。")
@@ -387,6 +401,8 @@ def parse_calendar_upload(raw: bytes) -> YearOverride:
 @router.post("/admin/calendar")
 async def calendar_upload(pg: Page = Depends(staff)) -> Response:
     form = await pg.form()
+    if not pg.can("calendar.manage"):  # the service says the same; said before reading the file
+        raise r.forbidden(pg.p, r.permissions()["calendar.manage"]["name"])
     shown = _year(pg, str(form.get("shown_year") or "") or None)
     upload = form.get("file")
     raw = b""
@@ -394,8 +410,6 @@ async def calendar_upload(pg: Page = Depends(staff)) -> Response:
         raw = await upload.read(CALENDAR_FILE_MAX + 1)
 
     def work() -> Response:
-        if not pg.can("calendar.manage"):  # before reading the file: say no plainly
-            raise r.forbidden(pg.p, r.permissions()["calendar.manage"]["name"])
         try:
             override = parse_calendar_upload(raw)
         except ValueError as err:
@@ -413,7 +427,7 @@ async def calendar_upload(pg: Page = Depends(staff)) -> Response:
                 ),
             )
         )
-        return _calendar_page(pg, override.year, 200, result)
+        return _calendar_page(pg, override.year)
 
     return await run_in_threadpool(work)
 
@@ -435,13 +449,15 @@ async def calendar_export(pg: Page = Depends(staff)) -> Response:
         "# 载入：系统管理 → 工作日日历 → 上传，或 `kesu calendar load 文件名`",
         "# official: true = 该年完整的官方安排（替换内置数据）；false = 仅在内置数据上调整",
     ]
-    if cal.is_estimated(year):
+    estimated = cal.is_estimated(year)
+    if estimated:  # loaded unchanged, it must not pass for the published schedule
         head.append(
-            "# 注意：本年为预估（调休上班日未知），请按国务院办公厅通知核对、补全后再载入。"
+            "# 注意：本年为预估（调休上班日未知）。请按国务院办公厅通知核对、补全，"
+            "再把 official 改为 true 后载入。"
         )
     body = {
         "year": year,
-        "official": True,
+        "official": not estimated,
         "source": "国务院办公厅关于" + str(year) + "年部分节假日安排的通知",
         "holidays": rest,
         "workdays": work,

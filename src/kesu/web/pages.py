@@ -111,7 +111,9 @@ async def page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
         found = await run_in_threadpool(accounts.session_principal, rt, cookie, client_ip(request))
         if found is not None:
             principal, csrf = found
-    return Page(request, rt, principal, csrf, lang)
+    pg = Page(request, rt, principal, csrf, lang)
+    request.state.page = pg  # an error page later shows who is signed in, with the menu
+    return pg
 
 
 async def staff(pg: Page = Depends(page)) -> Page:
@@ -162,9 +164,12 @@ def form_errors(err: ValidationError) -> list[dict[str, str]]:
 
 
 def _error_page(request: Request, status: int, code: str, detail: str) -> Response:
-    rt = request.app.state.runtime
-    lang = i18n.pick(request.cookies.get(i18n.COOKIE))
-    pg = Page(request, rt, None, None, lang)
+    known = getattr(request.state, "page", None)
+    if isinstance(known, Page):
+        pg = Page(request, known.rt, known.principal, known.csrf, known.lang)
+    else:
+        lang = i18n.pick(request.cookies.get(i18n.COOKIE))
+        pg = Page(request, request.app.state.runtime, None, None, lang)
     if is_htmx(request):
         resp = render(pg, "_flash.html", kind="error", message=detail, code=code)
         resp.headers["HX-Retarget"] = "#flash"

@@ -1,0 +1,51 @@
+"""The teams' load: open complaints and how many of them are overdue, per team."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case, func, select
+
+from kesu.accounts.roles import Actor, as_principal, require
+from kesu.complaints import vocabulary as vocab
+from kesu.complaints.service import _scope
+from kesu.store import tables as t
+from kesu.store.db import read
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+C = t.complaints.c
+
+
+def team_load(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
+    """Every team of the vocabulary (in its order) with its open and overdue counts.
+
+    One GROUP BY over the open complaints (the partial index on `team … WHERE is_open`
+    serves it). Complaints of a team code the vocabulary no longer has, and those
+    with no team yet, come after, as their own lines (team None = 未分派).
+    """
+    p = as_principal(actor)
+    require(p, "complaint.read")
+    now = rt.clock()
+    overdue = func.sum(case((C.next_due_at < now, 1), else_=0))
+    stmt = (
+        select(C.team, func.count().label("open"), overdue.label("overdue"))
+        .where(C.is_open, *_scope(p))
+        .group_by(C.team)
+    )
+    with read(rt.engine) as conn:
+        counts = {row.team: (int(row.open), int(row.overdue or 0)) for row in conn.execute(stmt)}
+    others = sorted(k for k in counts if k is not None and k not in vocab.TEAMS)
+    codes: list[str | None] = [*vocab.TEAMS, *others]
+    if None in counts:
+        codes.append(None)
+    return [
+        {
+            "team": code,
+            "known": code in vocab.TEAMS,
+            "open": counts.get(code, (0, 0))[0],
+            "overdue": counts.get(code, (0, 0))[1],
+        }
+        for code in codes
+    ]
