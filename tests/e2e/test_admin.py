@@ -1,0 +1,33 @@
+"""The administrator and the auditor, in a real browser."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import shot
+
+
+def test_admin_adds_a_handler_who_can_then_sign_in(new_page):
+    admin = new_page("demo-admin")
+    admin.goto("/admin/users")
+    shot(admin, "admin-users")
+    form = admin.locator("form:has(input[name=username])")
+    form.locator("input[name=username]").fill("wang.fang")
+    form.locator("input[name=display_name]").fill("王芳")
+    form.locator("select[name=role]").select_option("handler")
+    form.locator("select[name=team]").select_option("billing")
+    form.locator("button[type=submit]").click()
+    password = admin.locator("#one-time-password").inner_text().strip()
+    assert len(password) >= 10
+    handler = new_page("wang.fang", password)
+    assert "/workbench" in handler.url
+
+
+def test_calendar_and_audit_pages(new_page):
+    admin = new_page("demo-admin")
+    admin.goto("/admin/calendar?year=2026")
+    text = admin.locator("main").inner_text()
+    assert "国庆" in text or "10-01" in text or "10月" in text
+    shot(admin, "admin-calendar")
+    auditor = new_page("demo-auditor")
+    auditor.goto("/admin/audit")
+    assert "demo-auditor" in auditor.locator("main").inner_text()
+    shot(auditor, "admin-audit")
