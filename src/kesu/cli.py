@@ -62,6 +62,12 @@ def serve(
         bool | None,
         typer.Option(help="内置时限监控 Run the deadline watcher (default: KESU_EMBEDDED_WORKER)"),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="逐条记录请求（在反向代理后可关闭）Log every request (off behind a proxy)"
+        ),
+    ] = True,
 ) -> None:
     """启动 kesu 服务（首次启动自动建库）。Start the server; creates the database on first start."""
     import uvicorn
@@ -87,8 +93,9 @@ def serve(
     if worker is not None:
         os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
     console.print(
-        f"[bold]kesu 已启动[/]：http://{host}:{port}/docs （API 文档）  "
-        f"http://{host}:{port}/api/v1/complaints"
+        f"[bold]kesu 已启动[/]：http://{host}:{port}/ （登录页 Sign in）  "
+        f"http://{host}:{port}/portal （客户门户 Portal）  "
+        f"http://{host}:{port}/docs （API 文档）"
     )
     uvicorn.run(
         "kesu.app:create_app",
@@ -97,6 +104,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         http="httptools",
         loop="uvloop",
     )
