@@ -54,7 +54,9 @@ def main() -> None:
     with rt.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(t.complaints)).scalar_one()
         number = conn.execute(
-            select(t.complaints.c.number).where(t.complaints.c.is_open).order_by(t.complaints.c.id.desc())
+            select(t.complaints.c.number)
+            .where(t.complaints.c.is_open)
+            .order_by(t.complaints.c.id.desc())
         ).scalar()
     print_machine()
     print(f"database: {args.url} ({total:,} complaints)\n")
@@ -64,7 +66,9 @@ def main() -> None:
         username = f"bench-{role}"
         password = _user(rt, username, role)
         c = TestClient(create_app(rt, watcher=False))
-        r = c.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+        r = c.post(
+            "/login", data={"username": username, "password": password}, follow_redirects=False
+        )
         assert r.status_code == 303, r.text
         clients[role] = c
     clients["anonymous"] = TestClient(create_app(rt, watcher=False))
@@ -75,7 +79,11 @@ def main() -> None:
         ("supervisor", "queue: all open, by deadline", "/workbench?view=open"),
         ("supervisor", "queue: my team", "/workbench?view=team"),
         ("supervisor", "queue: all, newest first", "/workbench?view=all&sort=received"),
-        ("supervisor", "queue: billing, overdue", "/workbench?view=open&category=billing&due=overdue"),
+        (
+            "supervisor",
+            "queue: billing, overdue",
+            "/workbench?view=open&category=billing&due=overdue",
+        ),
         ("supervisor", "queue: flag + due 24 h", "/workbench?view=open&flag=repeat&due=24h"),
         ("supervisor", "queue: text search", "/workbench?view=all&q=%E5%AE%BD%E5%B8%A6"),
         ("supervisor", "complaint page", f"/complaints/{number}"),
@@ -91,7 +99,7 @@ def main() -> None:
         ("anonymous", "portal: front page", "/portal"),
         ("anonymous", "sign-in page", "/login"),
     ]
-    print(f"| page | path | median ms | p95 ms | max ms |")
+    print("| page | path | median ms | p95 ms | max ms |")
     print("|---|---|---:|---:|---:|")
     worst = 0.0
     for who, label, path in pages:
@@ -111,8 +119,26 @@ def main() -> None:
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
         worst = max(worst, p95)
         shown = re.sub(r"TS\d+", "TS…", path)
-        print(f"| {label} | `{shown}` | {statistics.median(times):.0f} | {p95:.0f} | {times[-1]:.0f} |")
+        print(
+            f"| {label} | `{shown}` | {statistics.median(times):.0f} | {p95:.0f} | {times[-1]:.0f} |"
+        )
     print(f"\nworst p95: {worst:.0f} ms (goal: under 300 ms)")
+
+    # The dashboard's KPIs and charts are computed at most once a minute per scope and
+    # period, in the background once stale (web/dashboard.py Figures); what that costs:
+    from kesu.accounts.roles import for_role
+    from kesu.web import dashboard
+
+    boss = for_role("bench", "supervisor")
+    for label, lo in (("30 days", today - timedelta(days=29)), ("90 days", quarter)):
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            dashboard.Figures().compute(rt, boss, lo, today)
+            times.append((time.perf_counter() - start) * 1000)
+        print(
+            f"dashboard figures, full recomputation ({label}): median {statistics.median(times):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -34,6 +35,8 @@ class Runtime:
     _calendar_key: object = None
     _calendar_checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Per-process caches of the slices that need one (e.g. the dashboard's figures).
+    caches: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def start(

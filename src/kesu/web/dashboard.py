@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,6 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from kesu.accounts.roles import Principal, require
 from kesu.clock import to_beijing
 from kesu.complaints import service as complaints
 from kesu.problems import Problem
@@ -16,13 +20,14 @@ from kesu.reports import service as reports
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+log = logging.getLogger("kesu.web")
 
 
 def _period(pg: Page, start: str | None, end: str | None) -> tuple[date, date]:
     today = to_beijing(pg.rt.clock()).date()
     try:
         hi = date.fromisoformat(end) if end else today
-        lo = date.fromisoformat(start) if start else hi - timedelta(days=29)
+        lo = date.fromisoformat(start) if start else default_period(hi)[0]
     except ValueError:
         raise Problem(
             422, "invalid_date", "Invalid date", "日期格式不对，应为 YYYY-MM-DD。"
@@ -30,12 +35,98 @@ def _period(pg: Page, start: str | None, end: str | None) -> tuple[date, date]:
     return lo, hi
 
 
+class Figures:
+    """KPIs and chart series of a period, kept for FRESH seconds per scope and period.
+
+    They aggregate tens of thousands of rows, so the dashboard shows them as of their
+    computation (the page says when) and recomputes in the background once they are
+    older than FRESH; the counts of today, the breaches and the approvals are always
+    live. The permission is checked on every request, cached or not.
+    """
+
+    FRESH = 60.0
+    KEEP = 64
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple, tuple[float, dict[str, Any]]] = {}
+        self._refreshing: set[tuple] = set()
+
+    @staticmethod
+    def key(p: Principal, lo: date, hi: date) -> tuple:
+        return (p.scope, p.org, p.phone_hash, lo, hi)
+
+    def compute(self, rt, p: Principal, lo: date, hi: date) -> dict[str, Any]:
+        value = {
+            "k": reports.kpis(rt, p, lo, hi),
+            "series": reports.series(rt, p, lo, hi),
+            "as_of": rt.clock(),
+        }
+        with self._lock:
+            self._entries[self.key(p, lo, hi)] = (time.monotonic(), value)
+            if len(self._entries) > self.KEEP:
+                oldest = min(self._entries, key=lambda k: self._entries[k][0])
+                del self._entries[oldest]
+        return value
+
+    def get(self, rt, p: Principal, lo: date, hi: date) -> dict[str, Any]:
+        require(p, "report.read")
+        key = self.key(p, lo, hi)
+        with self._lock:
+            hit = self._entries.get(key)
+            stale = hit is not None and time.monotonic() - hit[0] > self.FRESH
+            if stale and key not in self._refreshing:
+                self._refreshing.add(key)
+                threading.Thread(
+                    target=self._refresh, args=(rt, p, lo, hi, key), daemon=True
+                ).start()
+        if hit is None:
+            return self.compute(rt, p, lo, hi)
+        return hit[1]
+
+    def _refresh(self, rt, p: Principal, lo: date, hi: date, key: tuple) -> None:
+        try:
+            self.compute(rt, p, lo, hi)
+        except Exception:  # the next request computes it in its own time
+            log.exception("refreshing the dashboard figures failed")
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def figures(rt) -> Figures:
+    """The figures cache of this runtime (one per process and database)."""
+    with _CREATE:
+        return rt.caches.setdefault("dashboard.figures", Figures())
+
+
+_CREATE = threading.Lock()
+
+
+def default_period(today: date) -> tuple[date, date]:
+    return today - timedelta(days=29), today
+
+
+def warm(rt) -> None:
+    """Compute the default dashboard for the whole company before the first visit."""
+    from kesu.accounts.roles import for_role
+
+    lo, hi = default_period(to_beijing(rt.clock()).date())
+    figures(rt).compute(rt, for_role("kesu-warm", "supervisor", kind="system"), lo, hi)
+
+
 def _data(pg: Page, lo: date, hi: date) -> dict[str, Any]:
     p = pg.p
+    found = figures(pg.rt).get(pg.rt, p, lo, hi)
     out: dict[str, Any] = {
         "overview": reports.overview(pg.rt, p),
-        "k": reports.kpis(pg.rt, p, lo, hi),
-        "series": reports.series(pg.rt, p, lo, hi),
+        "k": found["k"],
+        "series": found["series"],
+        "as_of": found["as_of"],
         "breaching": reports.about_to_breach(pg.rt, p, hours=24, limit=30),
         "approvals": reports.approvals(pg.rt, p, limit=30) if p.can("complaint.approve") else [],
     }
