@@ -10,7 +10,6 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,10 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
 from kesu.complaints import service as complaint_service
+from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
+from kesu.complaints.attachment_routes import router as attachments_router
 from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines.routes import router as deadlines_router
 from kesu.law.routes import router as law_router
 from kesu.problems import Problem
+from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
 from kesu.web_common import problem_response, validation_problem
@@ -37,18 +39,33 @@ _HTTP_CODES = {
 
 
 class BodyLimit:
-    """ASGI middleware: refuse request bodies above a size, before reading them all."""
+    """ASGI middleware: refuse request bodies above a size, before reading them all.
 
-    def __init__(self, app, max_bytes: int) -> None:
+    Uploads (POST to a path ending in /attachments, API or pages) may send up to
+    `large_paths_max` bytes; every other request `max_bytes`.
+    """
+
+    def __init__(self, app, max_bytes: int, large_paths_max: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.large_paths_max = max(max_bytes, large_paths_max or 0)
+
+    def _limit(self, scope) -> int:
+        path = scope.get("path", "").rstrip("/")
+        # The portal's complaint form carries one evidence file with it.
+        if scope.get("method") == "POST" and (
+            path.endswith("/attachments") or path == "/portal/new"
+        ):
+            return self.large_paths_max
+        return self.max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                return await self._refuse(scope, send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                return await self._refuse(scope, send, limit)
         seen = 0
 
         async def limited():
@@ -56,21 +73,21 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope, send):
+    async def _refuse(self, scope, send, limit: int):
         problem = Problem(
             413,
             "body_too_large",
             "Body too large",
-            f"请求体过大，最多 {self.max_bytes // 1000} KB。",
+            f"请求体过大，最多 {limit // 1000} KB。",
         )
         response = problem_response(problem)
         await response(scope, None, send)
@@ -100,6 +117,15 @@ def _housekeeping(rt: Runtime) -> None:
     customers.deliver(rt)
 
 
+def _warm_dashboard(rt: Runtime) -> None:
+    from kesu.web import dashboard
+
+    try:
+        dashboard.warm(rt)
+    except Exception:  # the first visit computes it
+        log.exception("computing the dashboard figures failed")
+
+
 def _warm_triage(rt: Runtime) -> None:
     from kesu.triage import model, similar
 
@@ -109,6 +135,12 @@ def _warm_triage(rt: Runtime) -> None:
         pass
     except Exception:  # the first triage request will try again
         log.exception("building the similar-complaints index failed")
+
+
+def page_routers() -> list:
+    from kesu.web import admin, auth, dashboard, portal, workbench
+
+    return [auth.router, workbench.router, dashboard.router, admin.router, portal.router]
 
 
 def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAPI:
@@ -126,6 +158,10 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
         threading.Thread(
             target=_warm_triage, args=(runtime,), name="kesu-triage-warm", daemon=True
         ).start()
+        if run_watcher:  # a serving process (not a test client): figures before the first visit
+            threading.Thread(
+                target=_warm_dashboard, args=(runtime,), name="kesu-dashboard-warm", daemon=True
+            ).start()
         if run_watcher:
             thread = threading.Thread(
                 target=_watch_loop, args=(runtime, stop), name="kesu-watcher", daemon=True
@@ -202,19 +238,20 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
             request,
         )
 
-    @app.get("/", include_in_schema=False)
-    async def root():
-        # Until the pages exist, the front door is the API documentation.
-        return RedirectResponse("/docs")
-
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health")
     async def healthz():
         return {"status": "ok", "version": __version__}
 
     app.include_router(accounts_router)
     app.include_router(complaints_router)
+    app.include_router(attachments_router)
     app.include_router(deadlines_router)
     app.include_router(triage_router)
     app.include_router(law_router)
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.include_router(reports_router)
+    for pages in page_routers():
+        app.include_router(pages)
+    app.add_middleware(
+        BodyLimit, max_bytes=runtime.settings.max_body_bytes, large_paths_max=UPLOAD_BODY_MAX
+    )
     return app

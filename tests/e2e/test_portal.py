@@ -42,10 +42,14 @@ def test_a_customer_submits_follows_and_rates(new_page, server):
     page.goto("/portal/new")
     page.fill("input[name=phone]", PHONE)
     page.check("input[name=category][value=billing]")
-    page.fill("textarea[name=description]", "这个月话费突然多扣了58元，说是开通了视频会员，我从来没有订过。")
+    page.fill(
+        "textarea[name=description]",
+        "这个月话费突然多扣了58元，说是开通了视频会员，我从来没有订过。",
+    )
     page.fill("textarea[name=demands]", "退还58元并取消会员")
     page.set_input_files(
-        "input[name=evidence]", files=[{"name": "扣费短信.png", "mimeType": "image/png", "buffer": PNG}]
+        "input[name=evidence]",
+        files=[{"name": "扣费短信.png", "mimeType": "image/png", "buffer": PNG}],
     )
     page.click("button[type=submit].primary")
     page.locator("#number").wait_for()
@@ -59,7 +63,11 @@ def test_a_customer_submits_follows_and_rates(new_page, server):
     staff = system("e2e-handler")
     complaints.transition(server.rt, number, "accept", {}, staff)
     complaints.transition(
-        server.rt, number, "reply", {"resolution": "经核查，该会员为误订购，已退还58元并取消。"}, staff
+        server.rt,
+        number,
+        "reply",
+        {"resolution": "经核查，该会员为误订购，已退还58元并取消。"},
+        staff,
     )
 
     page.goto(f"/portal/complaints/{number}")

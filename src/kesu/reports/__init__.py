@@ -1,0 +1,1 @@
+"""Reports: KPIs, statistics for the dashboard, exports (see docs/architecture.md)."""
