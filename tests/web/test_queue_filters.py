@@ -1,0 +1,28 @@
+"""The workbench queue filters by team (the admin's team list links to it)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from kesu.accounts import service as accounts
+from kesu.accounts.roles import system
+from kesu.app import create_app
+from kesu.complaints import service as complaints
+
+
+def test_the_queue_shows_one_teams_open_complaints(rt, make_complaint):
+    billing = make_complaint()["number"]
+    network = make_complaint()["number"]
+    complaints.transition(rt, billing, "transfer", {"team": "billing"}, system())
+    complaints.transition(rt, network, "transfer", {"team": "network"}, system())
+    accounts.create_user(rt, "test", "lead", "supervisor", "password-123456")
+    with TestClient(create_app(rt, watcher=False)) as web:
+        r = web.post("/login", data={"username": "lead", "password": "password-123456"})
+        assert r.status_code == 200
+        page = web.get("/workbench", params={"view": "open", "team": "billing"}).text
+        shown = set(re.findall(r'data-number="([^"]+)"', page))
+        assert billing in shown and network not in shown
+        bad = web.get("/workbench", params={"team": "nosuch"})
+        assert bad.status_code == 422 and "未知的班组" in bad.text
