@@ -26,7 +26,7 @@ from kesu.problems import Problem
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
-from kesu.web_common import problem_response, validation_problem
+from kesu.web_common import database_problem, problem_response, validation_problem
 
 log = logging.getLogger("kesu")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -211,22 +211,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError):
-        state = getattr(exc.orig, "sqlstate", None)
-        if state in ("40001", "40P01"):
-            problem = Problem(
-                409,
-                "concurrent_update",
-                "Concurrent update",
-                "该投诉单正被他人同时修改，请刷新后重试。",
-            )
-        elif "database is locked" in str(exc.orig):
-            problem = Problem(503, "database_busy", "Database busy", "数据库繁忙，请稍后重试。")
-        else:
-            log.exception("database error on %s", request.url.path)
-            problem = Problem(
-                500, "internal_error", "Internal error", "服务器内部错误，已记录，请稍后重试。"
-            )
-        return problem_response(problem, request)
+        return problem_response(database_problem(exc, request.url.path), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import Request
@@ -13,6 +14,7 @@ from kesu.problems import Problem
 from kesu.runtime import Runtime
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("kesu")
 
 
 def runtime(request: Request) -> Runtime:
@@ -28,6 +30,23 @@ class FastJSON(JSONResponse):
 
     def render(self, content) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def database_problem(exc: Exception, path: str) -> Problem:
+    """A database failure as the user should hear it: busy, conflicting, or ours."""
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None)
+    if state in ("40001", "40P01"):
+        return Problem(
+            409,
+            "concurrent_update",
+            "Concurrent update",
+            "该投诉单正被他人同时修改，请刷新后重试。",
+        )
+    if "database is locked" in str(orig):
+        return Problem(503, "database_busy", "Database busy", "数据库繁忙，请稍后重试。")
+    log.exception("database error on %s", path)
+    return Problem(500, "internal_error", "Internal error", "服务器内部错误，已记录，请稍后重试。")
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:

@@ -16,9 +16,7 @@ def _received(figures) -> int:
     return kpi["numerator"]
 
 
-def test_figures_are_reused_then_refreshed_and_the_permission_is_always_checked(
-    rt, make_complaint
-):
+def test_figures_are_reused_then_refreshed_and_the_permission_is_always_checked(rt, make_complaint):
     supervisor = for_role("boss", "supervisor")
     lo, hi = dashboard.default_period(rt.clock().date())
     cache = dashboard.Figures()

@@ -20,9 +20,11 @@ from urllib.parse import quote
 import jinja2
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from kesu.accounts import service as accounts
 from kesu.accounts.roles import Principal
@@ -32,7 +34,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web import i18n
-from kesu.web_common import _one, runtime
+from kesu.web_common import _one, database_problem, runtime, validation_problem
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("kesu.web")
@@ -194,6 +196,12 @@ class PageRoute(APIRoute):
                 if problem.code in ("unauthenticated",):
                     return redirect("/login", request)
                 return _error_page(request, problem.status, problem.code, problem.detail)
+            except RequestValidationError as err:  # a page's query or path parameter
+                problem = validation_problem(err)
+                return _error_page(request, problem.status, problem.code, problem.detail)
+            except DBAPIError as err:  # busy or conflicting, said as the API says it
+                problem = database_problem(err, request.url.path)
+                return _error_page(request, problem.status, problem.code, problem.detail)
             except Exception:
                 log.exception("page %s failed", request.url.path)
                 return _error_page(
@@ -209,7 +217,12 @@ def set_lang_cookie(response: Response, lang: str) -> None:
 
 def login_redirect_target(value: str | None) -> str:
     """Only local paths after sign-in (no open redirect)."""
-    if value and value.startswith("/") and not value.startswith("//"):
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and not any(ch == "\\" or ord(ch) < 32 for ch in value)
+    ):
         return value
     return "/"
 

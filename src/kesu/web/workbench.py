@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from kesu.complaints import lifecycle
 from kesu.complaints import service as complaints
 from kesu.complaints import vocabulary as vocab
-from kesu.complaints.routes import _csv
+from kesu.complaints.routes import _csv, _normal_phone
 from kesu.complaints.schemas import ComplaintIn
 from kesu.law import service as law
 from kesu.problems import Problem
@@ -45,7 +45,7 @@ def _queue_filters(pg: Page, q: dict[str, str]) -> tuple[dict[str, Any], str]:
     }
     text = (q.get("q") or "").strip()[:100]
     if text:
-        digits = text.replace(" ", "").replace("-", "")
+        digits = _normal_phone(text) or ""
         if digits.isdigit() and 7 <= len(digits) <= 13:
             f["customer_phone"] = digits  # a phone number: found by its keyed hash
         else:
@@ -127,7 +127,22 @@ def _complaint_body(form) -> dict[str, Any]:
     return body
 
 
+def _labelled(pg: Page, errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Errors name the field as the form labels it (“投诉内容”), not by its API name."""
+    out = []
+    for e in errors:
+        field = e.get("field", "")
+        key = "field." + field.split(".")[-1]
+        label = pg.t(key)
+        detail = e["detail"]
+        if field and label != key:
+            detail = detail.replace(f"“{field}”", f"“{label}”")
+        out.append({**e, "detail": detail})
+    return out
+
+
 def _form_page(pg: Page, values: dict[str, Any], errors=None, status: int = 200) -> Response:
+    errors = _labelled(pg, errors or [])
     return render(
         pg,
         "workbench/new.html",
@@ -197,7 +212,7 @@ async def suggest(pg: Page = Depends(staff)) -> Response:
             pg.p,
         )
     recent: list[dict[str, Any]] = []
-    digits = (phone or "").replace(" ", "").replace("-", "")
+    digits = _normal_phone(phone) or ""
     if digits.isdigit() and 5 <= len(digits) <= 20:
         found = await run_in_threadpool(
             complaints.list_complaints,
