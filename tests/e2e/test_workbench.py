@@ -40,8 +40,9 @@ def _act(page, action: str, fields: dict[str, str] | None = None) -> None:
             el.select_option(value)
         else:
             el.fill(value)
-    box.locator("button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    # Done: htmx follows the server's redirect to the page, which then says so.
+    with page.expect_navigation(url=re.compile(r"done=action")):
+        box.locator("button[type=submit]").click()
     page.locator("#flash .flash.ok").wait_for()
 
 

@@ -319,8 +319,15 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
 
 @router.get("/complaints/{number}/obligations")
 async def obligations(number: str, pg: Page = Depends(staff)) -> Response:
-    data = await run_in_threadpool(law.obligations, pg.rt, number, pg.p)
-    return render(pg, "workbench/_obligations.html", o=data)
+    def load() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        found = law.obligations(pg.rt, number, pg.p)
+        view = complaints.get(pg.rt, number, pg.p)  # masked text: the case search's query
+        text = "\n".join(x for x in (view.get("title"), view.get("description")) if x)
+        cases = law.list_cases(pg.rt, q=text[:500], limit=3, actor=pg.p)["results"]
+        return found, cases
+
+    data, cases = await run_in_threadpool(load)
+    return render(pg, "workbench/_obligations.html", o=data, cases=cases)
 
 
 @router.post("/complaints/{number}/draft")
