@@ -100,8 +100,11 @@ def test_admin_creates_a_user_who_can_then_sign_in(rt, app, signed_in):
         signed = other.post(
             "/login", data={"username": "li.ming", "password": password}, follow_redirects=False
         )
-        assert signed.status_code == 303 and signed.headers["location"] == "/workbench"
-        assert other.get("/workbench").status_code == 200
+        # A one-time password: the new user is asked for their own first.
+        assert signed.status_code == 303 and signed.headers["location"] == "/account/password"
+        assert other.get("/workbench", follow_redirects=False).headers["location"] == (
+            "/account/password"
+        )
     assert _user(rt, "li.ming").must_change_password
     # The sign-in shows on the list.
     assert "从未登录" not in _row(web.get("/admin/users").text, "li.ming")

@@ -314,6 +314,8 @@ def _principal_of(row, kind: str, ip: str | None, scopes=None, session_id=None) 
     )
     # The user's team: the workbench's "my team" queue.
     p.extra["team"] = row.team
+    # A generated one-time password: the pages ask for a new one before anything else.
+    p.extra["must_change_password"] = bool(row.must_change_password)
     return p
 
 

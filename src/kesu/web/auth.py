@@ -20,6 +20,7 @@ from kesu.web.pages import (
     redirect,
     render,
     set_lang_cookie,
+    staff_any,
 )
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -73,6 +74,8 @@ async def login(request: Request, pg: Page = Depends(page)) -> Response:
             next=target,
             demo=_demo(pg),
         )
+    if principal.extra.get("must_change_password"):
+        target = "/account/password"
     response = RedirectResponse(target if target != "/" else home_for(principal), status_code=303)
     _set_session(response, pg.rt, cookie)
     return response
@@ -93,3 +96,28 @@ async def lang(code: str, next: str | None = None) -> Response:
     response = RedirectResponse(login_redirect_target(next), status_code=303)
     set_lang_cookie(response, code)
     return response
+
+
+@router.get("/account/password")
+async def password_form(pg: Page = Depends(staff_any)) -> Response:
+    return render(pg, "password.html", forced=bool(pg.p.extra.get("must_change_password")))
+
+
+@router.post("/account/password")
+async def password_change(pg: Page = Depends(staff_any)) -> Response:
+    form = await pg.form()
+    old = str(form.get("old") or "")
+    new = str(form.get("new") or "")
+    forced = bool(pg.p.extra.get("must_change_password"))
+    if new != str(form.get("confirm") or ""):
+        return render(
+            pg, "password.html", status=422, forced=forced, error=pg.t("password.mismatch")
+        )
+    try:
+        await run_in_threadpool(accounts.change_password, pg.rt, pg.p, old, new)
+    except Problem as problem:
+        return render(
+            pg, "password.html", status=problem.status, forced=forced, error=problem.detail
+        )
+    pg.p.extra["must_change_password"] = False
+    return RedirectResponse(home_for(pg.p), status_code=303)

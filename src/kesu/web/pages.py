@@ -118,8 +118,21 @@ async def page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
     return pg
 
 
+class PasswordChangeNeeded(Exception):
+    """The user signed in with a one-time password: a new one comes first."""
+
+
 async def staff(pg: Page = Depends(page)) -> Page:
     """A page for signed-in staff (customers have the portal)."""
+    if pg.principal is None or pg.principal.kind == "customer":
+        raise LoginNeeded()
+    if pg.principal.extra.get("must_change_password"):
+        raise PasswordChangeNeeded()
+    return pg
+
+
+async def staff_any(pg: Page = Depends(page)) -> Page:
+    """Signed-in staff, even before they replace a one-time password."""
     if pg.principal is None or pg.principal.kind == "customer":
         raise LoginNeeded()
     return pg
@@ -192,6 +205,8 @@ class PageRoute(APIRoute):
             except LoginNeeded as need:
                 target = need.login_path + "?next=" + quote(str(request.url.path))
                 return redirect(target, request)
+            except PasswordChangeNeeded:
+                return redirect("/account/password", request)
             except Problem as problem:
                 if problem.code in ("unauthenticated",):
                     return redirect("/login", request)
