@@ -141,3 +141,18 @@ def act(client):
         return r.json()
 
     return act
+
+
+def last_code(rt) -> str:
+    """The one-time code of the newest notification in the outbox (what the SMS says)."""
+    import re
+
+    from sqlalchemy import select
+
+    from kesu.store import tables as t
+
+    with rt.engine.connect() as conn:
+        body = conn.execute(
+            select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
+        ).scalar_one()
+    return re.search(r"\d{6}", body).group(0)

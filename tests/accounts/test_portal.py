@@ -1,22 +1,9 @@
 """Customers prove their number with a one-time code and see only their complaints."""
 
-import re
-
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from kesu.app import create_app
-from kesu.store import tables as t
-from kesu.store.db import read
-from tests.conftest import complaint_body
-
-
-def _code_from_outbox(rt) -> str:
-    with read(rt.engine) as conn:
-        body = conn.execute(
-            select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
-        ).scalar_one()
-    return re.search(r"\d{6}", body).group(0)
+from tests.conftest import complaint_body, last_code
 
 
 def test_customer_signs_in_with_a_code_and_sees_only_their_own(client, rt, clock):
@@ -32,7 +19,7 @@ def test_customer_signs_in_with_a_code_and_sees_only_their_own(client, rt, clock
         assert r.status_code == 200 and "code" not in r.json()  # the code goes by SMS only
         again = web.post("/api/v1/portal/code", json={"phone": "13700001111"})
         assert again.status_code == 429 and again.json()["code"] == "code_too_soon"
-        code = _code_from_outbox(rt)
+        code = last_code(rt)
         wrong = web.post("/api/v1/portal/login", json={"phone": "13700001111", "code": "000000"})
         assert wrong.status_code == 401
         r = web.post("/api/v1/portal/login", json={"phone": "13700001111", "code": code})
@@ -55,7 +42,7 @@ def test_codes_expire_and_bad_numbers_are_refused(client, rt, clock):
             "invalid_phone"
         )
         web.post("/api/v1/portal/code", json={"phone": "13700003333"})
-        code = _code_from_outbox(rt)
+        code = last_code(rt)
         clock.advance(minutes=6)
         r = web.post("/api/v1/portal/login", json={"phone": "13700003333", "code": code})
         assert r.status_code == 401 and r.json()["code"] == "code_invalid"

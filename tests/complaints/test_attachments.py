@@ -20,7 +20,7 @@ from kesu.app import BodyLimit, create_app
 from kesu.complaints import attachments
 from kesu.store import tables as t
 from kesu.store.db import read
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, last_code
 
 A = t.complaint_attachments.c
 MISSING = "TS20261128999999"
@@ -357,14 +357,6 @@ def test_an_auditor_may_look_but_not_upload(client, rt, as_role, make_complaint)
     assert upload(client, n, "截图3.png", png(), headers=as_role("agent")).status_code == 201
 
 
-def _code_from_outbox(rt) -> str:
-    with read(rt.engine) as conn:
-        body = conn.execute(
-            select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
-        ).scalar_one()
-    return re.search(r"\d{6}", body).group(0)
-
-
 def test_a_customer_adds_evidence_to_their_own_open_complaint(client, rt, act):
     mine = client.post(
         "/api/v1/complaints", json=complaint_body(customer={"phone": "13700001111"})
@@ -378,9 +370,7 @@ def test_a_customer_adds_evidence_to_their_own_open_complaint(client, rt, act):
     ).json()["number"]
     with TestClient(create_app(rt, watcher=False)) as web:
         web.post("/api/v1/portal/code", json={"phone": "13700001111"})
-        r = web.post(
-            "/api/v1/portal/login", json={"phone": "13700001111", "code": _code_from_outbox(rt)}
-        )
+        r = web.post("/api/v1/portal/login", json={"phone": "13700001111", "code": last_code(rt)})
         assert r.status_code == 200, r.text
         csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
         assert upload(web, mine, "x.png", png()).json()["code"] == "csrf_failed"

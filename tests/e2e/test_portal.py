@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from kesu.accounts.roles import system
 from kesu.complaints import service as complaints
-from kesu.store import tables as t
+from tests.conftest import last_code
 from tests.e2e.conftest import shot
 
 PHONE = "13600136000"
@@ -19,14 +17,6 @@ PNG = (
 )
 
 
-def _last_code(rt) -> str:
-    with rt.engine.connect() as conn:
-        body = conn.execute(
-            select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
-        ).scalar_one()
-    return re.search(r"\d{6}", body).group(0)
-
-
 def test_a_customer_submits_follows_and_rates(new_page, server):
     page = new_page(phone=True)
     page.goto("/portal")
@@ -35,7 +25,7 @@ def test_a_customer_submits_follows_and_rates(new_page, server):
     page.fill("input[name=phone]", PHONE)
     page.click("button[value=code]")
     page.locator("input[name=code]").wait_for()
-    page.fill("input[name=code]", _last_code(server.rt))
+    page.fill("input[name=code]", last_code(server.rt))
     page.click("button[value=verify]")
     page.wait_for_url(re.compile("/portal/complaints"))
 

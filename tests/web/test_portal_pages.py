@@ -10,7 +10,6 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from kesu.accounts import crypto
 from kesu.accounts.service import customer_principal
@@ -18,9 +17,7 @@ from kesu.app import create_app
 from kesu.complaints import portal
 from kesu.complaints import service as complaints
 from kesu.problems import Problem
-from kesu.store import tables as t
-from kesu.store.db import read
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, last_code
 
 PHONE = "13700001111"
 OTHER = "13700002222"
@@ -34,14 +31,6 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-def _code(rt) -> str:
-    with read(rt.engine) as conn:
-        body = conn.execute(
-            select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
-        ).scalar_one()
-    return re.search(r"\d{6}", body).group(0)
-
-
 def _sign_in(web: TestClient, rt, phone: str = PHONE) -> str:
     """Signs the client in as the holder of `phone`; returns the session's CSRF token."""
     form = web.get("/portal/login")
@@ -51,7 +40,7 @@ def _sign_in(web: TestClient, rt, phone: str = PHONE) -> str:
     assert r.status_code == 200 and 'name="code"' in r.text, r.text
     r = web.post(
         "/portal/login",
-        data={"csrf_token": _csrf(r.text), "step": "verify", "phone": phone, "code": _code(rt)},
+        data={"csrf_token": _csrf(r.text), "step": "verify", "phone": phone, "code": last_code(rt)},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
@@ -121,7 +110,7 @@ def test_sign_in_by_code(web, rt):
             "csrf_token": _csrf(r.text),
             "step": "verify",
             "phone": PHONE,
-            "code": _code(rt),
+            "code": last_code(rt),
             "next": "/portal/complaints",
         },
         follow_redirects=False,

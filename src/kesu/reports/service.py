@@ -628,6 +628,17 @@ def _rate_kpi(kpi: core.Kpi, sums: _Sums, start: date, end: date, prev, bs):
     return result, core.rate_trend(kpi, sums.per_day(kpi.id), bs)
 
 
+def _with_trend(kpi: core.Kpi, figures, start, end, prev, bs):
+    """The KPI over the period, its value per bucket, and the previous period's value."""
+    num, den, value = figures(start, end)
+    trend = [
+        {"date": b.start.isoformat(), "to": b.end.isoformat()}
+        | dict(zip(("numerator", "denominator", "value"), figures(b.start, b.end), strict=True))
+        for b in bs
+    ]
+    return kpi.result(num, den, value, figures(*prev)[2]), trend
+
+
 def _hours_kpi(kpi: core.Kpi, table: dict[date, list[float]], start, end, prev, bs):
     """Mean or percentile (params.percentile) of the handling hours, with the total hours as
     the numerator of the mean."""
@@ -641,13 +652,7 @@ def _hours_kpi(kpi: core.Kpi, table: dict[date, list[float]], start, end, prev, 
         value = core.mean(values) if pct is None else core.percentile(values, pct)
         return (round(math.fsum(values), 2) if pct is None else None), len(values), value
 
-    num, den, value = figures(start, end)
-    trend = [
-        {"date": b.start.isoformat(), "to": b.end.isoformat()}
-        | dict(zip(("numerator", "denominator", "value"), figures(b.start, b.end), strict=True))
-        for b in bs
-    ]
-    return kpi.result(num, den, value, figures(*prev)[2]), trend
+    return _with_trend(kpi, figures, start, end, prev, bs)
 
 
 def _per_10k_kpi(kpi: core.Kpi, subs: core.Subscribers, p10_days, start, end, prev, bs):
@@ -660,13 +665,7 @@ def _per_10k_kpi(kpi: core.Kpi, subs: core.Subscribers, p10_days, start, end, pr
                 acc[province] += n
         return _per_10k(subs, acc, a, b, per)
 
-    num, den, value = figures(start, end)
-    trend = [
-        {"date": b.start.isoformat(), "to": b.end.isoformat()}
-        | dict(zip(("numerator", "denominator", "value"), figures(b.start, b.end), strict=True))
-        for b in bs
-    ]
-    return kpi.result(num, den, value, figures(*prev)[2]), trend
+    return _with_trend(kpi, figures, start, end, prev, bs)
 
 
 def kpis(

@@ -17,6 +17,7 @@ from kesu.clock import to_beijing
 from kesu.complaints import service as complaints
 from kesu.problems import Problem
 from kesu.reports import service as reports
+from kesu.reports.routes import DEFAULT_DAYS
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -108,7 +109,7 @@ _CREATE = threading.Lock()
 
 
 def default_period(today: date) -> tuple[date, date]:
-    return today - timedelta(days=29), today
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
 def warm(rt) -> None:

@@ -67,6 +67,17 @@ class LoginNeeded(Exception):
         self.login_path = login_path
 
 
+def check_csrf(sent: str | None, expected: str | None) -> None:
+    """The token a form sent against the one its session (or sign-in cookie) holds."""
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise Problem(
+            403,
+            "csrf_failed",
+            "CSRF check failed",
+            "页面已过期（CSRF 校验失败），请刷新页面后重试。",
+        )
+
+
 @dataclass
 class Page:
     """One page request: who, which language, the CSRF token of the session."""
@@ -94,14 +105,10 @@ class Page:
     async def form(self) -> Mapping[str, Any]:
         """The posted form, after the CSRF check every change of state needs."""
         form = await self.request.form()
-        sent = str(form.get("csrf_token") or self.request.headers.get("x-csrf-token", ""))
-        if not self.csrf or not sent or not hmac.compare_digest(sent, self.csrf):
-            raise Problem(
-                403,
-                "csrf_failed",
-                "CSRF check failed",
-                "页面已过期（CSRF 校验失败），请刷新页面后重试。",
-            )
+        check_csrf(
+            str(form.get("csrf_token") or self.request.headers.get("x-csrf-token", "")),
+            self.csrf,
+        )
         return form
 
 

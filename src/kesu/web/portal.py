@@ -6,7 +6,6 @@ Simplified Chinese by default, usable on a phone (body class "portal").
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +20,7 @@ from kesu.accounts.routes import _set_session
 from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.complaints import portal
 from kesu.problems import Problem
-from kesu.web.pages import Page, PageRoute, customer, page, redirect, render
+from kesu.web.pages import Page, PageRoute, check_csrf, customer, page, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -113,15 +112,7 @@ def _login_page(
 async def _anonymous_form(pg: Page) -> Mapping[str, Any]:
     """A sign-in form, checked against the form cookie (there is no session yet)."""
     form = await pg.request.form()
-    sent = str(form.get("csrf_token") or "")
-    expected = pg.request.cookies.get(FORM_COOKIE) or ""
-    if not expected or not sent or not hmac.compare_digest(sent, expected):
-        raise Problem(
-            403,
-            "csrf_failed",
-            "CSRF check failed",
-            "页面已过期（CSRF 校验失败），请刷新页面后重试。",
-        )
+    check_csrf(str(form.get("csrf_token") or ""), pg.request.cookies.get(FORM_COOKIE))
     return form
 
 
