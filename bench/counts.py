@@ -4,9 +4,9 @@
 
 Times, with time.perf_counter around each call, median of --runs calls after one
 untimed warm-up call:
-  overdue          kesu.complaints.service.count(rt, {"overdue": True})
-  due_before       kesu.complaints.service.count(rt, {"due_before": now + 3 days})
-  queue (in-proc)  kesu.complaints.service.list_complaints(rt, {team, open=True,
+  overdue          kesu.complaints.queries.count(rt, {"overdue": True})
+  due_before       kesu.complaints.queries.count(rt, {"due_before": now + 3 days})
+  queue (in-proc)  kesu.complaints.queries.list_complaints(rt, {team, open=True,
                    sort="due", limit=50}) for each of the six teams in turn
                    (what GET /api/v1/complaints?team=..&open=true&sort=due&limit=50 runs,
                    without HTTP)
@@ -82,10 +82,10 @@ def main() -> None:
 
     print_machine()
     rt = start_runtime(args.url)
-    from kesu.complaints import service
+    from kesu.complaints import queries
 
-    total = service.count(rt, {})
-    open_ = service.count(rt, {"open": True})
+    total = queries.count(rt, {})
+    open_ = queries.count(rt, {"open": True})
     print(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
     print(f"complaints: {total:,}; open {open_:,}")
 
@@ -94,13 +94,13 @@ def main() -> None:
 
     def queue():
         team = next(team_cycle)
-        return service.list_complaints(
+        return queries.list_complaints(
             rt, {"team": [team], "open": True, "sort": "due", "limit": 50}
         )["items"]
 
     cases = {
-        "count overdue": lambda: service.count(rt, {"overdue": True}),
-        "count due_before now+3d": lambda: service.count(rt, {"due_before": due_before}),
+        "count overdue": lambda: queries.count(rt, {"overdue": True}),
+        "count due_before now+3d": lambda: queries.count(rt, {"due_before": due_before}),
         "queue page (in-process)": queue,
     }
     print(

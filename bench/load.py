@@ -1,4 +1,4 @@
-"""Bulk-load N complaints into a database with kesu.complaints.service.bulk_import.
+"""Bulk-load N complaints into a database with kesu.complaints.registration.bulk_import.
 
     .venv/bin/python bench/load.py --url URL --n 100000 [--batch 20000] [--fresh]
                                    [--close 0.7] [--analyze]
@@ -112,10 +112,10 @@ def main() -> None:
     elif not args.url.startswith("sqlite"):
         ensure_pg_database(args.url)
     rt = start_runtime(args.url)
-    from kesu.complaints import service
+    from kesu.complaints import queries, registration
 
-    rng = random.Random(args.seed + service.count(rt, {}))
-    before = service.count(rt, {})
+    rng = random.Random(args.seed + queries.count(rt, {}))
+    before = queries.count(rt, {})
     print(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
     print(f"complaints before: {before:,}; adding {args.n:,} in batches of {args.batch:,}")
     watch = Interference()
@@ -126,7 +126,7 @@ def main() -> None:
         size = min(args.batch, args.n - done)
         items = validated_items(size, rng, now_utc())
         t0 = time.perf_counter()
-        numbers = service.bulk_import(rt, items, "bench-load")
+        numbers = registration.bulk_import(rt, items, "bench-load")
         dt = time.perf_counter() - t0
         assert len(numbers) == size
         done += size
@@ -154,8 +154,8 @@ def main() -> None:
         t0 = time.perf_counter()
         analyze(rt)
         print(f"(VACUUM) ANALYZE in {time.perf_counter() - t0:.1f} s")
-    total = service.count(rt, {})
-    open_ = service.count(rt, {"open": True})
+    total = queries.count(rt, {})
+    open_ = queries.count(rt, {"open": True})
     print(f"complaints now: {total:,}; open {open_:,} ({open_ / total:.0%})")
     rt.close()
 

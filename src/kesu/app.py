@@ -16,10 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
-from kesu.complaints import service as complaint_service
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
 from kesu.complaints.routes import router as complaints_router
+from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
 from kesu.law.routes import router as law_router
 from kesu.problems import Problem
@@ -97,16 +97,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _watch_loop(rt: Runtime, stop: threading.Event) -> None:
-    while not stop.wait(rt.settings.watch_interval):
-        try:
-            complaint_service.watch_once(rt)
-            complaint_service.warn_once(rt)
-            _housekeeping(rt)
-        except Exception:  # keep watching; the next pass retries
-            log.exception("deadline watcher pass failed")
-
-
 def _housekeeping(rt: Runtime) -> None:
     """Retention once a day; the notification outbox each pass."""
     from kesu.accounts import customers, retention
@@ -164,7 +154,10 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
             ).start()
         if run_watcher:
             thread = threading.Thread(
-                target=_watch_loop, args=(runtime, stop), name="kesu-watcher", daemon=True
+                target=deadline_watcher.run,
+                args=(runtime, stop, (_housekeeping,)),
+                name="kesu-watcher",
+                daemon=True,
             )
             thread.start()
         yield

@@ -210,7 +210,7 @@ def calendar_load(
 ) -> None:
     """载入某年日历（国务院放假安排或运营商调整），并重算受影响的时限。"""
     from kesu.complaints import service
-    from kesu.deadlines.service import parse_year_file
+    from kesu.deadlines.calendar_store import parse_year_file
 
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))

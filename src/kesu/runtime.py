@@ -13,6 +13,7 @@ from kesu.clock import Clock, system_clock
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.lifecycle import Policy
 from kesu.data_files import load_yaml
+from kesu.deadlines import calendar_store
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import Rule, parse_rules
 from kesu.law.corpus import article_text
@@ -70,15 +71,13 @@ class Runtime:
         Other processes may load a year; the overrides are re-read when their
         fingerprint changes (checked at most every `calendar_ttl` seconds).
         """
-        from kesu.deadlines import service as deadline_service
-
         now = time.monotonic()
         if self._calendar is not None and now - self._calendar_checked < self.calendar_ttl:
             return self._calendar
         with self._lock:
-            key = deadline_service.calendar_fingerprint(self.engine, conn)
+            key = calendar_store.calendar_fingerprint(self.engine, conn)
             if self._calendar is None or key != self._calendar_key:
-                self._calendar = deadline_service.build_calendar(self.engine, conn)
+                self._calendar = calendar_store.build_calendar(self.engine, conn)
                 self._calendar_key = key
             self._calendar_checked = now
             return self._calendar

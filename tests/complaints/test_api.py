@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from kesu.complaints import registration
 from kesu.store import tables as t
 from tests.conftest import complaint_body
 
@@ -380,7 +381,6 @@ def test_root_leads_to_the_sign_in_page(client):
 def test_numbers_stay_unique_and_gapless_under_concurrency(rt, client):
     import threading
 
-    from kesu.complaints import service
     from kesu.complaints.schemas import ComplaintIn
 
     numbers: list[str] = []
@@ -400,7 +400,7 @@ def test_numbers_stay_unique_and_gapless_under_concurrency(rt, client):
     for th in threads:
         th.join()
     item = ComplaintIn.model_validate(complaint_body()).model_dump()
-    numbers += service.bulk_import(rt, [item] * 5, "import")
+    numbers += registration.bulk_import(rt, [item] * 5, "import")
     suffixes = sorted(int(n[-6:]) for n in numbers)
     assert suffixes == list(range(1, 18))
     assert all(n.startswith("TS20261128") for n in numbers)
@@ -433,7 +433,6 @@ def test_two_complaints_cannot_be_merged_into_each_other_at_once(client, make_co
 
 
 def test_bulk_import_reads_back_like_a_registration(rt, client):
-    from kesu.complaints import service
     from kesu.complaints.schemas import ComplaintIn
 
     body = complaint_body(
@@ -445,7 +444,9 @@ def test_bulk_import_reads_back_like_a_registration(rt, client):
     )
     single = client.post("/api/v1/complaints", json=body).json()
     assert client.get(f"/api/v1/complaints/{single['number']}").json() == single
-    [number] = service.bulk_import(rt, [ComplaintIn.model_validate(body).model_dump()], "import")
+    [number] = registration.bulk_import(
+        rt, [ComplaintIn.model_validate(body).model_dump()], "import"
+    )
     imported = client.get(f"/api/v1/complaints/{number}").json()
     volatile = {"number", "created_at", "updated_at", "first_receiver", "version"}
     assert {k: v for k, v in imported.items() if k not in volatile} == {
@@ -459,17 +460,16 @@ def test_bulk_import_reads_back_like_a_registration(rt, client):
 def test_bulk_import_refuses_a_future_receipt_and_writes_nothing(rt):
     from datetime import timedelta
 
-    from kesu.complaints import service
     from kesu.complaints.schemas import ComplaintIn
     from kesu.problems import Problem
 
     good = ComplaintIn.model_validate(complaint_body()).model_dump()
     future = dict(good, received_at=rt.clock() + timedelta(days=1))
     with pytest.raises(Problem) as err:
-        service.bulk_import(rt, [good, future], "import")
+        registration.bulk_import(rt, [good, future], "import")
     assert err.value.code == "received_in_future"
     assert counts(rt) == (0, 0, 0)
-    [number] = service.bulk_import(rt, [good], "import")
+    [number] = registration.bulk_import(rt, [good], "import")
     assert number.endswith("000001")  # no number was spent on the refused import
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from kesu.complaints import service
+from kesu.complaints import registration
+from kesu.deadlines import watcher
 from kesu.runtime import Runtime
 from kesu.settings import Settings
 from kesu.store import tables as t
@@ -28,10 +29,10 @@ def breach_events(rt):
 def test_breach_is_marked_once_with_an_event(client, rt, make_complaint, clock):
     c = make_complaint(kind="fault", customer={"phone": "13700000000", "area": "rural"})
     clock.advance(hours=71)
-    assert service.watch_once(rt) == 0
+    assert watcher.watch_once(rt) == 0
     clock.advance(hours=2)
-    assert service.watch_once(rt) == 1
-    assert service.watch_once(rt) == 0
+    assert watcher.watch_once(rt) == 1
+    assert watcher.watch_once(rt) == 0
     events = breach_events(rt)
     assert len(events) == 1 and events[0]["rule"] == "repair_rural_72h"
     assert "月租" in events[0]["remedy"]
@@ -49,7 +50,7 @@ def test_a_late_reply_meets_the_deadline_but_it_stays_breached(
     n = make_complaint(kind="fault")["number"]
     act(n, "accept")
     clock.advance(hours=50)
-    service.watch_once(rt)
+    watcher.watch_once(rt)
     c = act(n, "reply", resolution="已修复")
     d = c["deadlines"][0]
     assert d["breached"] is True and d["met_by"] == "reply"
@@ -59,7 +60,7 @@ def test_a_late_reply_meets_the_deadline_but_it_stays_breached(
 def test_consultation_past_its_time_limit_becomes_a_complaint(client, rt, make_complaint, clock):
     n = make_complaint(kind="consultation")["number"]
     clock.advance(hours=49)
-    service.watch_once(rt)
+    watcher.watch_once(rt)
     c = client.get(f"/api/v1/complaints/{n}").json()
     assert c["kind"] == "complaint" and c["status"] == "registered"
     assert c["converted_at"] == "2026-11-30T11:00:00+08:00"
@@ -73,7 +74,7 @@ def test_consultation_past_its_time_limit_becomes_a_complaint(client, rt, make_c
 def test_urgent_sla_breach_escalates(client, rt, make_complaint, clock):
     n = make_complaint(priority="urgent")["number"]
     clock.advance(days=5)
-    service.watch_once(rt)
+    watcher.watch_once(rt)
     c = client.get(f"/api/v1/complaints/{n}").json()
     assert c["escalation_level"] == 1
     types = [e["type"] for e in client.get(f"/api/v1/complaints/{n}/events").json()["items"]]
@@ -88,7 +89,7 @@ def test_several_workers_record_each_breach_once(rt, database_url, clock):
         ComplaintIn.model_validate(complaint_body(customer={"phone": f"139{i:08d}"})).model_dump()
         for i in range(60)
     ]
-    service.bulk_import(rt, items, "test")
+    registration.bulk_import(rt, items, "test")
     clock.advance(days=20)
     runtimes = [
         Runtime.start(
@@ -103,7 +104,7 @@ def test_several_workers_record_each_breach_once(rt, database_url, clock):
 
     def work(r):
         barrier.wait()
-        totals.append(service.watch_once(r, batch=7))
+        totals.append(watcher.watch_once(r, batch=7))
 
     threads = [threading.Thread(target=work, args=(r,)) for r in runtimes]
     for th in threads:
@@ -198,17 +199,17 @@ def test_deadline_rules_endpoint_lists_bases(client):
 
 def test_watcher_time_travel_sanity(rt, make_complaint, clock):
     make_complaint()
-    assert service.watch_once(rt, now=clock() + timedelta(hours=23)) == 0
-    assert service.watch_once(rt, now=clock() + timedelta(hours=25)) == 1
+    assert watcher.watch_once(rt, now=clock() + timedelta(hours=23)) == 0
+    assert watcher.watch_once(rt, now=clock() + timedelta(hours=25)) == 1
 
 
 def test_a_near_deadline_is_warned_about_once(client, rt, make_complaint, act, clock):
     n = make_complaint(kind="fault")["number"]  # 48 hours, warned 6 hours before
     clock.advance(hours=41)
-    assert service.warn_once(rt) == 0
+    assert watcher.warn_once(rt) == 0
     clock.advance(hours=1, minutes=30)
-    assert service.warn_once(rt) == 1
-    assert service.warn_once(rt) == 0
+    assert watcher.warn_once(rt) == 1
+    assert watcher.warn_once(rt) == 0
     c = client.get(f"/api/v1/complaints/{n}").json()
     assert c["deadlines"][0]["warned_at"] == "2026-11-30T04:30:00+08:00"
     events = client.get(f"/api/v1/complaints/{n}/events").json()["items"]
@@ -224,9 +225,9 @@ def test_met_or_far_deadlines_are_not_warned_about(rt, make_complaint, act, cloc
     make_complaint()  # ack_24h: warned in its last 6 hours
     make_complaint(kind="appeal")  # 5 working days / 30 days: far off
     clock.advance(hours=17)
-    assert service.warn_once(rt) == 0
+    assert watcher.warn_once(rt) == 0
     clock.advance(hours=2)
-    assert service.warn_once(rt) == 1  # the ack; not the met repair, not the appeal
+    assert watcher.warn_once(rt) == 1  # the ack; not the met repair, not the appeal
 
 
 def test_many_deadlines_with_one_due_time_are_all_warned(rt, clock):
@@ -234,6 +235,6 @@ def test_many_deadlines_with_one_due_time_are_all_warned(rt, clock):
     from tests.conftest import complaint_body
 
     item = ComplaintIn.model_validate(complaint_body(kind="fault")).model_dump()
-    service.bulk_import(rt, [item] * 30, "import")
+    registration.bulk_import(rt, [item] * 30, "import")
     clock.advance(hours=43)
-    assert service.warn_once(rt, batch=7) == 30
+    assert watcher.warn_once(rt, batch=7) == 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kesu.accounts.roles import system
-from kesu.complaints import service as complaints
+from kesu.complaints import transitions
 from tests.conftest import last_code
 from tests.e2e.conftest import shot
 
@@ -51,8 +51,8 @@ def test_a_customer_submits_follows_and_rates(new_page, server):
 
     # Staff accept and answer it.
     staff = system("e2e-handler")
-    complaints.transition(server.rt, number, "accept", {}, staff)
-    complaints.transition(
+    transitions.transition(server.rt, number, "accept", {}, staff)
+    transitions.transition(
         server.rt,
         number,
         "reply",

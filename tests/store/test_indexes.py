@@ -8,7 +8,7 @@ seconds. (Speed itself is measured in bench/.)
 
 from sqlalchemy import func, select
 
-from kesu.complaints.service import _filters
+from kesu.complaints.queries import filters
 from kesu.store import tables as t
 
 C = t.complaints.c
@@ -28,7 +28,7 @@ def plan(rt, stmt) -> str:
 def test_overdue_and_due_before_counts_use_the_open_due_index(rt):
     now = rt.clock()
     for f in ({"overdue": True}, {"due_before": now}):
-        stmt = select(func.count()).select_from(t.complaints).where(*_filters(f, now))
+        stmt = select(func.count()).select_from(t.complaints).where(*filters(f, now))
         assert "ix_complaints_open_due" in plan(rt, stmt)
 
 
@@ -36,7 +36,7 @@ def test_team_queue_by_deadline_uses_the_team_index(rt):
     now = rt.clock()
     stmt = (
         select(t.complaints)
-        .where(*_filters({"team": ["billing"], "open": True}, now), C.next_due_at.is_not(None))
+        .where(*filters({"team": ["billing"], "open": True}, now), C.next_due_at.is_not(None))
         .order_by(C.next_due_at, C.id)
         .limit(51)
     )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from kesu.accounts import roles as r
 from kesu.accounts import service as accounts
 from kesu.app import create_app
-from kesu.complaints import service as complaints
+from kesu.complaints import queries, registration
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import ComplaintIn
 from kesu.complaints.teams import team_load
@@ -204,10 +204,10 @@ def test_the_matrix_lists_every_role_and_permission(signed_in):
 
 def test_teams_show_members_open_and_overdue(rt, clock, signed_in):
     body = ComplaintIn.model_validate(complaint_body(team="billing")).model_dump()
-    complaints.register(rt, body, "test")
-    complaints.register(rt, body, "test")
+    registration.register(rt, body, "test")
+    registration.register(rt, body, "test")
     clock.advance(hours=30)  # past the 24-hour acknowledgement of both
-    complaints.register(rt, body, "test")
+    registration.register(rt, body, "test")
     accounts.create_user(rt, "test", "li", "handler", PASSWORD, team="billing")
     load = {line["team"]: line for line in team_load(rt, "test")}
     assert list(load)[: len(vocab.TEAMS)] == list(vocab.TEAMS)
@@ -299,7 +299,7 @@ def test_a_bad_calendar_file_shows_a_chinese_error_and_changes_nothing(rt, clock
     # A complaint whose 15-day period ends in that (estimated) year.
     clock.advance(days=(date(year - 1, 12, 28) - clock().date()).days)
     body = ComplaintIn.model_validate(complaint_body()).model_dump()
-    view, _ = complaints.register(rt, body, "test")
+    view, _ = registration.register(rt, body, "test")
     reply = next(d for d in view["deadlines"] if d["rule"] == "reply_15d")
     assert reply["estimated"] is True and reply["due_at"].startswith(str(year))
     web, csrf = signed_in("admin", "boss")
@@ -350,7 +350,7 @@ def test_a_bad_calendar_file_shows_a_chinese_error_and_changes_nothing(rt, clock
     assert cells[date(year, 1, 1)] == "holiday"
     if date(year, 1, 2).weekday() >= 5:
         assert cells[date(year, 1, 2)] == "makeup"
-    deadlines = complaints.get(rt, view["number"], "test")["deadlines"]
+    deadlines = queries.get(rt, view["number"], "test")["deadlines"]
     reply = next(d for d in deadlines if d["rule"] == "reply_15d")
     assert reply["estimated"] is False
 

@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from kesu.accounts import crypto
 from kesu.accounts.service import customer_principal
 from kesu.app import create_app
-from kesu.complaints import portal
-from kesu.complaints import service as complaints
+from kesu.complaints import portal, queries, registration, transitions
 from kesu.problems import Problem
 from tests.conftest import complaint_body, last_code
 
@@ -153,7 +152,7 @@ def test_submit_shows_the_number_and_time_limits_with_their_basis(web, rt):
         r"我们将在 2026年12月\d{1,2}日 24:00 前答复您（依据《电信用户申诉处理办法》第十条", r.text
     )
     assert "受理您的投诉并告知处理流程和时限（运营商承诺）" in r.text
-    c = complaints.get(rt, number)
+    c = queries.get(rt, number)
     assert c["channel"] == "web" and c["kind"] == "complaint" and c["category"] == "network"
     assert c["customer"]["phone"] == "137****1111"
     detail = web.get(f"/portal/complaints/{number}")
@@ -400,7 +399,7 @@ def test_service_submit_and_detail(rt, clock):
     assert any("依据《电信用户申诉处理办法》第十条" in p for p in plain)
     assert any("运营商承诺" in p for p in plain)
     assert all(p.endswith("。") for p in plain)
-    c = complaints.get(rt, out["number"])
+    c = queries.get(rt, out["number"])
     assert c["first_receiver"] == "portal" and c["channel"] == "web"
     d = portal.detail(rt, me, out["number"])
     assert d["status_text"] == "已收到，等待受理" and d["can_add"] and not d["can_rate"]
@@ -419,7 +418,7 @@ def test_service_rate_limit_counts_web_submissions_of_the_number(rt, clock):
         portal.submit(rt, me, _data())
     # Another number is not limited, nor are complaints by phone.
     portal.submit(rt, _me(OTHER), _data(phone=OTHER))
-    complaints.register(rt, complaint_body(customer={"phone": PHONE}), "test")
+    registration.register(rt, complaint_body(customer={"phone": PHONE}), "test")
     with pytest.raises(Problem) as err:
         portal.submit(rt, me, _data())
     assert err.value.status == 429 and err.value.code == "portal_rate_limited"
@@ -439,8 +438,8 @@ def test_service_add_information_and_rate(rt, clock):
     with pytest.raises(Problem) as err:
         portal.rate(rt, me, number, "satisfied")
     assert err.value.status == 409
-    complaints.transition(rt, number, "accept", {}, "test")
-    complaints.transition(rt, number, "reply", {"resolution": "已退费10元。"}, "test")
+    transitions.transition(rt, number, "accept", {}, "test")
+    transitions.transition(rt, number, "reply", {"resolution": "已退费10元。"}, "test")
     with pytest.raises(Problem) as err:
         portal.rate(rt, me, number, "great")
     assert err.value.status == 422
@@ -456,9 +455,9 @@ def test_service_add_information_and_rate(rt, clock):
     assert d["reply"]["text"] == "已退费10元。"
     types = [e["type"] for e in d["timeline"]]
     assert "customer_rated" in types and "callback_done" not in types  # one entry, not two
-    staff_events = complaints.events(rt, number)
+    staff_events = queries.events(rt, number)
     assert any(e["type"] == "callback_done" and e["actor"] == "portal" for e in staff_events)
-    complaints.transition(rt, number, "close", {}, "test")
+    transitions.transition(rt, number, "close", {}, "test")
     with pytest.raises(Problem) as err:
         portal.add_information(rt, me, number, "还有")
     assert err.value.status == 409 and err.value.code == "complaint_closed"
@@ -467,8 +466,8 @@ def test_service_add_information_and_rate(rt, clock):
 def test_satisfied_rating_has_no_appeal(rt):
     me = _me()
     number = portal.submit(rt, me, _data())["number"]
-    complaints.transition(rt, number, "accept", {}, "test")
-    complaints.transition(rt, number, "reply", {"resolution": "已处理。"}, "test")
+    transitions.transition(rt, number, "accept", {}, "test")
+    transitions.transition(rt, number, "reply", {"resolution": "已处理。"}, "test")
     assert portal.rate(rt, me, number, "satisfied")["appeal"] is None
     assert portal.detail(rt, me, number)["appeal"] is None
 

@@ -22,7 +22,7 @@ from kesu.accounts import roles as r
 from kesu.accounts import service as accounts
 from kesu.accounts.web import SESSION_COOKIE
 from kesu.app import create_app
-from kesu.complaints import service as complaints
+from kesu.complaints import queries, registration, transitions
 from kesu.complaints.schemas import ComplaintIn
 from kesu.data_files import load_yaml
 from kesu.reports import service as reports
@@ -46,13 +46,13 @@ def _csrf(html: str) -> str:
 def _register(rt, **overrides) -> str:
     """A complaint registered through the service (as trusted code); its number."""
     body = ComplaintIn.model_validate(complaint_body(**overrides)).model_dump()
-    view, created = complaints.register(rt, body, r.system())
+    view, created = registration.register(rt, body, r.system())
     assert created
     return view["number"]
 
 
 def _get(rt, number: str) -> dict:
-    return complaints.get(rt, number, r.system())
+    return queries.get(rt, number, r.system())
 
 
 def _count(rt) -> int:
@@ -233,10 +233,10 @@ def test_mine_shows_only_what_is_assigned_to_me(rt, signed_in):
     mine = _register(rt)
     other = _register(rt)
     elsewhere = _register(rt)
-    complaints.transition(
+    transitions.transition(
         rt, mine, "transfer", {"team": "billing", "assignee": "w-handler"}, r.system()
     )
-    complaints.transition(
+    transitions.transition(
         rt, elsewhere, "transfer", {"team": "billing", "assignee": "someone-else"}, r.system()
     )
     web, _ = signed_in("handler")
@@ -280,7 +280,7 @@ def test_a_phone_number_with_the_country_code_finds_the_caller_too(rt, signed_in
 
 def test_more_than_fifty_rows_give_a_next_page_link(rt, signed_in):
     body = ComplaintIn.model_validate(complaint_body()).model_dump()
-    numbers = complaints.bulk_import(rt, [body] * 51, r.system())
+    numbers = registration.bulk_import(rt, [body] * 51, r.system())
     web, _ = signed_in("agent")
     first = web.get("/workbench")
     assert first.status_code == 200
@@ -373,7 +373,7 @@ def test_a_valid_form_registers_the_complaint(rt, signed_in):
     assert c["risk_flags"] == ["media"]
     assert c["description"] == FAULT_TEXT
     # Stored under the caller's number (found by it), in full.
-    assert complaints.personal_data(rt, number, r.system(), "test")["customer"]["phone"] == CALLER
+    assert queries.personal_data(rt, number, r.system(), "test")["customer"]["phone"] == CALLER
     page = web.get(got.headers["location"])
     assert page.status_code == 200 and "投诉已登记。" in page.text and number in page.text
 
@@ -460,8 +460,8 @@ def _expected_actions(rt, number: str, role: str) -> set[str]:
 
 def test_action_forms_exist_exactly_for_what_the_role_may_do(rt, signed_in):
     number = _register(rt)
-    complaints.transition(rt, number, "accept", {}, r.system())
-    complaints.transition(rt, number, "investigate", {}, r.system())
+    transitions.transition(rt, number, "accept", {}, r.system())
+    transitions.transition(rt, number, "investigate", {}, r.system())
     agent, _ = signed_in("agent")
     handler, _ = signed_in("handler")
     supervisor, _ = signed_in("supervisor")
@@ -484,7 +484,7 @@ def test_a_stale_version_is_refused_and_changes_nothing(rt, signed_in):
     page = web.get(f"/complaints/{number}")
     version = re.search(r'name="expected_version" value="(\d+)"', page.text).group(1)
     # Someone else acts first.
-    complaints.transition(rt, number, "flag", {"add_flags": ["media"]}, r.system())
+    transitions.transition(rt, number, "flag", {"add_flags": ["media"]}, r.system())
     before = _get(rt, number)
     got = web.post(
         f"/complaints/{number}/act",
@@ -517,7 +517,7 @@ def test_accept_from_the_page(rt, signed_in):
     assert got.headers["location"] == f"/complaints/{number}?done=action"
     c = _get(rt, number)
     assert c["status"] == "accepted" and c["version"] == int(version) + 1
-    events = complaints.events(rt, number, r.system())
+    events = queries.events(rt, number, r.system())
     assert events[-1]["actor"] == "w-handler" and events[-1]["note"] == "已告知处理时限"
     shown = web.get(got.headers["location"])
     assert "操作已完成。" in shown.text and "已受理" in shown.text
@@ -663,7 +663,7 @@ def test_bad_dates_give_a_422_page(signed_in):
 
 
 def _events(rt, number: str, type_: str) -> list[dict]:
-    return [e for e in complaints.events(rt, number, r.system()) if e["type"] == type_]
+    return [e for e in queries.events(rt, number, r.system()) if e["type"] == type_]
 
 
 def test_reassign_from_the_dashboard(rt, clock, signed_in):
@@ -746,7 +746,7 @@ def test_an_unexpected_failure_shows_an_html_error_page(rt, signed_in, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("kesu.web.workbench.complaints.get", broken)
+    monkeypatch.setattr("kesu.web.workbench.queries.get", broken)
     got = web.get(f"/complaints/{number}")
     assert got.status_code == 500
     assert got.headers["content-type"].startswith("text/html")
@@ -775,7 +775,7 @@ def test_a_busy_database_on_a_page_says_so_as_the_api_does(rt, signed_in, monkey
     def busy(*args, **kwargs):
         raise OperationalError("UPDATE complaints", {}, orig)
 
-    monkeypatch.setattr("kesu.web.workbench.complaints.transition", busy)
+    monkeypatch.setattr("kesu.web.workbench.transitions.transition", busy)
     got = web.post(
         f"/complaints/{number}/act",
         data={"csrf_token": csrf, "action": "accept"},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 
 from kesu.accounts import crypto, masking
 from kesu.accounts.service import SESSION_MAX, audit, customer_principal
+from kesu.channels import phones
 from kesu.problems import Problem
 from kesu.store import tables as t
 from kesu.store.db import read, write
@@ -30,14 +30,11 @@ CODE_TTL = timedelta(minutes=5)
 RESEND_AFTER = timedelta(seconds=60)
 PER_HOUR = 5
 MAX_ATTEMPTS = 5
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def normalise(phone: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", phone or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not _MOBILE.match(digits):
+    digits = phones.digits(phone)
+    if not phones.is_mobile(digits):
         raise Problem(422, "invalid_phone", "Invalid phone", "请输入11位手机号码。")
     return digits
 

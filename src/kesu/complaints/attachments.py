@@ -23,7 +23,7 @@ from kesu.accounts import masking
 from kesu.accounts.roles import Actor, as_principal, require, require_any
 from kesu.accounts.service import audit
 from kesu.clock import to_beijing
-from kesu.complaints import service as complaints
+from kesu.complaints import events, queries
 from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
 from kesu.store import tables as t
@@ -220,7 +220,7 @@ def add(
     now = rt.clock()
     with write(rt.engine) as conn:
         # Locked (PostgreSQL): concurrent uploads to one complaint count one after another.
-        row = complaints.load_visible(conn, number, p, lock=True)
+        row = queries.load_visible(conn, number, p, lock=True)
         if row.anonymised_at is not None:
             raise Problem(
                 409,
@@ -275,7 +275,7 @@ def add(
         ).scalar_one()
         # complaint_events is append-only and outlives anonymisation: the name goes
         # in masked.
-        complaints.record_event(
+        events.record_event(
             conn,
             row,
             now,
@@ -312,7 +312,7 @@ def list_for(rt: Runtime, number: str, actor: Actor) -> list[dict[str, Any]]:
     if p.kind != "customer":
         require(p, "complaint.read")
     with read(rt.engine) as conn:
-        row = complaints.load_visible(conn, number, p)
+        row = queries.load_visible(conn, number, p)
         rows = conn.execute(
             select(*_METADATA)
             .where(A.complaint_id == row.id, A.deleted_at.is_(None))
@@ -330,7 +330,7 @@ def fetch(
         require(p, "complaint.read")
     now = rt.clock()
     with write(rt.engine) as conn:
-        row = complaints.load_visible(conn, number, p)
+        row = queries.load_visible(conn, number, p)
         found = conn.execute(
             select(t.complaint_attachments).where(
                 A.id == attachment_id, A.complaint_id == row.id, A.deleted_at.is_(None)

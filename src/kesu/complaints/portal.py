@@ -28,7 +28,7 @@ from kesu.accounts import roles as r
 from kesu.accounts.roles import Principal
 from kesu.accounts.service import audit
 from kesu.clock import to_beijing
-from kesu.complaints import service as complaints
+from kesu.complaints import events, queries, registration, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import ComplaintIn
 from kesu.data_files import load_yaml
@@ -317,7 +317,9 @@ def submit(
         )
         if not replay:
             _check_rate(conn, p.phone_hash, now)
-    view, created = complaints.register(rt, valid.model_dump(), _actor(p), key, _request_hash(body))
+    view, created = registration.register(
+        rt, valid.model_dump(), _actor(p), key, _request_hash(body)
+    )
     if created:
         with write(rt.engine) as conn:
             audit(conn, p, now, "portal.submit", "complaint", view["number"], {"channel": "web"})
@@ -365,7 +367,7 @@ def _status(code: str) -> dict[str, str]:
 def my_complaints(rt: Runtime, principal: Principal) -> list[dict[str, Any]]:
     """The customer's complaints, newest first (at most 100)."""
     p = _customer(principal)
-    found = complaints.list_complaints(rt, {"limit": 100, "sort": "received"}, p)
+    found = queries.list_complaints(rt, {"limit": 100, "sort": "received"}, p)
     out = []
     for c in found["items"]:
         words = category_words(c.get("category"))
@@ -441,8 +443,8 @@ def detail(rt: Runtime, principal: Principal, number: str) -> dict[str, Any]:
     from kesu.complaints import attachments
 
     p = _customer(principal)
-    view = complaints.get(rt, number, p)
-    events = complaints.events(rt, number, p)
+    view = queries.get(rt, number, p)
+    events = queries.events(rt, number, p)
     files = attachments.list_for(rt, number, p)
     mine = _customer_attachment_ids(files)
     words = category_words(view.get("category"))
@@ -510,12 +512,12 @@ def add_information(rt: Runtime, principal: Principal, number: str, text: str) -
         )
     now = rt.clock()
     with write(rt.engine) as conn:
-        row = complaints.load_visible(conn, number, p, lock=True)
+        row = queries.load_visible(conn, number, p, lock=True)
         if row.status in NOT_OPEN:
             raise _closed(number, row.status)
         # The text goes in the event's note (shown to the handler in the history, masked
         # on read like every note); record_event() has no note, hence _event().
-        complaints._event(
+        events.append(
             conn,
             row.id,
             now,
@@ -554,7 +556,7 @@ def rate(
     if comment is not None and len(comment) > MAX_COMMENT:
         raise Problem(422, "text_too_long", "Text too long", f"评价意见最多 {MAX_COMMENT} 个字。")
     with read(rt.engine) as conn:
-        row = complaints.load_visible(conn, number, p)
+        row = queries.load_visible(conn, number, p)
         version, status, province = row.version, row.status, row.customer_province
     if status != "replied":
         raise Problem(
@@ -565,7 +567,7 @@ def rate(
             if status not in NOT_OPEN
             else f"投诉 {number} {STATUS_TEXT[status][0]}，不能再评价。",
         )
-    complaints.transition(
+    transitions.transition(
         rt,
         number,
         "callback",
@@ -575,8 +577,8 @@ def rate(
     )
     now = rt.clock()
     with write(rt.engine) as conn:
-        row = complaints.load_visible(conn, number, p)
-        complaints._event(
+        row = queries.load_visible(conn, number, p)
+        events.append(
             conn, row.id, now, "customer_rated", p.name, None, None, comment, {"result": result}
         )
         audit(conn, p, now, "portal.rated", "complaint", number, {"result": result})

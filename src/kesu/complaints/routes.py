@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
+from kesu.channels import phones
 from kesu.clock import BEIJING
-from kesu.complaints import lifecycle, service
+from kesu.complaints import lifecycle, queries, registration, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import ComplaintIn, TransitionIn
 from kesu.problems import Problem
@@ -36,7 +36,7 @@ async def create_complaint(
     data = body.model_dump()
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     view, created = await run_in_threadpool(
-        service.register, rt, data, p, idempotency_key, request_hash
+        registration.register, rt, data, p, idempotency_key, request_hash
     )
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/complaints/{view['number']}"
@@ -60,8 +60,7 @@ def _csv(
 def _normal_phone(value: str | None) -> str | None:
     if not value:
         return None
-    digits = re.sub(r"[\s\-()]", "", value)
-    return digits[3:] if digits.startswith("+86") else digits
+    return phones.digits(value)
 
 
 def _time(value: str | None, field: str) -> datetime | None:
@@ -122,14 +121,14 @@ async def list_complaints(
         "limit": limit,
         "cursor": cursor,
     }
-    return FastJSON(await run_in_threadpool(service.list_complaints, rt, filters, p))
+    return FastJSON(await run_in_threadpool(queries.list_complaints, rt, filters, p))
 
 
 @router.get("/complaints/{number}", summary="投诉详情 Get a complaint")
 async def get_complaint(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return FastJSON(await run_in_threadpool(service.get, rt, number, p))
+    return FastJSON(await run_in_threadpool(queries.get, rt, number, p))
 
 
 class ShowIn(BaseModel):
@@ -147,14 +146,14 @@ class ShowIn(BaseModel):
 async def show_personal_data(
     number: str, body: ShowIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.personal_data, rt, number, p, body.reason)
+    return await run_in_threadpool(queries.personal_data, rt, number, p, body.reason)
 
 
 @router.get("/complaints/{number}/events", summary="处理记录 Events of a complaint")
 async def get_events(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return {"items": await run_in_threadpool(service.events, rt, number, p)}
+    return {"items": await run_in_threadpool(queries.events, rt, number, p)}
 
 
 @router.post("/complaints/{number}/transitions", summary="执行操作 Act on a complaint")
@@ -166,7 +165,7 @@ async def post_transition(
 ) -> dict[str, Any]:
     params = body.model_dump(exclude={"action", "expected_version"}, exclude_none=True)
     return await run_in_threadpool(
-        service.transition,
+        transitions.transition,
         rt,
         number,
         body.action,

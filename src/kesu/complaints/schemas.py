@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -16,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from kesu.channels import phones
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
 
@@ -36,14 +36,12 @@ def _one_of(table: dict[str, dict], code: str, label: str):
 
 
 def _phone(value: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", value)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not re.fullmatch(r"\d{5,20}", digits):
+    number = phones.digits(value)
+    if not phones.is_phone(number):
         raise PydanticCustomError(
             "invalid_phone", "电话号码“{value}”格式不对，应为5到20位数字。", {"value": value}
         )
-    return digits
+    return number
 
 
 def _province(value: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 
 from kesu.accounts.roles import Actor, as_principal, require
 from kesu.complaints import vocabulary as vocab
-from kesu.complaints.service import _scope
+from kesu.complaints.queries import scope_conditions
 from kesu.store import tables as t
 from kesu.store.db import read
 
@@ -31,7 +31,7 @@ def team_load(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
     overdue = func.sum(case((C.next_due_at < now, 1), else_=0))
     stmt = (
         select(C.team, func.count().label("open"), overdue.label("overdue"))
-        .where(C.is_open, *_scope(p))
+        .where(C.is_open, *scope_conditions(p))
         .group_by(C.team)
     )
     with read(rt.engine) as conn:

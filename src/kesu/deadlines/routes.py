@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
-from kesu.complaints import service as complaint_service
-from kesu.deadlines import service
+from kesu.deadlines import calendar_store, calendar_years
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web_common import runtime
@@ -82,10 +81,10 @@ async def load_year(
 ) -> dict[str, Any]:
     require(p, "calendar.manage")
     try:
-        override = service.parse_year_file({"year": year, **body.model_dump()})
+        override = calendar_store.parse_year_file({"year": year, **body.model_dump()})
     except ValueError as err:
         raise Problem(422, "invalid_calendar", "Invalid calendar", str(err)) from None
-    return await run_in_threadpool(complaint_service.load_calendar_year, rt, override, p)
+    return await run_in_threadpool(calendar_years.load_year, rt, override, p)
 
 
 @router.get("/deadline-rules", summary="时限规则 Deadline rules")

@@ -30,7 +30,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.complaints.teams import team_load
 from kesu.data_files import load_yaml
 from kesu.deadlines.calendar import WorkCalendar, YearOverride, package_published_years
-from kesu.deadlines.service import parse_year_file
+from kesu.deadlines.calendar_store import parse_year_file
 from kesu.problems import Problem
 from kesu.web import admin_queries
 from kesu.web.pages import Page, PageRoute, redirect, render, staff

@@ -11,8 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from kesu.complaints import lifecycle
-from kesu.complaints import service as complaints
+from kesu.complaints import lifecycle, queries, registration, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.routes import _csv, _normal_phone
 from kesu.complaints.schemas import ComplaintIn
@@ -72,7 +71,7 @@ def _queue_filters(pg: Page, q: dict[str, str]) -> tuple[dict[str, Any], str]:
 async def queue(pg: Page = Depends(staff)) -> Response:
     q = dict(pg.request.query_params)
     f, view = _queue_filters(pg, q)
-    result = await run_in_threadpool(complaints.list_complaints, pg.rt, f, pg.p)
+    result = await run_in_threadpool(queries.list_complaints, pg.rt, f, pg.p)
     keep = {k: v for k, v in q.items() if k != "cursor" and v}
     next_url = None
     if result["next_cursor"]:
@@ -178,7 +177,7 @@ async def new_submit(pg: Page = Depends(staff)) -> Response:
         return _form_page(pg, values, form_errors(err), status=422)
     try:
         view, _created = await run_in_threadpool(
-            complaints.register,
+            registration.register,
             pg.rt,
             body.model_dump(),
             pg.p,
@@ -215,7 +214,7 @@ async def suggest(pg: Page = Depends(staff)) -> Response:
     digits = _normal_phone(phone) or ""
     if digits.isdigit() and 5 <= len(digits) <= 20:
         found = await run_in_threadpool(
-            complaints.list_complaints,
+            queries.list_complaints,
             pg.rt,
             {"customer_phone": digits, "limit": 5, "sort": "received"},
             pg.p,
@@ -255,8 +254,8 @@ def _attachments(pg: Page, number: str) -> list[dict[str, Any]] | None:
 
 
 def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
-    view = complaints.get(pg.rt, number, pg.p)
-    events = complaints.events(pg.rt, number, pg.p)
+    view = queries.get(pg.rt, number, pg.p)
+    events = queries.events(pg.rt, number, pg.p)
     triage_data = next((e["data"].get("triage") for e in events if e["type"] == "registered"), None)
     allowed = [
         a for a in view["allowed_actions"] if any(pg.p.can(perm) for perm in _action_perms(a))
@@ -313,7 +312,7 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
             params[name] = value
     version = str(form.get("expected_version") or "")
     expected = int(version) if version.isdigit() else None
-    await run_in_threadpool(complaints.transition, pg.rt, number, action, params, pg.p, expected)
+    await run_in_threadpool(transitions.transition, pg.rt, number, action, params, pg.p, expected)
     return redirect(f"/complaints/{number}?done=action", pg.request)
 
 
@@ -321,7 +320,7 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
 async def obligations(number: str, pg: Page = Depends(staff)) -> Response:
     def load() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         found = law.obligations(pg.rt, number, pg.p)
-        view = complaints.get(pg.rt, number, pg.p)  # masked text: the case search's query
+        view = queries.get(pg.rt, number, pg.p)  # masked text: the case search's query
         text = "\n".join(x for x in (view.get("title"), view.get("description")) if x)
         cases = law.list_cases(pg.rt, q=text[:500], limit=3, actor=pg.p)["results"]
         return found, cases
@@ -353,7 +352,7 @@ async def reveal(number: str, pg: Page = Depends(staff)) -> Response:
             "Reason required",
             "请填写查看完整个人信息的理由（记入审计日志）。",
         )
-    data = await run_in_threadpool(complaints.personal_data, pg.rt, number, pg.p, reason[:200])
+    data = await run_in_threadpool(queries.personal_data, pg.rt, number, pg.p, reason[:200])
     return render(
         pg, "workbench/_customer.html", customer=data["customer"], revealed=True, number=number
     )

@@ -1,0 +1,59 @@
+"""Questions other slices ask of the complaints' history, answered here so that no
+other slice reads the complaint tables: recent complaints of a number in a category,
+how many of a category came from one place lately, which were re-categorised.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
+
+from kesu.accounts import crypto
+from kesu.accounts.roles import Principal
+from kesu.complaints import events
+from kesu.complaints.queries import scope_conditions
+from kesu.store import tables as t
+
+C = t.complaints.c
+
+
+def recent_numbers(
+    conn: Connection, phone: str, category: str, since: datetime, limit: int = 5
+) -> list[str]:
+    """Numbers of this phone's complaints of this category received since then, newest first."""
+    return list(
+        conn.execute(
+            select(C.number)
+            .where(
+                C.customer_phone_hash == crypto.phone_hash(phone),
+                C.category == category,
+                C.received_at >= since,
+            )
+            .order_by(C.received_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def count_in_place(
+    conn: Connection, category: str, city: str | None, province: str | None, since: datetime
+) -> int:
+    """Complaints of this category from this city (or, without one, province) since then."""
+    place = C.customer_city == city if city else C.customer_province == province
+    return conn.execute(
+        select(func.count())
+        .select_from(t.complaints)
+        .where(C.category == category, place, C.received_at >= since)
+    ).scalar_one()
+
+
+def recategorized(conn: Connection, p: Principal) -> list:
+    """Complaints whose category a person corrected (number, title, description, category,
+    kind), within the principal's scope, in id order."""
+    return conn.execute(
+        select(C.number, C.title, C.description, C.category, C.kind)
+        .where(C.id.in_(events.complaints_with("recategorized")))
+        .where(*scope_conditions(p))
+        .order_by(C.id)
+    ).all()

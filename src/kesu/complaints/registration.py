@@ -1,0 +1,292 @@
+"""Registering complaints: one at a time (idempotent, triaged) and in bulk.
+
+Every channel (API, portal, hotline form, file imports) ends here. The text
+work (classifier, signals) runs before the write transaction opens; inside it
+run only the history queries (repeat, mass incident), the inserts and the
+number, so the SQLite writer lock is held as briefly as possible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kesu.accounts import crypto
+from kesu.accounts.roles import Actor, Principal, as_principal, require
+from kesu.accounts.service import audit
+from kesu.clock import as_utc
+from kesu.complaints import events
+from kesu.complaints import vocabulary as vocab
+from kesu.complaints.numbering import next_number, next_numbers
+from kesu.complaints.queries import check_visible
+from kesu.complaints.views import facts_of, full_view, iso, present
+from kesu.deadlines import service as deadlines
+from kesu.problems import Problem
+from kesu.store import bulk
+from kesu.store import tables as t
+from kesu.store.db import read, write
+from kesu.triage import arrival
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+C = t.complaints.c
+
+
+def _by_key(conn: Connection, key: str):
+    return conn.execute(select(t.complaints).where(C.idempotency_key == key)).first()
+
+
+def _replay(rt: Runtime, conn: Connection, row, p: Principal, request_hash: str | None):
+    if request_hash and row.request_hash and row.request_hash != request_hash:
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "Idempotency key reused",
+            "该 Idempotency-Key 已用于另一份不同内容的投诉登记，请换一个新的键。",
+        )
+    return present(full_view(rt, conn, row, p), p)
+
+
+def _same_scope(existing, p: Principal) -> None:
+    """An Idempotency-Key already used outside the caller's scope: refused, nothing revealed."""
+    try:
+        check_visible(existing, p, "")
+    except Problem:
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "Idempotency key reused",
+            "该 Idempotency-Key 已被使用，请换一个新的键。",
+        ) from None
+
+
+def register(
+    rt: Runtime,
+    data: Mapping[str, Any],
+    actor: Actor,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Register a complaint. Returns (the complaint, whether it was created now).
+
+    Without a category, the triage classifier fills it in when it is confident
+    enough; the registration event records that it was automatic, and how sure.
+    A reseller's complaints are tied to its organisation.
+    """
+    p = as_principal(actor)
+    if p.kind != "customer":
+        require(p, "complaint.register")
+    data = dict(data)
+    if p.scope == "org":
+        data["reseller"] = p.org
+    now = rt.clock()
+    if idempotency_key:
+        with read(rt.engine) as conn:
+            existing = _by_key(conn, idempotency_key)
+            if existing is not None:
+                _same_scope(existing, p)
+                return _replay(rt, conn, existing, p, request_hash), False
+    _check_received(data, now)
+    reading = arrival.read_text(data)  # the CPU work, outside the write transaction
+    calendar = rt.calendar()
+    try:
+        with write(rt.engine) as conn:
+            # Triage reads the complaint's history on the same connection.
+            data, auto = arrival.complete(rt, conn, reading)
+            row, deadline_rows = _insert(
+                rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar
+            )
+            audit(
+                conn,
+                p,
+                now,
+                "complaint.register",
+                "complaint",
+                row.number,
+                {"channel": row.channel, "kind": row.kind, "reseller": row.reseller},
+            )
+            return present(full_view(rt, conn, row, p, deadline_rows), p), True
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        with read(rt.engine) as conn:
+            existing = _by_key(conn, idempotency_key)
+            if existing is None:
+                raise
+            _same_scope(existing, p)
+            return _replay(rt, conn, existing, p, request_hash), False
+
+
+# A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.
+_FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _check_received(data: Mapping[str, Any], now: datetime) -> None:
+    received = data.get("received_at")
+    if received is not None and as_utc(received) - now > _FUTURE_TOLERANCE:
+        raise Problem(
+            422,
+            "received_in_future",
+            "Receipt time in the future",
+            "受理时间（received_at）不能晚于当前时间。",
+        )
+
+
+def _enc(value: str | None) -> str | None:
+    return value if not value else crypto.keyring().encrypt(value)
+
+
+def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, Any]:
+    """The complaint row for validated input (without number, id and deadlines)."""
+    _check_received(data, now)
+    customer = data["customer"]
+    kind = data.get("kind") or "complaint"
+    flags = sorted(set(data.get("risk_flags") or ()))
+    channel = data["channel"]
+    received_at = as_utc(data.get("received_at") or now)
+    return {
+        "status": "registered",
+        "is_open": True,
+        "kind": kind,
+        "category": data.get("category"),
+        "channel": channel,
+        "channel_level": vocab.channel_level(channel),
+        "validity": "valid",
+        "priority": data.get("priority") or vocab.default_priority(kind, channel, set(flags)),
+        "risk_flags": flags,
+        "title": data.get("title"),
+        "description": data["description"],
+        "demands": data.get("demands"),
+        "received_at": received_at,
+        "created_at": now,
+        "updated_at": now,
+        # Encrypted here, so that every insert path (COPY included) stores ciphertext.
+        "customer_phone": _enc(customer["phone"]),
+        "customer_phone_hash": crypto.phone_hash(customer["phone"]),
+        "customer_name": _enc(customer.get("name")),
+        "customer_account": _enc(customer.get("account")),
+        "customer_province": customer.get("province"),
+        "customer_city": customer.get("city"),
+        "customer_area": customer.get("area") or "urban",
+        "compensation": None,
+        "team": data.get("team") or "frontline",
+        "first_receiver": data.get("first_receiver") or actor,
+        "assignee": data.get("assignee"),
+        "reopen_count": 0,
+        "callback_attempts": 0,
+        "escalation_level": 0,
+        "version": 1,
+        "reseller": data.get("reseller"),
+        "legal_hold": False,
+    }
+
+
+_COLUMNS = tuple(col.name for col in t.complaints.columns)
+_INSERT_COMPLAINT = t.complaints.insert().returning(C.id)
+_INSERT_DEADLINES = t.deadlines.insert()
+_SET_NUMBER = update(t.complaints).where(C.id == bindparam("cid")).values(number=bindparam("n"))
+
+
+def _prepare(rt, data, actor, now, calendar) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    row = build_row(data, actor, now)
+    planned = deadlines.plan(rt.rules, facts_of(row), "received", row["received_at"], calendar)
+    row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
+    return row, planned
+
+
+def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[str, Any]:
+    data = {
+        "channel": row["channel"],
+        "kind": row["kind"],
+        "category": row["category"],
+        "received_at": iso(row["received_at"]),
+        "deadlines": [d["rule"] for d in planned],
+    }
+    if triage:
+        data["triage"] = triage
+    return {
+        "at": now,
+        "type": "registered",
+        "actor": actor,
+        "from_status": None,
+        "to_status": "registered",
+        "note": note,
+        "data": data,
+    }
+
+
+def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, calendar):
+    row, planned = _prepare(rt, data, actor, now, calendar)
+    row["idempotency_key"] = idempotency_key
+    row["request_hash"] = request_hash
+    late = conn.dialect.name == "postgresql"
+    # On PostgreSQL the day's counter row is locked from the moment a number is
+    # taken until commit: take it last, so concurrent registrations overlap.
+    row["number"] = f"~{uuid.uuid4().hex[:19]}" if late else next_number(conn, now)
+    cid = conn.execute(_INSERT_COMPLAINT, row).scalar_one()
+    for d in planned:
+        d["complaint_id"] = cid
+    if planned:
+        conn.execute(_INSERT_DEADLINES, planned)
+    event = _registered_event(row, planned, actor, now, triage=triage)
+    conn.execute(events.INSERT, {"complaint_id": cid, **event})
+    if late:
+        row["number"] = next_number(conn, now)
+        conn.execute(_SET_NUMBER, {"cid": cid, "n": row["number"]})
+    stored = SimpleNamespace(**{**dict.fromkeys(_COLUMNS), **row, "id": cid})
+    by_due = sorted(planned, key=lambda d: d["due_at"])  # as get() orders them
+    return stored, [SimpleNamespace(**d) for d in by_due]
+
+
+def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> list[str]:
+    """Register many validated complaints in one transaction; returns their numbers.
+
+    The numbers are reserved first in a short transaction of their own, so
+    registrations at the counter are not held up by a long import; if the
+    import fails, its numbers are skipped, never reused.
+    """
+    p = as_principal(actor)
+    require(p, "complaint.register")
+    actor = p.name
+    now = rt.clock()
+    if not items:
+        return []
+    for data in items:
+        _check_received(data, now)  # before numbers are reserved
+    with write(rt.engine) as conn:
+        numbers = next_numbers(conn, now, len(items))
+    with write(rt.engine) as conn:
+        calendar = rt.calendar(conn)
+        ids = bulk.allocate_ids(conn, t.complaints, len(items))
+        rows, all_deadlines, history = [], [], []
+        for data, number, cid in zip(items, numbers, ids, strict=True):
+            row, planned = _prepare(rt, data, actor, now, calendar)
+            row["number"] = number
+            row["id"] = cid
+            rows.append(row)
+            for d in planned:
+                d["complaint_id"] = cid
+            all_deadlines.extend(planned)
+            history.append(
+                {"complaint_id": cid, **_registered_event(row, planned, actor, now, "批量导入")}
+            )
+        bulk.insert_many(conn, t.complaints, rows)
+        bulk.insert_many(conn, t.deadlines, all_deadlines)
+        bulk.insert_many(conn, t.complaint_events, history)
+        audit(
+            conn,
+            p,
+            now,
+            "complaint.import",
+            None,
+            None,
+            {"count": len(rows), "first": numbers[0], "last": numbers[-1]},
+        )
+    return numbers

@@ -1,0 +1,225 @@
+"""Changing a complaint: an action asked of the lifecycle, applied with its deadlines.
+
+`transition` is the use case (scope, permission, version check, audit);
+`apply` writes an Outcome the lifecycle decided: it meets and starts deadlines,
+updates the row (version + 1) and appends the event, in the caller's
+transaction. Merging into another complaint is one of the actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, update
+
+from kesu.accounts import masking
+from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
+from kesu.accounts.service import audit
+from kesu.complaints import events, lifecycle
+from kesu.complaints import vocabulary as vocab
+from kesu.complaints.queries import check_visible, load, load_visible
+from kesu.complaints.views import actions_for, facts_of, full_view, iso, money, present, state_of
+from kesu.deadlines import service as deadlines
+from kesu.problems import Problem
+from kesu.store import tables as t
+from kesu.store.db import write
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+C = t.complaints.c
+
+# Changes the event does not repeat under "changes" (they are times and links).
+_NOT_IN_EVENT = frozenset(
+    {"next_due_at", "merged_into_id", "converted_at", "replied_at", "closed_at", "accepted_at"}
+)
+
+
+def _problem(err: lifecycle.LifecycleError, allowed: list[str]) -> Problem:
+    if isinstance(err, lifecycle.NotAllowed):
+        return Problem(409, err.code, "Action not allowed", err.detail, allowed_actions=allowed)
+    return Problem(422, err.code, "Invalid action input", err.detail, allowed_actions=allowed)
+
+
+def apply(
+    rt: Runtime,
+    conn: Connection,
+    row,
+    outcome: lifecycle.Outcome,
+    actor: str,
+    note: str | None,
+    now: datetime,
+    extra_data: Mapping[str, Any] | None = None,
+) -> None:
+    """Write what the lifecycle decided: deadlines met and started, the row, the event."""
+    changes: dict[str, Any] = dict(outcome.changes)
+    event_data: dict[str, Any] = {"action": outcome.action}
+    if "category" in changes:
+        event_data["previous_category"] = row.category
+    if "merged_into" in changes:
+        target_number = changes.pop("merged_into")
+        target = _merge_target(conn, row, target_number)
+        changes["merged_into_id"] = target.id
+        event_data["merged_into"] = target_number
+        events.append(
+            conn,
+            target.id,
+            now,
+            "duplicate_merged",
+            actor,
+            target.status,
+            target.status,
+            note,
+            {"duplicate": row.number},
+        )
+    if outcome.converted:
+        changes["converted_at"] = now
+    status = outcome.status
+    is_open = status in lifecycle.OPEN_STATUSES
+    if outcome.meets:
+        met = deadlines.meet(conn, rt, row.id, outcome.meets, now)
+        if met:
+            event_data["deadlines_met"] = met
+    facts = facts_of({**row._mapping, **changes})
+    started: list[str] = []
+    if outcome.starts:
+        started += [
+            d["rule"] for d in deadlines.start(conn, rt, row.id, facts, outcome.starts, now)
+        ]
+    if outcome.converted:
+        started += [d["rule"] for d in deadlines.start(conn, rt, row.id, facts, "received", now)]
+    if started:
+        event_data["deadlines_started"] = started
+    changes["next_due_at"] = deadlines.next_due(conn, row.id) if is_open else None
+    conn.execute(
+        update(t.complaints)
+        .where(C.id == row.id)
+        .values(**changes, status=status, is_open=is_open, updated_at=now, version=C.version + 1)
+    )
+    for key, value in changes.items():
+        if key in _NOT_IN_EVENT:
+            continue
+        event_data.setdefault("changes", {})[key] = (
+            money(value)
+            if isinstance(value, Decimal)
+            else iso(value)
+            if isinstance(value, datetime)
+            else value
+        )
+    event_data.update(extra_data or {})
+    events.append(conn, row.id, now, outcome.event, actor, row.status, status, note, event_data)
+
+
+def _merge_target(conn: Connection, row, number: str):
+    target = conn.execute(select(t.complaints).where(C.number == number)).first()
+    if target is None:
+        raise Problem(
+            422,
+            "merge_target_not_found",
+            "Merge target not found",
+            f"要合并到的投诉单“{number}”不存在。",
+        )
+    if not target.is_open:
+        raise Problem(
+            409,
+            "merge_target_closed",
+            "Merge target closed",
+            f"投诉单“{number}”已结束（{vocab.STATUSES[target.status]['name']}），"
+            "不能作为合并目标。",
+        )
+    return target
+
+
+def transition(
+    rt: Runtime,
+    number: str,
+    action: str,
+    params: Mapping[str, Any],
+    actor: Actor,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    p = as_principal(actor)
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        if action == "merge" and params.get("into") and conn.dialect.name == "postgresql":
+            # Lock both complaints in id order, so that A→B and B→A cannot both win.
+            conn.execute(
+                select(C.id)
+                .where(C.number.in_([number, str(params["into"])]))
+                .order_by(C.id)
+                .with_for_update()
+            ).all()
+        row = load_visible(conn, number, p, lock=True)
+        require_any(p, action_permissions(action), f"投诉单操作“{action}”")
+        if action == "merge" and params.get("into"):
+            target = conn.execute(
+                select(t.complaints).where(C.number == str(params["into"]))
+            ).first()
+            if target is not None:
+                check_visible(target, p, str(params["into"]))
+        state = state_of(row)
+        allowed = actions_for(state, rt, now, p)
+        if expected_version is not None and expected_version != row.version:
+            raise Problem(
+                409,
+                "version_conflict",
+                "Edit conflict",
+                f"投诉单已被他人修改（当前版本 {row.version}，您看到的是 {expected_version}），"
+                "请刷新后再操作。",
+                current_version=row.version,
+                allowed_actions=allowed,
+            )
+        try:
+            outcome = lifecycle.decide(state, action, params, rt.policy, now)
+        except lifecycle.LifecycleError as err:
+            raise _problem(err, allowed) from None
+        apply(rt, conn, row, outcome, p.name, params.get("note"), now)
+        after = load(conn, number)
+        audit(
+            conn,
+            p,
+            now,
+            f"complaint.{action}",
+            "complaint",
+            number,
+            {"before": _audit_fields(row), "after": _audit_fields(after)},
+        )
+        return present(full_view(rt, conn, after, p), p)
+
+
+_AUDITED = (
+    "status",
+    "category",
+    "priority",
+    "team",
+    "assignee",
+    "compensation",
+    "resolution",
+    "risk_flags",
+    "escalation_level",
+    "callback_result",
+    "version",
+)
+
+
+def _audit_fields(row) -> dict[str, Any]:
+    out = {}
+    for name in _AUDITED:
+        value = getattr(row, name)
+        if isinstance(value, Decimal):
+            value = f"{value:.2f}"
+        out[name] = masking.text(value) if isinstance(value, str) else value
+    return out
+
+
+def set_next_due(conn: Connection, complaint_ids: list[int]) -> None:
+    """Recompute `next_due_at` of these (open) complaints after their deadlines moved."""
+    for cid in complaint_ids:
+        conn.execute(
+            update(t.complaints)
+            .where(C.id == cid, C.is_open)
+            .values(next_due_at=deadlines.next_due(conn, cid))
+        )

@@ -1,0 +1,149 @@
+"""The deadline watcher: warns before a deadline and records each breach once, then
+does what the rule sets off (a consultation becomes a complaint, an internal limit
+escalates). `run` is the loop the embedded worker thread and `kesu worker` run.
+
+Safe with several workers: on PostgreSQL each complaint row is locked (SKIP
+LOCKED) before its deadline is marked, and each mark is a conditional update, so
+a breach or a warning is recorded by exactly one worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, tuple_
+
+from kesu.complaints import events, lifecycle
+from kesu.complaints.queries import load_by_id
+from kesu.complaints.transitions import apply
+from kesu.complaints.views import iso, state_of
+from kesu.deadlines import service as deadlines
+from kesu.store import tables as t
+from kesu.store.db import write
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+C = t.complaints.c
+log = logging.getLogger("kesu.watcher")
+
+
+def _lock(conn: Connection, complaint_id: int) -> bool:
+    """On PostgreSQL, lock the complaint row unless another worker holds it."""
+    if conn.dialect.name != "postgresql":
+        return True
+    stmt = select(C.id).where(C.id == complaint_id).with_for_update(skip_locked=True)
+    return conn.execute(stmt).first() is not None
+
+
+def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> None:
+    """Record a breach; then what the rule sets off (conversion, escalation)."""
+    row = load_by_id(conn, deadline.complaint_id)
+    rule = rt.rules.get(deadline.rule)
+    data: dict[str, Any] = {"rule": deadline.rule, "due_at": iso(deadline.due_at)}
+    if rule is not None and rule.remedy:
+        data["remedy"] = rule.remedy
+    events.append(
+        conn,
+        row.id,
+        now,
+        "deadline_breached",
+        "system",
+        row.status,
+        row.status,
+        f"“{rule.name if rule else deadline.rule}”已超期。",
+        data,
+    )
+    if rule is None or not row.is_open:
+        return
+    state = state_of(row)
+    if rule.on_breach == "convert_to_complaint":
+        outcome = lifecycle.convert_on_breach(state)
+        if outcome is not None:
+            apply(rt, conn, row, outcome, "system", "咨询超过处理时限，转为投诉。", now)
+    elif rule.on_breach == "escalate" and "escalate" in lifecycle.allowed_actions(
+        state, rt.policy, now
+    ):
+        outcome = lifecycle.decide(state, "escalate", {}, rt.policy, now)
+        apply(rt, conn, row, outcome, "system", "内部时限超期，自动升级。", now)
+
+
+def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int:
+    """One pass: mark every passed, unmet deadline breached, once. Returns how many."""
+    now = now or rt.clock()
+    total = 0
+    while True:
+        with write(rt.engine) as conn:
+            due = deadlines.due_unbreached(conn, now, batch)
+            done = 0
+            for d in due:
+                if not _lock(conn, d.complaint_id):
+                    continue
+                if deadlines.mark_breached(conn, d.id, now):
+                    _handle_breach(rt, conn, d, now)
+                    done += 1
+        total += done
+        if len(due) < batch or done == 0:
+            return total
+
+
+def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int:
+    """One pass of the early warning: an event on each complaint whose deadline is near.
+
+    Each rule says how long before its due time to warn (deadline_rules.yaml);
+    a deadline is warned about once, whatever the number of workers.
+    """
+    now = now or rt.clock()
+    horizon = max((r.warn_before for r in rt.rules.values()), default=None)
+    if not horizon:
+        return 0
+    total = 0
+    after = None
+    while True:
+        with write(rt.engine) as conn:
+            stmt = deadlines.warning_candidates_stmt(now, horizon, batch)
+            if after is not None:
+                d_ = t.deadlines.c
+                stmt = stmt.where(tuple_(d_.due_at, d_.id) > tuple_(*after))
+            candidates = conn.execute(stmt).all()
+            for d in candidates:
+                rule = rt.rules.get(d.rule)
+                if rule is None or not rule.warn_before or d.due_at - rule.warn_before > now:
+                    continue
+                if not _lock(conn, d.complaint_id):
+                    continue
+                if deadlines.mark_warned(conn, d.id, now):
+                    left = d.due_at - now
+                    hours = round(left.total_seconds() / 3600, 1)
+                    events.append(
+                        conn,
+                        d.complaint_id,
+                        now,
+                        "deadline_warning",
+                        "system",
+                        None,
+                        None,
+                        f"“{rule.name}”将于 {hours} 小时后到期。",
+                        {"rule": d.rule, "due_at": iso(d.due_at), "hours_left": hours},
+                    )
+                    total += 1
+        if len(candidates) < batch:
+            return total
+        after = (candidates[-1].due_at, candidates[-1].id)
+
+
+def run(rt: Runtime, stop: threading.Event, also: Sequence[Callable[[Runtime], Any]] = ()) -> None:
+    """Watch until `stop` is set: every `watch_interval` seconds a breach pass, a warning
+    pass, then each of `also` (the other slices' periodic jobs, given by the caller)."""
+    while not stop.wait(rt.settings.watch_interval):
+        try:
+            watch_once(rt)
+            warn_once(rt)
+            for job in also:
+                job(rt)
+        except Exception:  # keep watching; the next pass retries
+            log.exception("deadline watcher pass failed")

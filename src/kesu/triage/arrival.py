@@ -1,0 +1,124 @@
+"""What triage adds to a complaint being registered, in two steps.
+
+`read_text` is the CPU work (classifier, risk signals from the text): it runs
+before the registration opens its write transaction, so the SQLite writer lock
+is never held while a model predicts. `complete` adds what needs the history
+(repeat, mass incident), on the registration's own connection, and gives the
+completed input and the record for the registration event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from kesu.accounts import masking
+from kesu.complaints import lookups
+from kesu.store.db import read
+from kesu.triage import model
+from kesu.triage.signals import detect
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+
+@dataclass
+class Reading:
+    """A complaint's text as triage read it, before the history is consulted."""
+
+    data: dict[str, Any]
+    record: dict[str, Any] = field(default_factory=dict)
+    raised: dict[str, list[str]] = field(default_factory=dict)
+
+
+def read_text(data: Mapping[str, Any]) -> Reading:
+    """Classify (when no category is given) and detect risk signals. No database."""
+    out = dict(data)
+    record: dict[str, Any] = {}
+    text = "\n".join(x for x in (data.get("title"), data["description"]) if x)
+    if not data.get("category"):
+        try:
+            clf = model.shipped()
+        except model.ModelMissing:
+            clf = None
+        if clf is not None:
+            [p] = clf.predict([text])
+            out["category"] = None if p.needs_review else p.category
+            record.update(
+                category=out["category"],
+                suggested=p.category,
+                confidence=p.confidence,
+                automatic=True,
+                needs_review=p.needs_review,
+                model=clf.meta["version"],
+            )
+    raised = {s.code: list(s.evidence) for s in detect(text)}
+    return Reading(out, record, raised)
+
+
+def complete(rt: Runtime, conn, reading: Reading) -> tuple[dict[str, Any], dict | None]:
+    """Add the history flags (read on `conn`); returns (input, event record or None).
+
+    Flags raised from the text and from the history are added to those given.
+    """
+    out, record, raised = dict(reading.data), dict(reading.record), dict(reading.raised)
+    customer = out.get("customer") or {}
+    if out.get("category"):
+        raised.update(
+            history_flags(
+                rt,
+                conn,
+                out["category"],
+                customer.get("phone"),
+                customer.get("city"),
+                customer.get("province"),
+            )
+        )
+    given = set(out.get("risk_flags") or ())
+    added = {code: ev for code, ev in raised.items() if code not in given}
+    if added:
+        out["risk_flags"] = sorted(given | set(added))
+        # Evidence is quoted text: the event keeps it masked (it is never anonymised later).
+        record["flags"] = [
+            {"code": c, "evidence": masking.deep_text(ev)} for c, ev in sorted(added.items())
+        ]
+    return out, record or None
+
+
+def _mass_incident(conn, now, category: str, city: str | None, province: str | None) -> list[str]:
+    """Evidence of many complaints of one category from one place in a short window."""
+    cfg = model.config().get("mass_incident") or {}
+    window = timedelta(hours=cfg.get("window_hours", 6))
+    n = lookups.count_in_place(conn, category, city, province, now - window)
+    if n + 1 < cfg.get("min_complaints", 5):
+        return []
+    hours = window.total_seconds() / 3600
+    return [f"近{hours:g}小时{city or province}同类投诉{n}件（含本件共{n + 1}件）"]
+
+
+def history_flags(
+    rt: Runtime,
+    conn,
+    category: str,
+    phone: str | None,
+    city: str | None,
+    province: str | None,
+) -> dict[str, list[str]]:
+    """repeat and mass_incident, read on `conn` (or in a read transaction of their own)."""
+    if not (phone or city or province):
+        return {}
+    if conn is None:
+        with read(rt.engine) as own:
+            return history_flags(rt, own, category, phone, city, province)
+    now = rt.clock()
+    out = {}
+    if phone:
+        days = model.config().get("repeat_days", 30)
+        repeat = lookups.recent_numbers(conn, phone, category, now - timedelta(days=days))
+        if repeat:
+            out["repeat"] = repeat
+    if (city or province) and (mass := _mass_incident(conn, now, category, city, province)):
+        out["mass_incident"] = mass
+    return out
