@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
+from kesu.channels.routes import router as intake_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
 from kesu.complaints.routes import router as complaints_router
@@ -99,12 +100,13 @@ class _TooLarge(Exception):
 
 def _housekeeping(rt: Runtime) -> None:
     """Retention once a day; the notification outbox each pass."""
-    from kesu.accounts import customers, retention
+    from kesu.accounts import retention
+    from kesu.channels import outbox
 
     done = retention.run_daily(rt)
     if done and done["anonymised"]:
         log.info("retention: %s complaints anonymised", done["anonymised"])
-    customers.deliver(rt)
+    outbox.deliver(rt)
 
 
 def _warm_dashboard(rt: Runtime) -> None:
@@ -221,6 +223,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
         return {"status": "ok", "version": __version__}
 
     app.include_router(accounts_router)
+    app.include_router(intake_router)
     app.include_router(complaints_router)
     app.include_router(attachments_router)
     app.include_router(deadlines_router)

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from kesu.accounts import crypto
 from kesu.accounts.service import customer_principal
 from kesu.app import create_app
-from kesu.complaints import portal, queries, registration, transitions
+from kesu.channels import portal, portal_track, portal_words
+from kesu.complaints import queries, registration, transitions
 from kesu.problems import Problem
 from tests.conftest import complaint_body, last_code
 
@@ -401,20 +402,20 @@ def test_service_submit_and_detail(rt, clock):
     assert all(p.endswith("。") for p in plain)
     c = queries.get(rt, out["number"])
     assert c["first_receiver"] == "portal" and c["channel"] == "web"
-    d = portal.detail(rt, me, out["number"])
+    d = portal_track.detail(rt, me, out["number"])
     assert d["status_text"] == "已收到，等待受理" and d["can_add"] and not d["can_rate"]
     assert {"team", "assignee", "risk_flags", "priority"}.isdisjoint(d)
     assert [e["type"] for e in d["timeline"]] == ["registered"]
-    assert portal.my_complaints(rt, me)[0]["number"] == out["number"]
-    assert portal.my_complaints(rt, _me(OTHER)) == []
+    assert portal_track.my_complaints(rt, me)[0]["number"] == out["number"]
+    assert portal_track.my_complaints(rt, _me(OTHER)) == []
     with pytest.raises(Problem) as err:
-        portal.detail(rt, _me(OTHER), out["number"])
+        portal_track.detail(rt, _me(OTHER), out["number"])
     assert err.value.status == 404
 
 
 def test_service_rate_limit_counts_web_submissions_of_the_number(rt, clock):
     me = _me()
-    for _ in range(portal.SUBMISSIONS_PER_DAY):
+    for _ in range(portal_words.SUBMISSIONS_PER_DAY):
         portal.submit(rt, me, _data())
     # Another number is not limited, nor are complaints by phone.
     portal.submit(rt, _me(OTHER), _data(phone=OTHER))
@@ -429,7 +430,7 @@ def test_service_add_information_and_rate(rt, clock):
     me = _me()
     number = portal.submit(rt, me, _data(province="重庆市"))["number"]
     portal.add_information(rt, me, number, "补充：号码 13912345678 也被扣费")
-    d = portal.detail(rt, me, number)
+    d = portal_track.detail(rt, me, number)
     info = [e for e in d["timeline"] if e["type"] == "customer_info_added"]
     assert info and "139****5678" in info[0]["note"] and "13912345678" not in info[0]["note"]
     with pytest.raises(Problem) as err:
@@ -450,7 +451,7 @@ def test_service_add_information_and_rate(rt, clock):
     assert (
         out["appeal"]["province"] == "重庆市" and "重庆市电信条例" in out["appeal"]["province_text"]
     )
-    d = portal.detail(rt, me, number)
+    d = portal_track.detail(rt, me, number)
     assert d["status_text"] == "已回访" and d["rating"]["result"] == "dissatisfied"
     assert d["reply"]["text"] == "已退费10元。"
     types = [e["type"] for e in d["timeline"]]
@@ -469,30 +470,14 @@ def test_satisfied_rating_has_no_appeal(rt):
     transitions.transition(rt, number, "accept", {}, "test")
     transitions.transition(rt, number, "reply", {"resolution": "已处理。"}, "test")
     assert portal.rate(rt, me, number, "satisfied")["appeal"] is None
-    assert portal.detail(rt, me, number)["appeal"] is None
-
-
-def test_appeal_info_quotes_the_reply_data():
-    from kesu.data_files import load_yaml
-
-    common = load_yaml("law/replies.yaml")["common"]
-
-    class _Rt:
-        class settings:
-            hotline = "【客服热线】"
-
-    a = portal.appeal_info(_Rt, "河南省")
-    assert a["text"] in common["recourse"]
-    assert a["province_text"] == common["recourse_by_province"]["河南省"]["text"]
-    assert a["hotline"] is None  # the placeholder is not shown
-    assert portal.appeal_info(_Rt, "北京市")["province_text"] is None
+    assert portal_track.detail(rt, me, number)["appeal"] is None
 
 
 def test_every_category_has_plain_words():
     from kesu.complaints import vocabulary as vocab
 
-    assert sorted(c["code"] for c in portal.categories()) == sorted(vocab.CATEGORIES)
-    assert all(c["zh"] and c["en"] for c in portal.categories())
+    assert sorted(c["code"] for c in portal_words.categories()) == sorted(vocab.CATEGORIES)
+    assert all(c["zh"] and c["en"] for c in portal_words.categories())
 
 
 def test_plain_deadline_wording():
@@ -518,13 +503,13 @@ def test_plain_deadline_wording():
             }
         ],
     }
-    p = portal.plain_deadline(rt, d, now)
+    p = portal_words.plain_deadline(rt, d, now)
     assert (
         p["plain"]
         == "我们将在 2026年12月14日 24:00 前答复您（依据《电信用户申诉处理办法》第十条）。"
     )
     assert p["plain_en"].startswith("We will answer you by 24:00 on 14 Dec 2026")
-    later = portal.plain_deadline(rt, d, datetime(2026, 12, 20, tzinfo=BEIJING))
+    later = portal_words.plain_deadline(rt, d, datetime(2026, 12, 20, tzinfo=BEIJING))
     assert later["past"] and later["plain"].startswith("我们应在")
 
 
@@ -544,12 +529,12 @@ def test_plain_deadline_says_what_is_owed():
         "due_at": "2026-11-30T10:00:00+08:00",
         "basis": rt.rules["repair_urban_48h"].basis_json,
     }
-    p = portal.plain_deadline(rt, repair, now)
+    p = portal_words.plain_deadline(rt, repair, now)
     assert p["plain"] == (
         "我们将在 2026年11月30日 10:00 前修复或调通障碍"
         "（依据《中华人民共和国电信条例》第三十二条）。"
     )
     ack = {**repair, "rule": "ack_24h", "statutory": False, "basis": rt.rules["ack_24h"].basis_json}
-    assert portal.plain_deadline(rt, ack, now)["plain"].endswith(
+    assert portal_words.plain_deadline(rt, ack, now)["plain"].endswith(
         "告知处理流程和时限（运营商承诺）。"
     )

@@ -1,7 +1,7 @@
 """Customers prove they hold a phone number with a one-time code (for the portal).
 
-The code leaves through the notification outbox (SMS); in demo mode the
-outbox "delivers" by writing to the console. A customer session sees only the
+The code leaves through the notification outbox (channels.outbox, SMS); in demo
+mode the outbox "delivers" by writing to the console. A customer session sees only the
 complaints registered for that number.
 """
 
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 
-from kesu.accounts import crypto, masking
+from kesu.accounts import crypto
 from kesu.accounts.service import SESSION_MAX, audit, customer_principal
-from kesu.channels import phones
+from kesu.channels import outbox, phones
 from kesu.problems import Problem
 from kesu.store import tables as t
-from kesu.store.db import read, write
+from kesu.store.db import write
 
 if TYPE_CHECKING:
     from kesu.accounts.roles import Principal
@@ -81,22 +81,17 @@ def request_code(rt: Runtime, phone: str, ip: str | None) -> dict[str, Any]:
                 attempts=0,
             )
         )
-        conn.execute(
-            insert(t.notifications).values(
-                channel="sms",
-                recipient=phone,
-                subject=None,
-                purpose="portal_code",
-                body=f"【客诉】您的验证码是 {code}，{_minutes()}分钟内有效。如非本人操作请忽略。",
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        outbox.enqueue(
+            conn,
+            now,
+            "sms",
+            phone,
+            f"【客诉】您的验证码是 {code}，{_minutes()}分钟内有效。如非本人操作请忽略。",
+            "portal_code",
         )
         audit(conn, _anon(ip), now, "portal.code", "phone", ph[:12], {})
     if rt.settings.demo:
-        deliver(rt)
+        outbox.deliver(rt)
     return {"sent": True, "expires_in": int(CODE_TTL.total_seconds())}
 
 
@@ -167,39 +162,3 @@ def verify(rt: Runtime, phone: str, code: str, ip: str | None, ua: str | None):
     if failure is not None:
         raise failure
     return cookie, csrf, principal
-
-
-def deliver(rt: Runtime, limit: int = 100) -> int:
-    """Send what the outbox holds.
-
-    No SMS gateway is configured yet: only demo mode delivers (to the console);
-    otherwise messages wait in the outbox, none is lost.
-    """
-    if not rt.settings.demo:
-        return 0
-    now = rt.clock()
-    sent = 0
-    with write(rt.engine) as conn:
-        rows = conn.execute(
-            select(t.notifications)
-            .where(t.notifications.c.status == "pending", t.notifications.c.next_attempt_at <= now)
-            .order_by(t.notifications.c.id)
-            .limit(limit)
-        ).all()
-        for n in rows:
-            # Demo delivery is the console; the number is masked like everywhere else.
-            print(f"[演示模式短信] 发往 {masking.phone(n.recipient)}：{n.body}", flush=True)
-            conn.execute(
-                update(t.notifications)
-                .where(t.notifications.c.id == n.id)
-                .values(status="sent", sent_at=now, attempts=n.attempts + 1)
-            )
-            sent += 1
-    return sent
-
-
-def pending(rt: Runtime) -> int:
-    with read(rt.engine) as conn:
-        return conn.execute(
-            select(func.count()).where(t.notifications.c.status == "pending")
-        ).scalar_one()

@@ -57,3 +57,23 @@ def recategorized(conn: Connection, p: Principal) -> list:
         .where(*scope_conditions(p))
         .order_by(C.id)
     ).all()
+
+
+def by_idempotency_key(conn: Connection, key: str):
+    """The complaint id registered under this idempotency key, or None."""
+    return conn.execute(select(C.id).where(C.idempotency_key == key)).scalar()
+
+
+def received_since(
+    conn: Connection, phone: str | None, channel: str, since: datetime, *, hashed: bool = False
+) -> tuple[int, datetime | None]:
+    """(how many, the oldest receipt) of a number's complaints by a channel since then.
+
+    `phone` is the number, or its lookup hash when `hashed`."""
+    digest = phone if hashed else crypto.phone_hash(phone or "")
+    n, oldest = conn.execute(
+        select(func.count(), func.min(C.received_at)).where(
+            C.customer_phone_hash == digest, C.channel == channel, C.received_at > since
+        )
+    ).one()
+    return int(n), oldest

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,33 +13,14 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import phones
 from kesu.clock import BEIJING
-from kesu.complaints import lifecycle, queries, registration, transitions
+from kesu.complaints import lifecycle, queries, transitions
 from kesu.complaints import vocabulary as vocab
-from kesu.complaints.schemas import ComplaintIn, TransitionIn
+from kesu.complaints.schemas import TransitionIn
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web_common import FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
-
-
-@router.post("/complaints", status_code=201, summary="登记投诉 Register a complaint")
-async def create_complaint(
-    body: ComplaintIn,
-    request: Request,
-    response: Response,
-    rt: Runtime = Depends(runtime),
-    p: Principal = Depends(principal),
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
-    data = body.model_dump()
-    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    view, created = await run_in_threadpool(
-        registration.register, rt, data, p, idempotency_key, request_hash
-    )
-    response.status_code = 201 if created else 200
-    response.headers["Location"] = f"/api/v1/complaints/{view['number']}"
-    return view
 
 
 def _csv(

@@ -18,7 +18,8 @@ from kesu.accounts import customers, masking
 from kesu.accounts import service as accounts
 from kesu.accounts.routes import _set_session
 from kesu.accounts.web import SESSION_COOKIE, client_ip
-from kesu.complaints import portal
+from kesu.appeals import recourse
+from kesu.channels import portal, portal_track, portal_words
 from kesu.problems import Problem
 from kesu.web.pages import Page, PageRoute, check_csrf, customer, page, redirect, render
 
@@ -64,7 +65,7 @@ def _next(value: str | None) -> str:
 
 @router.get("/portal")
 async def home(pg: Page = Depends(page)) -> Response:
-    appeal = portal.appeal_info(pg.rt)
+    appeal = recourse.appeal_info(pg.rt)
     signed_in = pg.principal is not None and pg.principal.kind == "customer"
     return render(pg, "portal/home.html", appeal=appeal, signed_in=signed_in)
 
@@ -199,7 +200,7 @@ def _new_page(pg: Page, values: dict[str, Any], errors=None, status: int = 200, 
         v=values,
         errors=errors or [],
         error_fields={e.get("field", "") for e in (errors or [])},
-        categories=portal.categories(),
+        categories=portal_words.categories(),
         provinces=_provinces(),
         token=values.get("token") or secrets.token_urlsafe(18),
         form_limit=_form_limit(pg),
@@ -274,18 +275,18 @@ def _field_of(code: str) -> str:
 
 @router.get("/portal/complaints")
 async def mine(pg: Page = Depends(customer)) -> Response:
-    items = await run_in_threadpool(portal.my_complaints, pg.rt, pg.p)
+    items = await run_in_threadpool(portal_track.my_complaints, pg.rt, pg.p)
     return render(pg, "portal/list.html", items=items)
 
 
 async def _detail_page(pg: Page, number: str, status: int = 200) -> Response:
-    c = await run_in_threadpool(portal.detail, pg.rt, pg.p, number)
+    c = await run_in_threadpool(portal_track.detail, pg.rt, pg.p, number)
     return render(
         pg,
         "portal/detail.html",
         status=status,
         c=c,
-        stages=portal.STAGES,
+        stages=portal_words.STAGES,
         max_file_text=_mb(_max_file()),
     )
 
@@ -312,7 +313,7 @@ async def _change(pg: Page, number: str, done: str, call) -> Response:
 @router.post("/portal/complaints/{number}/info")
 async def add_info(number: str, pg: Page = Depends(customer)) -> Response:
     form = await pg.form()
-    text = str(form.get("text") or "")[: portal.MAX_INFO + 100]
+    text = str(form.get("text") or "")[: portal_words.MAX_INFO + 100]
 
     async def call():
         await run_in_threadpool(portal.add_information, pg.rt, pg.p, number, text)
@@ -324,7 +325,7 @@ async def add_info(number: str, pg: Page = Depends(customer)) -> Response:
 async def rate(number: str, pg: Page = Depends(customer)) -> Response:
     form = await pg.form()
     result = str(form.get("result") or "")
-    comment = str(form.get("comment") or "")[: portal.MAX_COMMENT + 100]
+    comment = str(form.get("comment") or "")[: portal_words.MAX_COMMENT + 100]
 
     async def call():
         await run_in_threadpool(portal.rate, pg.rt, pg.p, number, result, comment)

@@ -11,7 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from kesu.complaints import lifecycle, queries, registration, transitions
+from kesu.channels import intake
+from kesu.complaints import lifecycle, queries, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.routes import _csv, _normal_phone
 from kesu.complaints.schemas import ComplaintIn
@@ -177,9 +178,9 @@ async def new_submit(pg: Page = Depends(staff)) -> Response:
         return _form_page(pg, values, form_errors(err), status=422)
     try:
         view, _created = await run_in_threadpool(
-            registration.register,
+            intake.receive,
             pg.rt,
-            body.model_dump(),
+            body,
             pg.p,
             str(form.get("idempotency_key") or "") or None,
             None,
@@ -257,22 +258,14 @@ def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
     view = queries.get(pg.rt, number, pg.p)
     events = queries.events(pg.rt, number, pg.p)
     triage_data = next((e["data"].get("triage") for e in events if e["type"] == "registered"), None)
-    allowed = [
-        a for a in view["allowed_actions"] if any(pg.p.can(perm) for perm in _action_perms(a))
-    ]
     return {
         "c": view,
         "events": list(reversed(events)),
         "triage": triage_data,
-        "actions": allowed,
+        # Narrowed to the user's permissions by the complaint view (complaints.views).
+        "actions": view["allowed_actions"],
         "attachments": _attachments(pg, number),
     }
-
-
-def _action_perms(action: str) -> list[str]:
-    from kesu.accounts.roles import action_permissions
-
-    return list(action_permissions(action))
 
 
 @router.get("/complaints/{number}")

@@ -1,0 +1,65 @@
+"""Intake: the one door every channel uses to hand kesu a complaint.
+
+The API (`POST /api/v1/complaints`), the portal, the hotline form and bulk
+imports validate their input as a `ComplaintIn` and call `receive` (or
+`receive_many`), which calls the one registration (complaints.registration):
+numbering, triage, deadlines, history and audit are the same whatever the channel.
+New channels (email, files, webhooks, referrals, TMF621) are added beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from kesu.accounts.roles import Actor
+from kesu.complaints import lookups, registration
+from kesu.complaints.schemas import ComplaintIn
+from kesu.problems import Problem
+from kesu.web_common import _one
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    """A fingerprint of what was sent, so a reused Idempotency-Key with other content is
+    refused rather than answered with the first complaint."""
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def validate(body: Mapping[str, Any]) -> ComplaintIn:
+    """The body as a complaint, or a 422 problem naming every field that is wrong."""
+    try:
+        return ComplaintIn.model_validate(body)
+    except ValidationError as err:
+        errors = [_one(e) for e in err.errors()]  # type: ignore[arg-type]
+        first = errors[0]
+        raise Problem(422, first["code"], "Invalid input", first["detail"], errors=errors) from None
+
+
+def receive(
+    rt: Runtime,
+    complaint: ComplaintIn,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Register one complaint; (the complaint, whether it was created now)."""
+    return registration.register(rt, complaint.model_dump(), actor, idempotency_key, fingerprint)
+
+
+def receive_many(rt: Runtime, complaints: Sequence[ComplaintIn], actor: Actor) -> list[str]:
+    """Register validated complaints in one transaction (imports); their numbers."""
+    return registration.bulk_import(rt, [c.model_dump() for c in complaints], actor)
+
+
+def key_used(conn, key: str) -> bool:
+    """Whether a complaint was already registered under this idempotency key."""
+    return lookups.by_idempotency_key(conn, key) is not None
