@@ -6,6 +6,7 @@ how many of a category came from one place lately, which were re-categorised.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -77,3 +78,22 @@ def received_since(
         )
     ).one()
     return int(n), oldest
+
+
+def texts_after(conn: Connection, after_id: int, limit: int) -> list:
+    """(id, number, title, description) of complaints after an id, in id order (for the
+    similar-complaints index, which grows by id)."""
+    return conn.execute(
+        select(C.id, C.number, C.title, C.description)
+        .where(C.id > after_id)
+        .order_by(C.id)
+        .limit(limit)
+    ).all()
+
+
+def outcomes(conn: Connection, ids: list[int]) -> dict[int, Any]:
+    """id → (number, category, status, resolution) of these complaints."""
+    rows = conn.execute(
+        select(C.id, C.number, C.category, C.status, C.resolution).where(C.id.in_(ids))
+    )
+    return {r.id: r for r in rows}

@@ -67,6 +67,15 @@ def load_visible(conn: Connection, number: str, p: Principal, lock: bool = False
     return row
 
 
+def try_lock(conn: Connection, complaint_id: int) -> bool:
+    """On PostgreSQL, lock the complaint row unless another worker holds it (SKIP LOCKED);
+    on SQLite the write transaction already excludes other writers."""
+    if conn.dialect.name != "postgresql":
+        return True
+    stmt = select(C.id).where(C.id == complaint_id).with_for_update(skip_locked=True)
+    return conn.execute(stmt).first() is not None
+
+
 def load_by_id(conn: Connection, complaint_id: int):
     return conn.execute(select(t.complaints).where(C.id == complaint_id)).one()
 

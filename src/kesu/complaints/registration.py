@@ -190,7 +190,6 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
 
 _COLUMNS = tuple(col.name for col in t.complaints.columns)
 _INSERT_COMPLAINT = t.complaints.insert().returning(C.id)
-_INSERT_DEADLINES = t.deadlines.insert()
 _SET_NUMBER = update(t.complaints).where(C.id == bindparam("cid")).values(number=bindparam("n"))
 
 
@@ -233,8 +232,7 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, c
     cid = conn.execute(_INSERT_COMPLAINT, row).scalar_one()
     for d in planned:
         d["complaint_id"] = cid
-    if planned:
-        conn.execute(_INSERT_DEADLINES, planned)
+    deadlines.store(conn, planned)
     event = _registered_event(row, planned, actor, now, triage=triage)
     conn.execute(events.INSERT, {"complaint_id": cid, **event})
     if late:
@@ -278,7 +276,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
                 {"complaint_id": cid, **_registered_event(row, planned, actor, now, "批量导入")}
             )
         bulk.insert_many(conn, t.complaints, rows)
-        bulk.insert_many(conn, t.deadlines, all_deadlines)
+        deadlines.store_many(conn, all_deadlines)
         bulk.insert_many(conn, t.complaint_events, history)
         audit(
             conn,

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from kesu.clock import to_beijing
+from kesu.complaints import events
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import Rule, compute_due
 from kesu.deadlines.rules import select as select_rules
+from kesu.store import bulk
 from kesu.store import tables as t
 
 if TYPE_CHECKING:
@@ -23,6 +25,17 @@ if TYPE_CHECKING:
 
 
 _SELECTED: dict[tuple, list[Rule]] = {}
+
+
+def store(conn: Connection, planned: list[dict[str, Any]]) -> None:
+    """Insert the planned deadline rows of a complaint just registered."""
+    if planned:
+        conn.execute(t.deadlines.insert(), planned)
+
+
+def store_many(conn: Connection, planned: list[dict[str, Any]]) -> None:
+    """Insert the planned deadline rows of many complaints (imports: COPY on PostgreSQL)."""
+    bulk.insert_many(conn, t.deadlines, planned)
 
 
 def _applicable(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:
@@ -179,20 +192,22 @@ def recompute(conn: Connection, rt: Runtime, calendar: WorkCalendar) -> list[int
         )
         if due.due_at != row.due_at or due.estimated != row.estimated:
             touched.add(row.complaint_id)
-            conn.execute(
-                t.complaint_events.insert().values(
-                    complaint_id=row.complaint_id,
-                    at=rt.clock(),
-                    type="deadline_recomputed",
-                    actor="system",
-                    data={
-                        "rule": row.rule,
-                        "old_due_at": to_beijing(row.due_at).isoformat(),
-                        "new_due_at": to_beijing(due.due_at).isoformat(),
-                        "estimated": due.estimated,
-                        "calendar_version": calendar.version,
-                    },
-                )
+            events.append(
+                conn,
+                row.complaint_id,
+                rt.clock(),
+                "deadline_recomputed",
+                "system",
+                None,
+                None,
+                None,
+                {
+                    "rule": row.rule,
+                    "old_due_at": to_beijing(row.due_at).isoformat(),
+                    "new_due_at": to_beijing(due.due_at).isoformat(),
+                    "estimated": due.estimated,
+                    "calendar_version": calendar.version,
+                },
             )
     return sorted(touched)
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, tuple_
 
 from kesu.complaints import events, lifecycle
-from kesu.complaints.queries import load_by_id
+from kesu.complaints.queries import load_by_id, try_lock
 from kesu.complaints.transitions import apply
 from kesu.complaints.views import iso, state_of
 from kesu.deadlines import service as deadlines
@@ -28,16 +28,7 @@ from kesu.store.db import write
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
-C = t.complaints.c
 log = logging.getLogger("kesu.watcher")
-
-
-def _lock(conn: Connection, complaint_id: int) -> bool:
-    """On PostgreSQL, lock the complaint row unless another worker holds it."""
-    if conn.dialect.name != "postgresql":
-        return True
-    stmt = select(C.id).where(C.id == complaint_id).with_for_update(skip_locked=True)
-    return conn.execute(stmt).first() is not None
 
 
 def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> None:
@@ -81,7 +72,7 @@ def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> in
             due = deadlines.due_unbreached(conn, now, batch)
             done = 0
             for d in due:
-                if not _lock(conn, d.complaint_id):
+                if not try_lock(conn, d.complaint_id):
                     continue
                 if deadlines.mark_breached(conn, d.id, now):
                     _handle_breach(rt, conn, d, now)
@@ -114,7 +105,7 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
                 rule = rt.rules.get(d.rule)
                 if rule is None or not rule.warn_before or d.due_at - rule.warn_before > now:
                     continue
-                if not _lock(conn, d.complaint_id):
+                if not try_lock(conn, d.complaint_id):
                     continue
                 if deadlines.mark_warned(conn, d.id, now):
                     left = d.due_at - now

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import select
 
-from kesu.store import tables as t
+from kesu.complaints import lookups
 from kesu.store.db import read
 from kesu.triage.features import normalize
 from kesu.triage.model import Classifier
@@ -25,7 +24,6 @@ from kesu.triage.model import Classifier
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
-C = t.complaints.c
 _BATCH = 20_000
 
 
@@ -74,12 +72,7 @@ class SimilarIndex:
         with self._lock:
             while True:
                 with read(rt.engine) as conn:
-                    rows = conn.execute(
-                        select(C.id, C.number, C.title, C.description)
-                        .where(C.id > self.last_id)
-                        .order_by(C.id)
-                        .limit(_BATCH)
-                    ).all()
+                    rows = lookups.texts_after(conn, self.last_id, _BATCH)
                 if not rows:
                     return
                 block = self._rows([f"{r.title or ''}{r.description}" for r in rows])
@@ -110,14 +103,7 @@ class SimilarIndex:
         if not picked:
             return []
         with read(rt.engine) as conn:
-            found = {
-                r.id: r
-                for r in conn.execute(
-                    select(C.id, C.number, C.category, C.status, C.resolution).where(
-                        C.id.in_([i for i, _ in picked])
-                    )
-                )
-            }
+            found = lookups.outcomes(conn, [i for i, _ in picked])
         return [
             {
                 "number": found[i].number,
