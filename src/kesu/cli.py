@@ -83,12 +83,12 @@ def serve(
     _first_admin(rt)
     if demo:
         _demo_users(rt)
-        from kesu.complaints import demo as demo_data
+        from kesu.demo import replay
 
-        if demo_data.has_data(rt):
+        if replay.has_data(rt):
             console.print("已有投诉数据，跳过演示数据载入。")
         else:
-            _load_demo(rt, demo_data.DEFAULT_COUNT, 2026)
+            _load_demo(rt, replay.DEFAULT_COUNT, 2026)
     rt.close()
     if worker is not None:
         os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
@@ -143,11 +143,11 @@ def _demo_users(rt) -> None:
 def _load_demo(rt, count: int, seed: int) -> None:
     from rich.progress import Progress
 
-    from kesu.complaints import demo as demo_data
+    from kesu.demo import replay
 
     with Progress(console=console) as progress:
         task = progress.add_task("载入演示数据 Loading demo data", total=count)
-        summary = demo_data.load(
+        summary = replay.load(
             rt, count=count, seed=seed, progress=lambda n: progress.update(task, completed=n)
         )
     console.print(
@@ -166,10 +166,10 @@ def demo(
     ] = False,
 ) -> None:
     """载入演示数据（最近90天）。Load demo data spread over the last 90 days."""
-    from kesu.complaints import demo as demo_data
+    from kesu.demo import replay
 
     rt = _runtime()
-    if demo_data.has_data(rt) and not force:
+    if replay.has_data(rt) and not force:
         console.print("[yellow]数据库中已有投诉，未载入。加 --force 仍然载入。[/]")
         raise typer.Exit(1)
     _load_demo(rt, count, seed)
