@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kesu.cli import permission_matrix_markdown
+from kesu.accounts.commands import permission_matrix_markdown
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 

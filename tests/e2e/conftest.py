@@ -70,7 +70,7 @@ def server(tmp_path_factory):
 
     from kesu.accounts import service as accounts
     from kesu.app import create_app
-    from kesu.complaints import demo
+    from kesu.demo import replay
     from kesu.runtime import Runtime
     from kesu.settings import Settings
 
@@ -86,7 +86,7 @@ def server(tmp_path_factory):
     accounts.create_user(
         rt, "kesu-e2e", "reseller-b", "reseller", "kesu-e2e-reseller-b", org="示例代理商乙"
     )
-    demo.load(rt, count=200, seed=2026)
+    replay.load(rt, count=200, seed=2026)
     # Load the classifier and the similar-complaints index before the browser comes.
     from kesu.accounts.roles import system
     from kesu.triage import service as triage

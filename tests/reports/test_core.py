@@ -151,7 +151,7 @@ def test_a_wrong_subscriber_file_is_refused(data, message):
 
 
 def test_the_shipped_subscriber_file_covers_the_demo_provinces():
-    from kesu.complaints.demo import PROVINCES
+    from kesu.demo.plans import PROVINCES
 
     s = service.subscribers()
     for province, _cities, _weight in PROVINCES:

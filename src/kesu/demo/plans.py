@@ -1,34 +1,16 @@
-"""Demo data: a living complaint centre over the last 90 days.
-
-The complaints are replayed in time order through the real service layer
-(register, transitions, the deadline watcher every two simulated hours), so
-their events, deadlines, breaches, conversions and merges are exactly what
-kesu would have recorded. Texts come from data/demo/texts.yaml, written for
-the project.
+"""Demo complaints' plans: who complains, from where, through which channel, and the steps
+of each complaint's life (accept, transfer, propose, approve, reply, call back, close,
+reopen ...) with their delays. Seeded randomness only: no database, no clock.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import heapq
 import random
-from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
-from kesu.clock import BEIJING, FrozenClock
-from kesu.complaints import service
 from kesu.complaints import vocabulary as vocab
-from kesu.data_files import load_yaml
-from kesu.problems import Problem
-from kesu.store import tables as t
-from kesu.store.db import read
-
-DEFAULT_COUNT = 320
-DAYS = 90
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余"
@@ -79,17 +61,12 @@ SUPERVISORS = ["郭建国", "何春梅"]
 REASONS = list(vocab.VALIDITY_REASONS)
 
 
-def has_data(rt) -> bool:
-    with read(rt.engine) as conn:
-        return conn.execute(select(func.count()).select_from(t.complaints)).scalar_one() > 0
-
-
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights)[0]
 
 
-def _customer(rng: random.Random) -> dict[str, Any]:
+def new_customer(rng: random.Random) -> dict[str, Any]:
     province, cities, _ = rng.choices(PROVINCES, [p[2] for p in PROVINCES])[0]
     surname = rng.choice(SURNAMES)
     given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
@@ -104,11 +81,11 @@ def _customer(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _hours(rng: random.Random, low: float, high: float) -> timedelta:
+def hours(rng: random.Random, low: float, high: float) -> timedelta:
     return timedelta(hours=rng.uniform(low, high))
 
 
-def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[tuple]:
+def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[tuple]:
     """The steps of one complaint's life: (delay after the previous step, action, params, actor)."""
     kind = entry["kind"]
     handler = rng.choice(HANDLERS)
@@ -119,7 +96,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
             return steps  # never answered: the watcher turns it into a complaint
         steps.append(
             (
-                _hours(rng, 0.05, 20),
+                hours(rng, 0.05, 20),
                 "reply",
                 {"resolution": entry["resolution"]},
                 rng.choice(AGENTS),
@@ -128,7 +105,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         if rng.random() < 0.7:
             steps.append(
                 (
-                    _hours(rng, 4, 30),
+                    hours(rng, 4, 30),
                     "callback",
                     {
                         "result": _pick(
@@ -139,13 +116,13 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
                     handler,
                 )
             )
-            steps.append((_hours(rng, 0.1, 3), "close", {}, handler))
+            steps.append((hours(rng, 0.1, 3), "close", {}, handler))
         return steps
     if roll < 0.04:
-        steps.append((_hours(rng, 0.5, 20), "accept", {}, rng.choice(AGENTS)))
+        steps.append((hours(rng, 0.5, 20), "accept", {}, rng.choice(AGENTS)))
         steps.append(
             (
-                _hours(rng, 2, 48),
+                hours(rng, 2, 48),
                 "invalidate",
                 {"reason": rng.choice(REASONS), "note": "经核实不符合有效投诉条件，已告知客户。"},
                 handler,
@@ -155,7 +132,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
     late_ack = rng.random() < 0.06
     steps.append(
         (
-            _hours(rng, 25, 40) if late_ack else _hours(rng, 0.2, 18),
+            hours(rng, 25, 40) if late_ack else hours(rng, 0.2, 18),
             "accept",
             {},
             rng.choice(AGENTS),
@@ -169,7 +146,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
     if team and kind != "fault" and rng.random() < 0.6:
         steps.append(
             (
-                _hours(rng, 0.2, 6),
+                hours(rng, 0.2, 6),
                 "transfer",
                 {"team": team, "note": "转专业班组核查，首问受理员继续跟踪。"},
                 rng.choice(AGENTS),
@@ -179,14 +156,14 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         late = rng.random() < 0.15
         steps.append(
             (
-                _hours(rng, 50, 90) if late else _hours(rng, 2, 40),
+                hours(rng, 50, 90) if late else hours(rng, 2, 40),
                 "reply",
                 {"resolution": entry["resolution"], "root_cause": entry.get("root_cause")},
                 handler,
             )
         )
     else:
-        steps.append((_hours(rng, 1, 48), "investigate", {}, handler))
+        steps.append((hours(rng, 1, 48), "investigate", {}, handler))
         if rng.random() < 0.08:
             return steps  # stalled in investigation: it will run past its deadlines
         propose = {"resolution": entry["resolution"], "root_cause": entry.get("root_cause")}
@@ -195,7 +172,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         slow = rng.random() < 0.1
         steps.append(
             (
-                _hours(rng, 24 * 12, 24 * 18) if slow else _hours(rng, 6, 24 * 5),
+                hours(rng, 24 * 12, 24 * 18) if slow else hours(rng, 6, 24 * 5),
                 "propose",
                 propose,
                 handler,
@@ -206,7 +183,7 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         if needs_approval:
             steps.append(
                 (
-                    _hours(rng, 1, 30),
+                    hours(rng, 1, 30),
                     "approve",
                     {"note": "同意该处理方案。"},
                     rng.choice(SUPERVISORS),
@@ -214,24 +191,24 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
             )
             if rng.random() < 0.15:
                 return steps
-        steps.append((_hours(rng, 0.5, 24), "reply", {}, handler))
+        steps.append((hours(rng, 0.5, 24), "reply", {}, handler))
     outcome = rng.random()
     if outcome < 0.05:
         for _ in range(3):
-            steps.append((_hours(rng, 3, 20), "callback", {"result": "unreachable"}, handler))
+            steps.append((hours(rng, 3, 20), "callback", {"result": "unreachable"}, handler))
         steps.append(
-            (_hours(rng, 0.1, 2), "close", {"note": "三次回访未联系上，按规定归档。"}, handler)
+            (hours(rng, 0.1, 2), "close", {"note": "三次回访未联系上，按规定归档。"}, handler)
         )
         return steps
     result = _pick(rng, [("satisfied", 66), ("basically_satisfied", 20), ("dissatisfied", 14)])
-    steps.append((_hours(rng, 6, 48), "callback", {"result": result}, handler))
+    steps.append((hours(rng, 6, 48), "callback", {"result": result}, handler))
     if rng.random() < 0.05:
         return steps  # called back, not yet archived
-    steps.append((_hours(rng, 0.1, 4), "close", {}, handler))
+    steps.append((hours(rng, 0.1, 4), "close", {}, handler))
     if (result == "dissatisfied" and rng.random() < 0.6) or rng.random() < 0.02:
         steps.append(
             (
-                _hours(rng, 12, 24 * 6),
+                hours(rng, 12, 24 * 6),
                 "reopen",
                 {"note": "客户对处理结果不满意，再次来电，重开核查。"},
                 rng.choice(AGENTS),
@@ -239,24 +216,24 @@ def _plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list
         )
         steps.append(
             (
-                _hours(rng, 24, 24 * 4),
+                hours(rng, 24, 24 * 4),
                 "propose",
                 {"resolution": "重新核查后：" + entry["resolution"]},
                 handler,
             )
         )
         if needs_approval:
-            steps.append((_hours(rng, 1, 12), "approve", {}, rng.choice(SUPERVISORS)))
-        steps.append((_hours(rng, 1, 24), "reply", {}, handler))
-        steps.append((_hours(rng, 12, 48), "callback", {"result": "basically_satisfied"}, handler))
-        steps.append((_hours(rng, 0.1, 3), "close", {}, handler))
+            steps.append((hours(rng, 1, 12), "approve", {}, rng.choice(SUPERVISORS)))
+        steps.append((hours(rng, 1, 24), "reply", {}, handler))
+        steps.append((hours(rng, 12, 48), "callback", {"result": "basically_satisfied"}, handler))
+        steps.append((hours(rng, 0.1, 3), "close", {}, handler))
     return steps
 
 
 RESELLERS = ("示例代理商甲", "示例代理商乙", None)
 
 
-def _payload(
+def payload(
     rng: random.Random,
     entry: dict[str, Any],
     customer: dict[str, Any],
@@ -285,127 +262,3 @@ def _payload(
         # Some store sales were made by resellers: demo-reseller (示例代理商甲) sees those.
         "reseller": RESELLERS[index % len(RESELLERS)] if channel == "store" else None,
     }
-
-
-def load(
-    rt, count: int = DEFAULT_COUNT, seed: int = 2026, progress: Callable[[int], None] | None = None
-) -> dict[str, int]:
-    rng = random.Random(seed)
-    entries = list(load_yaml("demo/texts.yaml")["entries"])
-    rng.shuffle(entries)
-    real_now = rt.clock()
-    clock = FrozenClock(real_now)
-    sim = dataclasses.replace(rt, clock=clock)
-    start = real_now - timedelta(days=DAYS)
-
-    queue: list[tuple[datetime, int, int, int]] = []
-    specs: list[dict[str, Any]] = []
-    seq = 0
-    for i in range(count):
-        entry = entries[i % len(entries)]
-        day = (real_now - timedelta(days=rng.uniform(0, DAYS))).astimezone(BEIJING).date()
-        minute = rng.randrange(8 * 60, 22 * 60)
-        received = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=BEIJING)
-        if received >= real_now:
-            received = real_now - timedelta(minutes=rng.randrange(5, 600))
-        duplicate_of = None
-        if specs and rng.random() < 0.04:
-            duplicate_of = rng.randrange(len(specs))
-            original = specs[duplicate_of]
-            entry = original["entry"]
-            received = max(
-                original["received"] + _hours(rng, 1, 30),
-                received if received > original["received"] else original["received"],
-            )
-            if received >= real_now:
-                received = original["received"] + timedelta(minutes=30)
-        customer = specs[duplicate_of]["customer"] if duplicate_of is not None else _customer(rng)
-        spec = {
-            "entry": entry,
-            "received": received,
-            "customer": customer,
-            "duplicate_of": duplicate_of,
-            "number": None,
-        }
-        if duplicate_of is not None:
-            spec["steps"] = [
-                (
-                    _hours(rng, 0.5, 8),
-                    "merge",
-                    {"note": "同一客户同一问题重复来电，合并处理。"},
-                    rng.choice(AGENTS),
-                )
-            ]
-        else:
-            spec["steps"] = _plan(rng, entry, received)
-        specs.append(spec)
-        heapq.heappush(queue, (received + timedelta(minutes=rng.randrange(1, 15)), seq, i, -1))
-        seq += 1
-
-    next_watch = start
-    registered = 0
-    while queue:
-        at, _, i, step = heapq.heappop(queue)
-        if at > real_now:
-            continue
-        while next_watch <= at:
-            clock.now = next_watch
-            service.watch_once(sim, now=next_watch)
-            service.warn_once(sim, now=next_watch)
-            next_watch += timedelta(hours=2)
-        clock.now = at
-        spec = specs[i]
-        try:
-            if step == -1:
-                view, _ = service.register(
-                    sim,
-                    _payload(rng, spec["entry"], spec["customer"], spec["received"], i),
-                    actor=rng.choice(AGENTS),
-                )
-                spec["number"] = view["number"]
-                registered += 1
-                if progress:
-                    progress(registered)
-            else:
-                delay, action, params, actor = spec["steps"][step]
-                params = dict(params)
-                if action == "merge":
-                    params["into"] = specs[spec["duplicate_of"]]["number"]
-                    if params["into"] is None:
-                        continue
-                service.transition(
-                    sim,
-                    spec["number"],
-                    action,
-                    {k: v for k, v in params.items() if v is not None},
-                    actor,
-                )
-        except Problem:
-            continue  # the complaint took another turn (converted, merged ...): stop its plan
-        if step + 1 < len(spec["steps"]):
-            delay = spec["steps"][step + 1][0]
-            heapq.heappush(queue, (at + delay, seq, i, step + 1))
-            seq += 1
-    clock.now = real_now
-    service.watch_once(sim, now=real_now)
-    service.warn_once(sim, now=real_now)
-    return summary(rt)
-
-
-def summary(rt) -> dict[str, int]:
-    c = t.complaints.c
-    now = rt.clock()
-    with read(rt.engine) as conn:
-
-        def n(*conds) -> int:
-            return conn.execute(
-                select(func.count()).select_from(t.complaints).where(*conds)
-            ).scalar_one()
-
-        return {
-            "complaints": n(),
-            "open": n(c.is_open),
-            "overdue": n(c.is_open, c.next_due_at < now),
-            "reopened": n(c.reopen_count > 0),
-            "merged": n(c.status == "merged"),
-        }

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from kesu.complaints import demo, lifecycle
+from kesu.complaints import lifecycle
 from kesu.complaints import vocabulary as vocab
+from kesu.demo import replay
 from kesu.store import tables as t
 
 
 def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
-    summary = demo.load(rt, count=320, seed=2026)
+    summary = replay.load(rt, count=320, seed=2026)
     assert summary["complaints"] == 320
     assert summary["overdue"] > 0 and summary["reopened"] > 0 and summary["merged"] > 0
     c = t.complaints.c
@@ -41,16 +42,15 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
     one = overdue["items"][0]["number"]
     events = client.get(f"/api/v1/complaints/{one}/events").json()["items"]
     assert events[0]["type"] == "registered"
-    assert demo.has_data(rt)
+    assert replay.has_data(rt)
 
 
 def test_demo_resellers_see_only_their_own_sales(rt, tokens):
     from fastapi.testclient import TestClient
 
     from kesu.app import create_app
-    from kesu.complaints import demo
 
-    demo.load(rt, count=60, seed=7)
+    replay.load(rt, count=60, seed=7)
     with TestClient(create_app(rt, watcher=False)) as c:
         c.headers["Authorization"] = "Bearer " + tokens("reseller", "示例代理商甲")
         items = c.get("/api/v1/complaints", params={"limit": 200}).json()["items"]

@@ -1,0 +1,177 @@
+"""The running system's commands: `kesu serve` (with `--demo`), `kesu demo`, `kesu worker`
+and `kesu db upgrade`; first admin and demo users printed at start. kesu/cli.py registers
+them."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kesu.cli_common import console, describe_db, ensure_law_index, open_runtime
+from kesu.settings import Settings
+
+db_app = typer.Typer(help="数据库 Database", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 Host to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数 Server processes")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="首次启动时载入演示数据 Load demo data")
+    ] = False,
+    worker: Annotated[
+        bool | None,
+        typer.Option(help="内置时限监控 Run the deadline watcher (default: KESU_EMBEDDED_WORKER)"),
+    ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="逐条记录请求（在反向代理后可关闭）Log every request (off behind a proxy)"
+        ),
+    ] = True,
+) -> None:
+    """启动 kesu 服务（首次启动自动建库）。Start the server; creates the database on first start."""
+    import uvicorn
+
+    if demo:
+        os.environ["KESU_DEMO"] = "1"
+        # Plain HTTP on a LAN address would drop Secure cookies; demo mode allows them.
+        os.environ.setdefault("KESU_COOKIE_SECURE", "0")
+    settings = Settings.from_env()
+    rt = open_runtime()
+    console.print(f"[green]数据库已就绪[/]：{describe_db(settings.database_url)}")
+    ensure_law_index(rt)
+    _first_admin(rt)
+    if demo:
+        _demo_users(rt)
+        from kesu.demo import replay
+
+        if replay.has_data(rt):
+            console.print("已有投诉数据，跳过演示数据载入。")
+        else:
+            _load_demo(rt, replay.DEFAULT_COUNT, 2026)
+    rt.close()
+    if worker is not None:
+        os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
+    console.print(
+        f"[bold]kesu 已启动[/]：http://{host}:{port}/ （登录页 Sign in）  "
+        f"http://{host}:{port}/portal （客户门户 Portal）  "
+        f"http://{host}:{port}/docs （API 文档）"
+    )
+    uvicorn.run(
+        "kesu.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+        http="httptools",
+        loop="uvloop",
+    )
+
+
+def _first_admin(rt) -> None:
+    from kesu.accounts import service as accounts
+
+    password = accounts.bootstrap_admin(rt)
+    if password:
+        console.print(
+            "[bold yellow]首次启动：已创建管理员 admin，一次性密码（只显示这一次）：[/]"
+            f"[bold]{password}[/]\n登录后请立即修改密码（POST /api/v1/auth/password）。"
+        )
+
+
+def _demo_users(rt) -> None:
+    from kesu.accounts import service as accounts
+
+    table = Table(title="演示账号 Demo users（仅演示模式 demo mode only）")
+    for col in ("用户名", "角色", "密码"):
+        table.add_column(col)
+    from kesu.accounts import roles as r
+
+    for username, password, org in accounts.demo_users(rt):
+        role = username.removeprefix("demo-")
+        name = r.roles()[role]["name"] + (f"（{org}）" if org else "")
+        table.add_row(username, name, password)
+    console.print(table)
+    token, _ = accounts.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
+    console.print(
+        "API 文档 /docs 右上角 Authorize 填入演示令牌（demo-supervisor，1 天有效）：\n" + token
+    )
+
+
+def _load_demo(rt, count: int, seed: int) -> None:
+    from rich.progress import Progress
+
+    from kesu.demo import replay
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("载入演示数据 Loading demo data", total=count)
+        summary = replay.load(
+            rt, count=count, seed=seed, progress=lambda n: progress.update(task, completed=n)
+        )
+    console.print(
+        f"[green]演示数据已载入[/]：{summary['complaints']} 件投诉，"
+        f"其中未结 {summary['open']} 件、超期 {summary['overdue']} 件、"
+        f"重开 {summary['reopened']} 件、合并 {summary['merged']} 件。"
+    )
+
+
+def demo(
+    count: Annotated[int, typer.Option(help="投诉数量 Number of complaints")] = 320,
+    seed: Annotated[int, typer.Option(help="随机种子 Random seed")] = 2026,
+    force: Annotated[
+        bool, typer.Option(help="已有数据时仍然载入 Load even if data exists")
+    ] = False,
+) -> None:
+    """载入演示数据（最近90天）。Load demo data spread over the last 90 days."""
+    from kesu.demo import replay
+
+    rt = open_runtime()
+    if replay.has_data(rt) and not force:
+        console.print("[yellow]数据库中已有投诉，未载入。加 --force 仍然载入。[/]")
+        raise typer.Exit(1)
+    _load_demo(rt, count, seed)
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="只运行一轮 Run one pass and exit")] = False,
+    interval: Annotated[float | None, typer.Option(help="间隔秒数 Seconds between passes")] = None,
+) -> None:
+    """运行时限监控：标记超期并写入事件。Mark breached deadlines (safe with several workers)."""
+    from kesu.deadlines import watcher
+
+    rt = open_runtime()
+    ensure_law_index(rt)
+    wait = interval if interval is not None else rt.settings.watch_interval
+    from kesu.accounts import retention
+    from kesu.channels import outbox
+
+    while True:
+        n = watcher.watch_once(rt)
+        w = watcher.warn_once(rt)
+        kept = retention.run_daily(rt)
+        if kept is not None:
+            console.print(
+                f"保存期限：匿名化 {kept['anonymised']} 件，法律保全跳过 {len(kept['held'])} 件。"
+            )
+        outbox.deliver(rt)
+        if n or w or once:
+            console.print(f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个。")
+        if once:
+            return
+        time.sleep(wait)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本。"""
+    settings = Settings.from_env()
+    open_runtime().close()
+    console.print(f"[green]数据库已是最新结构[/]：{describe_db(settings.database_url)}")
