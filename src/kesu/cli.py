@@ -723,11 +723,10 @@ def _problem_exit(err) -> None:
 def law_reindex() -> None:
     """重建法规索引（放入新的法规文件后运行）。Re-read the regulation files and cases."""
     from kesu.law import service as law
+    from kesu.law.loader import REGULATIONS_DIR
 
     rt = _runtime()
-    console.print(
-        f"法规目录：{law.law_corpus.REGULATIONS_DIR}（随包） 与 {rt.settings.law_dir}（本地）"
-    )
+    console.print(f"法规目录：{REGULATIONS_DIR}（随包） 与 {rt.settings.law_dir}（本地）")
     with console.status("正在建立索引…") as status:
         result = law.reindex(rt, "cli", progress=lambda msg: status.update(msg))
     assert result is not None

@@ -15,7 +15,7 @@ from kesu.complaints.lifecycle import Policy
 from kesu.data_files import load_yaml
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import Rule, parse_rules
-from kesu.law.corpus import article_text
+from kesu.law.loader import article_text
 from kesu.settings import Settings
 from kesu.store.db import make_engine, migrate
 

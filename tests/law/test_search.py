@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from kesu.cli import app
 from kesu.complaints import vocabulary as vocab
-from kesu.law import cases, corpus
+from kesu.law import cases, loader
 from kesu.law.search import ArticleIndex, CaseIndex
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text(encoding="utf-8"))
@@ -17,12 +17,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def index():
-    return ArticleIndex(corpus.packaged())
+    return ArticleIndex(loader.packaged())
 
 
 @pytest.fixture(scope="module")
 def case_index():
-    return CaseIndex(cases.load_packaged(corpus.packaged(), vocab.CATEGORIES))
+    return CaseIndex(cases.load_packaged(loader.packaged(), vocab.CATEGORIES))
 
 
 def test_the_labelled_questions_are_answered_in_the_first_three(index, case_index):

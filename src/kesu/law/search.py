@@ -15,7 +15,8 @@ from typing import Any
 
 from kesu.law import text as lt
 from kesu.law.bm25 import BM25
-from kesu.law.corpus import Article, Corpus, Ref
+from kesu.law.citations import Ref
+from kesu.law.corpus import Article, Corpus
 
 
 @dataclass(frozen=True)

@@ -28,19 +28,11 @@ from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import DATA_DIR, load_yaml
 from kesu.law import cases as case_data
-from kesu.law import corpus as law_corpus
+from kesu.law import loader, replies
 from kesu.law import obligations as ob
-from kesu.law import replies
 from kesu.law import text as lt
-from kesu.law.corpus import (
-    AnnexItem,
-    Article,
-    CitationError,
-    Corpus,
-    Item,
-    Paragraph,
-    Regulation,
-)
+from kesu.law.citations import CitationError, Ref
+from kesu.law.corpus import AnnexItem, Article, Corpus, Item, Paragraph, Regulation
 from kesu.law.search import ArticleIndex, CaseIndex
 from kesu.problems import Problem
 from kesu.store import tables as t
@@ -59,17 +51,17 @@ MAX_QUERY = 500
 
 
 def regulation_dirs(rt: Runtime) -> list[Path]:
-    return [law_corpus.REGULATIONS_DIR, Path(rt.settings.law_dir)]
+    return [loader.REGULATIONS_DIR, Path(rt.settings.law_dir)]
 
 
 def files_fingerprint(rt: Runtime) -> str:
     h = hashlib.sha256()
-    h.update(law_corpus.fingerprint_input(regulation_dirs(rt)))
+    h.update(loader.fingerprint_input(regulation_dirs(rt)))
     for name in _SEARCH_DATA:
         path = LAW_DATA / name
         if path.exists():
             h.update(name.encode() + path.read_bytes())
-    for path in [*case_data.case_files(), *law_corpus.notes_files()]:
+    for path in [*case_data.case_files(), *loader.notes_files()]:
         h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:32]
 
@@ -179,9 +171,9 @@ def _prepare(
     hit = _prepared.get(fingerprint)
     if hit is not None:
         return hit
-    corpus = law_corpus.load(list(dirs))
+    corpus = loader.load(list(dirs))
     say(f"已解析 {len(corpus.regulations)} 部法规，正在分词")
-    notes = law_corpus.load_notes(corpus)
+    notes = loader.load_notes(corpus)
     article_rows: list[dict[str, Any]] = []
     for reg in corpus.regulations.values():
         position = 0
@@ -413,14 +405,12 @@ def article(rt: Runtime, citation: str, actor: Actor = "system") -> dict[str, An
         out["paragraphs"] = [
             {
                 "number": p.number,
-                "citation": corpus.format(law_corpus.Ref(reg.id, art.number, p.number)),
+                "citation": corpus.format(Ref(reg.id, art.number, p.number)),
                 "text": p.text,
                 "items": [
                     {
                         "number": it.number,
-                        "citation": corpus.format(
-                            law_corpus.Ref(reg.id, art.number, p.number, it.number)
-                        ),
+                        "citation": corpus.format(Ref(reg.id, art.number, p.number, it.number)),
                         "text": it.text,
                     }
                     for it in p.items
