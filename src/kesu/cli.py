@@ -695,7 +695,7 @@ def _cli_actor() -> str:
 
 
 def _ensure_law_index(rt) -> None:
-    from kesu.law import service as law
+    from kesu.law import index_store as law
 
     with console.status("检查法规索引 Checking the regulations index…"):
         result = law.ensure_indexed(rt)
@@ -707,7 +707,7 @@ def _ensure_law_index(rt) -> None:
 
 
 def _law_runtime():
-    from kesu.law import service as law
+    from kesu.law import articles as law
 
     rt = _runtime()
     _ensure_law_index(rt)
@@ -722,7 +722,7 @@ def _problem_exit(err) -> None:
 @law_app.command("reindex")
 def law_reindex() -> None:
     """重建法规索引（放入新的法规文件后运行）。Re-read the regulation files and cases."""
-    from kesu.law import service as law
+    from kesu.law import index_store as law
     from kesu.law.loader import REGULATIONS_DIR
 
     rt = _runtime()

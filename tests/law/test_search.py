@@ -137,15 +137,15 @@ def test_a_dropped_in_regulation_is_found_after_reindex(database_url, monkeypatc
 def test_start_up_reindexes_only_when_files_changed(rt, tmp_path):
     from dataclasses import replace
 
-    from kesu.law import service
+    from kesu.law import index_store
 
     rt.settings = replace(rt.settings, law_dir=tmp_path / "regs")
-    first = service.ensure_indexed(rt)
+    first = index_store.ensure_indexed(rt)
     assert first is not None and first["regulations"] == 11
-    assert service.ensure_indexed(rt) is None  # unchanged: nothing to do
+    assert index_store.ensure_indexed(rt) is None  # unchanged: nothing to do
     (tmp_path / "regs").mkdir()
     (tmp_path / "regs" / "x.md").write_text(
         '---\ntitle: "试验办法"\n---\n\n第一条 试验。\n', encoding="utf-8"
     )
-    again = service.ensure_indexed(rt)
+    again = index_store.ensure_indexed(rt)
     assert again is not None and again["regulations"] == 12

@@ -18,6 +18,8 @@ from kesu.law.bm25 import BM25
 from kesu.law.citations import Ref
 from kesu.law.corpus import Article, Corpus
 
+MAX_QUERY = 500  # the longest query (characters) the law services search for
+
 
 @dataclass(frozen=True)
 class Weights:
