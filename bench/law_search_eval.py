@@ -22,7 +22,7 @@ import yaml
 
 from kesu.complaints import vocabulary as vocab
 from kesu.law import cases as case_data
-from kesu.law import corpus
+from kesu.law import loader
 from kesu.law.search import ArticleIndex, CaseIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,9 +83,9 @@ def main() -> None:
     ap.add_argument("--no-cases", action="store_true", help="without case priors")
     ap.add_argument("--no-notes", action="store_true", help="without the articles' notes")
     args = ap.parse_args()
-    c = corpus.load()
+    c = loader.load()
     t0 = time.perf_counter()
-    index = ArticleIndex(c, notes=None if args.no_notes else corpus.load_notes(c))
+    index = ArticleIndex(c, notes=None if args.no_notes else loader.load_notes(c))
     built = time.perf_counter() - t0
     cases = None if args.no_cases else CaseIndex(case_data.load_packaged(c, vocab.CATEGORIES))
     print(

@@ -34,7 +34,7 @@ def cli_actor() -> str:
 
 
 def ensure_law_index(rt) -> None:
-    from kesu.law import service as law
+    from kesu.law import index_store as law
 
     with console.status("检查法规索引 Checking the regulations index…"):
         result = law.ensure_indexed(rt)

@@ -16,7 +16,7 @@ from kesu.data_files import load_yaml
 from kesu.deadlines import calendar_store
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import Rule, parse_rules
-from kesu.law.corpus import article_text
+from kesu.law.loader import article_text
 from kesu.settings import Settings
 from kesu.store.db import make_engine, migrate
 

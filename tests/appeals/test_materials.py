@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kesu.appeals import materials, time_limits
-from kesu.law.corpus import article_text
+from kesu.law.loader import article_text
 from kesu.runtime import load_rules
 
 COMPLETE = {

@@ -9,7 +9,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import RuleError, compute_due, parse_rules, select
-from kesu.law.corpus import article_text
+from kesu.law.loader import article_text
 from kesu.runtime import load_rules
 
 RULES = load_rules()

@@ -5,10 +5,10 @@ from collections import Counter
 import pytest
 
 from kesu.complaints import vocabulary as vocab
-from kesu.law import cases, corpus
+from kesu.law import cases, loader
 from tests.conftest import complaint_body
 
-PACKAGED = cases.load_packaged(corpus.packaged(), vocab.CATEGORIES)
+PACKAGED = cases.load_packaged(loader.packaged(), vocab.CATEGORIES)
 
 
 def test_packaged_cases_cover_every_category_and_cite_only_held_articles():
@@ -20,7 +20,7 @@ def test_packaged_cases_cover_every_category_and_cite_only_held_articles():
     for c in PACKAGED:
         assert c["articles"], c["id"]
         for a in c["articles"]:
-            corpus.packaged().resolve(a["citation"])
+            loader.packaged().resolve(a["citation"])
 
 
 def test_court_cases_keep_their_numbers_and_say_when_the_outcome_is_not_held():
@@ -40,7 +40,7 @@ def test_seed_cases_do_not_cite_the_articles_we_do_not_hold():
 def test_a_case_citing_an_unheld_article_is_refused():
     raw = {**_raw(PACKAGED[0]), "articles": [{"citation": "《电信服务规范》第八条"}]}
     with pytest.raises(cases.CaseError, match="未收录"):
-        cases.normalize(raw, corpus.packaged(), set(vocab.CATEGORIES))
+        cases.normalize(raw, loader.packaged(), set(vocab.CATEGORIES))
 
 
 def _raw(c):

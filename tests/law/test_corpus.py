@@ -6,20 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kesu.law import corpus
-from kesu.law.corpus import CitationError, Ref
+from kesu.law import loader
+from kesu.law.citations import CitationError, Ref
 from kesu.law.numerals import cn_to_int, int_to_cn
 
-C = corpus.packaged()
-MANIFEST = json.loads((corpus.REGULATIONS_DIR / "manifest.json").read_text(encoding="utf-8"))
+C = loader.packaged()
+MANIFEST = json.loads((loader.REGULATIONS_DIR / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_article_counts_match_the_manifest_per_file():
     by_file: dict[str, int] = {}
     for reg in C.regulations.values():
         for name in reg.files:
-            parsed = corpus.parse_file(
-                name, (corpus.REGULATIONS_DIR / name).read_text(encoding="utf-8"), reg.id
+            parsed = loader.parse_file(
+                name, (loader.REGULATIONS_DIR / name).read_text(encoding="utf-8"), reg.id
             )
             by_file[name] = len(parsed.articles)
     for entry in MANIFEST["files"]:
@@ -163,7 +163,7 @@ def test_a_new_regulation_file_loads_with_derived_names(tmp_path):
         "（一）断线；\n\n（二）无信号。\n",
         encoding="utf-8",
     )
-    c = corpus.load([corpus.REGULATIONS_DIR, tmp_path])
+    c = loader.load([loader.REGULATIONS_DIR, tmp_path])
     reg = c.regulation("广东省试验电信条例")
     assert reg is not None and reg.id == "shiyan-tiaoli" and reg.province == "广东省"
     assert len(reg.articles[2].paragraphs) == 2 and len(reg.articles[2].paragraphs[1].items) == 2

@@ -4,7 +4,7 @@ import pytest
 
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
-from kesu.law import corpus, obligations
+from kesu.law import loader, obligations
 from kesu.runtime import load_rules
 from tests.conftest import complaint_body
 
@@ -275,7 +275,7 @@ def test_unknown_complaint_is_404(client):
 
 def _rules(data):
     return obligations.parse_rules(
-        data, corpus.packaged(), list(load_rules()), list(vocab.CATEGORIES)
+        data, loader.packaged(), list(load_rules()), list(vocab.CATEGORIES)
     )
 
 
@@ -284,7 +284,7 @@ def test_every_shipped_rule_loads_and_cites_held_articles():
     assert len(rules) >= 20
     for rule in rules:
         for c in rule.articles:
-            corpus.packaged().resolve(c)
+            loader.packaged().resolve(c)
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ import pytest
 
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
-from kesu.law import corpus, replies
+from kesu.law import loader, replies
 from tests.conftest import complaint_body
 
-C = corpus.packaged()
+C = loader.packaged()
 
 
 def _templates(data=None):

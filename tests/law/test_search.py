@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from kesu.cli import app
 from kesu.complaints import vocabulary as vocab
-from kesu.law import cases, corpus
+from kesu.law import cases, loader
 from kesu.law.search import ArticleIndex, CaseIndex
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text(encoding="utf-8"))
@@ -17,12 +17,12 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def index():
-    return ArticleIndex(corpus.packaged())
+    return ArticleIndex(loader.packaged())
 
 
 @pytest.fixture(scope="module")
 def case_index():
-    return CaseIndex(cases.load_packaged(corpus.packaged(), vocab.CATEGORIES))
+    return CaseIndex(cases.load_packaged(loader.packaged(), vocab.CATEGORIES))
 
 
 def test_the_labelled_questions_are_answered_in_the_first_three(index, case_index):
@@ -137,15 +137,15 @@ def test_a_dropped_in_regulation_is_found_after_reindex(database_url, monkeypatc
 def test_start_up_reindexes_only_when_files_changed(rt, tmp_path):
     from dataclasses import replace
 
-    from kesu.law import service
+    from kesu.law import index_store
 
     rt.settings = replace(rt.settings, law_dir=tmp_path / "regs")
-    first = service.ensure_indexed(rt)
+    first = index_store.ensure_indexed(rt)
     assert first is not None and first["regulations"] == 11
-    assert service.ensure_indexed(rt) is None  # unchanged: nothing to do
+    assert index_store.ensure_indexed(rt) is None  # unchanged: nothing to do
     (tmp_path / "regs").mkdir()
     (tmp_path / "regs" / "x.md").write_text(
         '---\ntitle: "试验办法"\n---\n\n第一条 试验。\n', encoding="utf-8"
     )
-    again = service.ensure_indexed(rt)
+    again = index_store.ensure_indexed(rt)
     assert again is not None and again["regulations"] == 12

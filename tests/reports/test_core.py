@@ -9,7 +9,7 @@ import pytest
 
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
-from kesu.law.corpus import article_text
+from kesu.law.loader import article_text
 from kesu.reports import kpis as core
 from kesu.reports import service
 from kesu.runtime import load_rules

@@ -1,6 +1,7 @@
 import pytest
 
-from kesu.triage.extract import cn_number, extract
+from kesu.law.numerals import cn_number
+from kesu.triage.extract import extract
 
 
 @pytest.mark.parametrize(

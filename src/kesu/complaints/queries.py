@@ -41,6 +41,20 @@ def scope_conditions(p: Principal) -> list:
     return []
 
 
+def visible(row, p: Principal) -> bool:
+    """Whether the principal may see this complaint row."""
+    if p.scope == "org":
+        return row.reseller == p.org
+    if p.scope == "own":
+        return row.customer_phone_hash == p.phone_hash
+    return True
+
+
+def find(conn: Connection, number: str):
+    """The complaint row by number, or None."""
+    return conn.execute(select(t.complaints).where(C.number == number)).first()
+
+
 def check_visible(row, p: Principal, number: str) -> None:
     """Out of a reseller's scope reads as not found, so numbers do not leak."""
     if p.scope == "org" and row.reseller != p.org:

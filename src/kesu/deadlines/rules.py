@@ -2,7 +2,8 @@
 
 Only this module computes a due time. It takes the rule, the instant the
 period starts and a WorkCalendar, and counts as the Civil Code counts
-(民法典 第二百零一条至第二百零四条).
+(民法典 第二百零一条至第二百零四条). A rule's basis cites its article with the
+law slice's Citation (kesu.law.citations, pure).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from kesu.clock import BEIJING, as_utc
 from kesu.deadlines.calendar import WorkCalendar
+from kesu.law.citations import Citation
 
 UNITS = ("hours", "calendar_days", "working_days")
 TRIGGERS = ("received", "reopened")
@@ -28,21 +30,36 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Basis:
-    regulation: str
-    article: str | None
-    paragraph: str | None = None
-    item: str | None = None
-    policy: bool = False
+    """What a rule rests on: an article of law (its quote checked) or operator policy."""
+
+    regulation: str  # the regulation's title, or the name of the operator's policy
+    cited: Citation | None  # the article (of `regulation`); None for operator policy
     verified: bool = False
     file: str | None = None
     quote: str | None = None
     note: str | None = None
 
     @property
+    def policy(self) -> bool:
+        return self.cited is None
+
+    @property
+    def article(self) -> str | None:
+        return None if self.cited is None else self.cited.article
+
+    @property
+    def paragraph(self) -> str | None:
+        return None if self.cited is None else self.cited.paragraph
+
+    @property
+    def item(self) -> str | None:
+        return None if self.cited is None else self.cited.item
+
+    @property
     def citation(self) -> str:
-        if self.policy or not self.article:
+        if self.cited is None:
             return f"{self.regulation}（运营商内部政策）"
-        return f"《{self.regulation}》{self.article}{self.paragraph or ''}{self.item or ''}"
+        return self.cited.text
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,7 +120,7 @@ def _basis(raw: Mapping[str, Any], rule_id: str, lookup: ArticleLookup) -> Basis
     if policy:
         if article:
             raise RuleError(f"{rule_id}: operator policy cites no article")
-        return Basis(regulation=raw["regulation"], article=None, policy=True, note=raw.get("note"))
+        return Basis(regulation=raw["regulation"], cited=None, note=raw.get("note"))
     if not article:
         raise RuleError(f"{rule_id}: a statutory basis needs its article")
     file, quote = raw.get("file"), raw.get("quote")
@@ -121,9 +138,7 @@ def _basis(raw: Mapping[str, Any], rule_id: str, lookup: ArticleLookup) -> Basis
         raise RuleError(f"{rule_id}: a statutory basis needs file and quote, or verified: false")
     return Basis(
         regulation=raw["regulation"],
-        article=article,
-        paragraph=raw.get("paragraph"),
-        item=raw.get("item"),
+        cited=Citation(raw["regulation"], article, raw.get("paragraph"), raw.get("item")),
         verified=verified,
         file=file,
         quote=quote,

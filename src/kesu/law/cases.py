@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from kesu.data_files import DATA_DIR
-from kesu.law.corpus import CitationError, Corpus
+from kesu.law.citations import CitationError
+from kesu.law.corpus import Corpus
 
 CASES_DIR = DATA_DIR / "law" / "cases"
 SOURCES = ("seed", "court", "project", "promoted")

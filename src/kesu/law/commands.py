@@ -15,7 +15,7 @@ law_app = typer.Typer(help="法规条文、检索与案例 Regulations, search, 
 
 
 def _law_runtime():
-    from kesu.law import service as law
+    from kesu.law import articles as law
 
     rt = open_runtime()
     ensure_law_index(rt)
@@ -25,12 +25,11 @@ def _law_runtime():
 @law_app.command("reindex")
 def law_reindex() -> None:
     """重建法规索引（放入新的法规文件后运行）。Re-read the regulation files and cases."""
-    from kesu.law import service as law
+    from kesu.law import index_store as law
+    from kesu.law.loader import REGULATIONS_DIR
 
     rt = open_runtime()
-    console.print(
-        f"法规目录：{law.law_corpus.REGULATIONS_DIR}（随包） 与 {rt.settings.law_dir}（本地）"
-    )
+    console.print(f"法规目录：{REGULATIONS_DIR}（随包） 与 {rt.settings.law_dir}（本地）")
     with console.status("正在建立索引…") as status:
         result = law.reindex(rt, "cli", progress=lambda msg: status.update(msg))
     assert result is not None

@@ -1,6 +1,13 @@
-"""Chinese numerals as they appear in article numbers (第一百零一条) and back."""
+"""Chinese numerals, read in one place for the law and triage slices.
+
+Article numbers (第一百零一条) are read and written here for the corpus and the
+citations; the numbers in complaint text (一千二百元、两万、3.5个小时) are read
+here for triage's extraction. Pure.
+"""
 
 from __future__ import annotations
+
+import re
 
 _DIGITS = {
     "零": 0,
@@ -17,7 +24,27 @@ _DIGITS = {
     "九": 9,
 }
 _UNITS = {"十": 10, "百": 100, "千": 1000}
+_MYRIAD = "万"
 _NAMES = "零一二三四五六七八九"
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _read(text: str) -> int | None:
+    """The value of a run of Chinese numeral characters; None when one is not a numeral."""
+    total, section = 0, 0
+    digit: int | None = None
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            section += (1 if digit is None else digit) * _UNITS[ch]
+            digit = None
+        elif ch == _MYRIAD:
+            total += (section + (digit or 0)) * 10000
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0)
 
 
 def cn_to_int(text: str) -> int:
@@ -27,19 +54,22 @@ def cn_to_int(text: str) -> int:
         raise ValueError("empty numeral")
     if text.isascii() and text.isdigit():
         return int(text)
-    total = 0
-    digit: int | None = None
-    for ch in text:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (1 if digit is None else digit) * _UNITS[ch]
-            digit = None
-        else:
-            raise ValueError(f"not a Chinese numeral: {text}")
-    if digit is not None:
-        total += digit
-    return total
+    value = _read(text)
+    if value is None:
+        raise ValueError(f"not a Chinese numeral: {text}")
+    return value
+
+
+def cn_number(text: str) -> float | None:
+    """A number as written in complaint text: '39' → 39, '一千二百' → 1200, '十五' → 15,
+    '两' → 2, '3.5' → 3.5, '两万' → 20000. None when it is not a number."""
+    text = text.strip()
+    if not text:
+        return None
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    value = _read(text)
+    return None if value is None else float(value)
 
 
 def int_to_cn(n: int) -> str:

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kesu.law.corpus import CitationError, Corpus
+from kesu.law.citations import CitationError
+from kesu.law.corpus import Corpus
 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 RISK_NAMES = {"low": "低", "medium": "中", "high": "高"}

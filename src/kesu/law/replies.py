@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kesu.law.corpus import CitationError, Corpus
+from kesu.law.citations import CitationError
+from kesu.law.corpus import Corpus
 
 OUTCOMES = {
     "upheld": "诉求成立",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
-from kesu.law import service
+from kesu.law import advice, articles, index_store, library, promotion
 from kesu.runtime import Runtime
 from kesu.web_common import FastJSON, runtime
 
@@ -24,7 +24,7 @@ Citation = Annotated[str, Field(min_length=2, max_length=100)]
 async def regulations(
     rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return {"regulations": await run_in_threadpool(service.regulations, rt, p)}
+    return {"regulations": await run_in_threadpool(articles.regulations, rt, p)}
 
 
 @router.get("/law/article", summary="条文原文 One article (款, 项) by citation")
@@ -40,7 +40,7 @@ async def article(
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.article, rt, citation, p)
+    return await run_in_threadpool(articles.article, rt, citation, p)
 
 
 @router.get("/law/search", summary="法规检索 Search the regulations in plain Chinese")
@@ -53,14 +53,14 @@ async def search(
     ] = None,
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return FastJSON(await run_in_threadpool(service.search, rt, q, limit, province, p))
+    return FastJSON(await run_in_threadpool(articles.search, rt, q, limit, province, p))
 
 
 @router.post("/law/reindex", summary="重建法规索引 Reindex the regulation files")
 async def reindex(
     rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    result = await run_in_threadpool(service.reindex, rt, p)
+    result = await run_in_threadpool(index_store.reindex, rt, p)
     assert result is not None
     return result
 
@@ -74,7 +74,7 @@ async def cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.list_cases, rt, q, category, source, limit, p)
+    return await run_in_threadpool(library.list_cases, rt, q, category, source, limit, p)
 
 
 @router.get("/cases/{case_id}", summary="案例 One case")
@@ -83,7 +83,7 @@ async def case(
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.get_case, rt, case_id, p)
+    return await run_in_threadpool(library.get_case, rt, case_id, p)
 
 
 class PromoteIn(BaseModel):
@@ -105,7 +105,7 @@ async def promote(
     body: PromoteIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
     data = body.model_dump()
-    return await run_in_threadpool(service.promote, rt, data.pop("complaint"), data, p)
+    return await run_in_threadpool(promotion.promote, rt, data.pop("complaint"), data, p)
 
 
 @router.get(
@@ -114,7 +114,7 @@ async def promote(
 async def obligations(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.obligations, rt, number, p)
+    return await run_in_threadpool(advice.obligations, rt, number, p)
 
 
 class DraftIn(BaseModel):
@@ -137,4 +137,4 @@ async def reply_draft(
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
     data = body.model_dump() if body else {}
-    return await run_in_threadpool(service.reply_draft, rt, number, data, p)
+    return await run_in_threadpool(advice.reply_draft, rt, number, data, p)

@@ -8,41 +8,17 @@ colloquial expressions it contains (data/law/synonyms.yaml) before scoring.
 from __future__ import annotations
 
 import html
-import math
 import re
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kesu.law import text as lt
-from kesu.law.corpus import Article, Corpus, Ref
+from kesu.law.bm25 import BM25
+from kesu.law.citations import Ref
+from kesu.law.corpus import Article, Corpus
 
-
-class BM25:
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
-        self.n = len(docs)
-        self.k1, self.b = k1, b
-        lengths = [len(d) for d in docs]
-        self.avgdl = (sum(lengths) / self.n) if self.n else 1.0
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, doc in enumerate(docs):
-            norm = k1 * (1 - b + b * lengths[i] / (self.avgdl or 1.0))
-            for term, tf in Counter(doc).items():
-                self.postings[term].append((i, tf * (k1 + 1) / (tf + norm)))
-        self.idf = {
-            term: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5))
-            for term, p in self.postings.items()
-        }
-
-    def scores(self, query: dict[str, float], into: dict[int, float], weight: float = 1.0) -> None:
-        for term, w in query.items():
-            postings = self.postings.get(term)
-            if not postings:
-                continue
-            f = self.idf[term] * w * weight
-            for doc, part in postings:
-                into[doc] = into.get(doc, 0.0) + f * part
+MAX_QUERY = 500  # the longest query (characters) the law services search for
 
 
 @dataclass(frozen=True)

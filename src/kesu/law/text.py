@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kesu.data_files import DATA_DIR, load_yaml
+from kesu.law.bm25 import BM25
 
 _lock = threading.Lock()
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
@@ -153,9 +154,7 @@ GROUP_MIN = 4.0  # and this much in absolute BM25 terms
 
 
 @lru_cache(maxsize=1)
-def _group_index():
-    from kesu.law.search import BM25
-
+def _group_index() -> BM25:
     docs = []
     for colloquial, _legal in synonym_groups():
         doc: list[str] = []

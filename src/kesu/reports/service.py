@@ -54,7 +54,7 @@ from kesu.complaints import lifecycle
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.service import _scope
 from kesu.data_files import DATA_DIR, load_yaml
-from kesu.law.corpus import article_text
+from kesu.law.loader import article_text
 from kesu.problems import Problem
 from kesu.reports import kpis as core
 from kesu.store import tables as t

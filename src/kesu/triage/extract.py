@@ -3,7 +3,8 @@
 Chinese forms are read as well as Arabic ones: 三天、两个小时、一千二百元、8月份、
 上个月、11月3号. Values are returned with the text they came from, so a page can
 highlight them; masking for display is done where every output is masked
-(accounts slice), not here.
+(accounts slice), not here. Numbers are read by kesu.law.numerals, the one reader
+of Chinese numerals.
 """
 
 from __future__ import annotations
@@ -12,44 +13,9 @@ import re
 import unicodedata
 from typing import Any
 
-_DIGIT = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNIT = {"十": 10, "百": 100, "千": 1000}
+from kesu.law.numerals import cn_number
+
 NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
-
-
-def cn_number(text: str) -> float | None:
-    """'39' → 39, '一千二百' → 1200, '十五' → 15, '两' → 2, '3.5' → 3.5."""
-    text = text.strip()
-    if not text:
-        return None
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _DIGIT:
-            digit = _DIGIT[ch]
-        elif ch in _UNIT:
-            section += (digit if digit is not None else 1) * _UNIT[ch]
-            digit = None
-        elif ch == "万":
-            total += (section + (digit or 0)) * 10000
-            section, digit = 0, None
-        else:
-            return None
-    return float(total + section + (digit or 0))
 
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")

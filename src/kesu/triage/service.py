@@ -81,7 +81,7 @@ def _masked(answer: dict[str, Any]) -> dict[str, Any]:
 
 def _similar_cases(rt: Runtime, text: str, category: str | None) -> list[dict[str, Any]]:
     """The case library's closest cases (title, outcome, articles) for a text."""
-    from kesu.law import service as law
+    from kesu.law import library as law
 
     found = law.list_cases(rt, q=text, limit=3)["results"]
     return [

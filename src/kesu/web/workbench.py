@@ -16,7 +16,7 @@ from kesu.complaints import lifecycle, queries, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.routes import _csv, _normal_phone
 from kesu.complaints.schemas import ComplaintIn
-from kesu.law import service as law
+from kesu.law import advice, articles, library
 from kesu.problems import Problem
 from kesu.triage import service as triage
 from kesu.web.pages import Page, PageRoute, form_errors, is_htmx, redirect, render, staff
@@ -312,10 +312,10 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
 @router.get("/complaints/{number}/obligations")
 async def obligations(number: str, pg: Page = Depends(staff)) -> Response:
     def load() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        found = law.obligations(pg.rt, number, pg.p)
+        found = advice.obligations(pg.rt, number, pg.p)
         view = queries.get(pg.rt, number, pg.p)  # masked text: the case search's query
         text = "\n".join(x for x in (view.get("title"), view.get("description")) if x)
-        cases = law.list_cases(pg.rt, q=text[:500], limit=3, actor=pg.p)["results"]
+        cases = library.list_cases(pg.rt, q=text[:500], limit=3, actor=pg.p)["results"]
         return found, cases
 
     data, cases = await run_in_threadpool(load)
@@ -330,7 +330,7 @@ async def draft(number: str, pg: Page = Depends(staff)) -> Response:
         for k in ("outcome", "findings", "remedy")
         if str(form.get(k) or "").strip()
     }
-    result = await run_in_threadpool(law.reply_draft, pg.rt, number, body, pg.p)
+    result = await run_in_threadpool(advice.reply_draft, pg.rt, number, body, pg.p)
     return render(pg, "workbench/_draft.html", d=result, number=number)
 
 
@@ -353,7 +353,7 @@ async def reveal(number: str, pg: Page = Depends(staff)) -> Response:
 
 @router.get("/law/article")
 async def article(c: str, pg: Page = Depends(staff)) -> Response:
-    data = await run_in_threadpool(law.article, pg.rt, c[:100], pg.p)
+    data = await run_in_threadpool(articles.article, pg.rt, c[:100], pg.p)
     return render(pg, "workbench/_article.html", a=data)
 
 

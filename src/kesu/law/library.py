@@ -1,0 +1,101 @@
+"""The case library: listing and searching cases, one case.
+
+Packaged cases (data/law/cases/) and cases promoted from closed complaints
+(law/promotion.py) live in law_cases; search ranks them with the process's
+case index (law/index_store.py, law/search.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from kesu.accounts.roles import Actor, as_principal, require
+from kesu.complaints import vocabulary as vocab
+from kesu.law import cases as case_data
+from kesu.law.index_store import with_cases
+from kesu.law.search import MAX_QUERY
+from kesu.problems import Problem
+from kesu.store import tables as t
+from kesu.store.db import read
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+
+def _case_view(row: Mapping[str, Any], score: float | None = None) -> dict[str, Any]:
+    out = {
+        "id": row["id"],
+        "source": row["source"],
+        "source_name": case_data.SOURCE_NAMES.get(row["source"], row["source"]),
+        "title": row["title"],
+        "category": row["category"],
+        "category_name": vocab.CATEGORIES.get(row["category"], {}).get("name"),
+        "province": row["province"],
+        "court": row["court"],
+        "case_no": row["case_no"],
+        "date": row["date"],
+        "facts": row["facts"],
+        "articles": row["articles"],
+        "outcome": row["outcome"],
+        "lessons": row["lessons"],
+        "tags": row["tags"],
+        "complaint_number": row["complaint_number"],
+    }
+    if score is not None:
+        out["score"] = round(score, 4)
+    return out
+
+
+def list_cases(
+    rt: Runtime,
+    q: str | None = None,
+    category: str | None = None,
+    source: str | None = None,
+    limit: int = 20,
+    actor: Actor = "system",
+) -> dict[str, Any]:
+    require(as_principal(actor), "law.read")
+    if category is not None and category not in vocab.CATEGORIES:
+        raise Problem(
+            422,
+            "unknown_category",
+            "Unknown category",
+            f"未知的分类“{category}”，可选：{'、'.join(vocab.CATEGORIES)}",
+        )
+    if source is not None and source not in case_data.SOURCES:
+        raise Problem(
+            422,
+            "unknown_case_source",
+            "Unknown source",
+            f"未知的案例来源“{source}”，可选：{'、'.join(case_data.SOURCES)}",
+        )
+    if q is not None and len(q) > MAX_QUERY:
+        raise Problem(422, "query_too_long", "Query too long", f"查询不能超过{MAX_QUERY}个字。")
+    st = with_cases(rt)
+    assert st.cases_index is not None
+    rows = st.cases_index.cases
+    keep = [
+        i
+        for i, r in enumerate(rows)
+        if (category is None or r["category"] == category)
+        and (source is None or r["source"] == source)
+    ]
+    if q and q.strip():
+        allowed = set(keep)
+        ranked = [(i, s) for i, s in st.cases_index.query(q, len(rows)) if i in allowed][:limit]
+        results = [_case_view(rows[i], s) for i, s in ranked]
+    else:
+        results = [_case_view(rows[i]) for i in keep[:limit]]
+    return {"query": q, "total": len(keep), "results": results}
+
+
+def get_case(rt: Runtime, case_id: str, actor: Actor = "system") -> dict[str, Any]:
+    require(as_principal(actor), "law.read")
+    with read(rt.engine) as conn:
+        row = conn.execute(select(t.law_cases).where(t.law_cases.c.id == case_id)).first()
+    if row is None:
+        raise Problem(404, "case_not_found", "Not found", f"案例 {case_id} 不存在。")
+    return _case_view(row._mapping)
