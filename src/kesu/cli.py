@@ -111,9 +111,9 @@ def serve(
 
 
 def _first_admin(rt) -> None:
-    from kesu.accounts import service as accounts
+    from kesu.accounts import bootstrap
 
-    password = accounts.bootstrap_admin(rt)
+    password = bootstrap.bootstrap_admin(rt)
     if password:
         console.print(
             "[bold yellow]首次启动：已创建管理员 admin，一次性密码（只显示这一次）：[/]"
@@ -122,19 +122,19 @@ def _first_admin(rt) -> None:
 
 
 def _demo_users(rt) -> None:
-    from kesu.accounts import service as accounts
+    from kesu.accounts import bootstrap, tokens
 
     table = Table(title="演示账号 Demo users（仅演示模式 demo mode only）")
     for col in ("用户名", "角色", "密码"):
         table.add_column(col)
     from kesu.accounts import roles as r
 
-    for username, password, org in accounts.demo_users(rt):
+    for username, password, org in bootstrap.demo_users(rt):
         role = username.removeprefix("demo-")
         name = r.roles()[role]["name"] + (f"（{org}）" if org else "")
         table.add_row(username, name, password)
     console.print(table)
-    token, _ = accounts.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
+    token, _ = tokens.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
     console.print(
         "API 文档 /docs 右上角 Authorize 填入演示令牌（demo-supervisor，1 天有效）：\n" + token
     )
@@ -479,12 +479,12 @@ def user_add(
     name: Annotated[str | None, typer.Option(help="姓名 Display name")] = None,
 ) -> None:
     """新建用户。Add a user (a one-time password is printed when none is given)."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     rt = _runtime()
     try:
-        user, generated = accounts.create_user(
+        user, generated = users.create_user(
             rt, _cli_actor(), username, role, password, org, team, name
         )
     except Problem as err:
@@ -502,11 +502,11 @@ def user_role(
     org: Annotated[str | None, typer.Option(help="代理商 Reseller organisation")] = None,
 ) -> None:
     """修改用户角色。Change a user's role."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     try:
-        user = accounts.set_role(_runtime(), _cli_actor(), username, role, org)
+        user = users.set_role(_runtime(), _cli_actor(), username, role, org)
     except Problem as err:
         _problem_exit(err)
         return
@@ -516,11 +516,11 @@ def user_role(
 @user_app.command("disable")
 def user_disable(username: str) -> None:
     """停用用户（立即结束其会话）。Disable a user; their sessions end at once."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     try:
-        accounts.set_active(_runtime(), _cli_actor(), username, False)
+        users.set_active(_runtime(), _cli_actor(), username, False)
     except Problem as err:
         _problem_exit(err)
         return
@@ -530,11 +530,11 @@ def user_disable(username: str) -> None:
 @user_app.command("enable")
 def user_enable(username: str) -> None:
     """重新启用用户。Enable a user again."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     try:
-        accounts.set_active(_runtime(), _cli_actor(), username, True)
+        users.set_active(_runtime(), _cli_actor(), username, True)
     except Problem as err:
         _problem_exit(err)
         return
@@ -544,12 +544,12 @@ def user_enable(username: str) -> None:
 @user_app.command("list")
 def user_list() -> None:
     """列出用户。List users."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
 
     table = Table(title="用户 Users")
     for col in ("用户名", "角色", "代理商", "状态", "最近登录"):
         table.add_column(col)
-    for u in accounts.list_users(_runtime(), _cli_actor()):
+    for u in users.list_users(_runtime(), _cli_actor()):
         table.add_row(
             u["username"],
             u["role_name"],
@@ -608,11 +608,11 @@ def token_create(
     ] = None,
 ) -> None:
     """为用户创建 API 令牌（只显示一次）。Create a bearer token; it is printed once."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import tokens
     from kesu.problems import Problem
 
     try:
-        raw, view = accounts.create_token(
+        raw, view = tokens.create_token(
             _runtime(), _cli_actor(), username, name, expires, scope or None
         )
     except Problem as err:
@@ -627,11 +627,11 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """吊销令牌。Revoke a token."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import tokens
     from kesu.problems import Problem
 
     try:
-        accounts.revoke_token(_runtime(), _cli_actor(), token_id)
+        tokens.revoke_token(_runtime(), _cli_actor(), token_id)
     except Problem as err:
         _problem_exit(err)
         return

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kesu.accounts import roles as r
-from kesu.accounts import service as accounts
+from kesu.accounts import users
 from kesu.app import create_app
 from kesu.complaints import service as complaints
 from kesu.complaints import vocabulary as vocab
@@ -47,7 +47,7 @@ def signed_in(rt, app):
 
     def make(role: str, username: str | None = None, org: str | None = None):
         name = username or f"w-{role}"
-        accounts.create_user(rt, "test", name, role, PASSWORD, org=org)
+        users.create_user(rt, "test", name, role, PASSWORD, org=org)
         web = TestClient(app)
         clients.append(web)
         r = web.post("/login", data={"username": name, "password": PASSWORD})
@@ -130,7 +130,7 @@ def test_admin_creates_a_user_who_can_then_sign_in(rt, app, signed_in):
 
 def test_role_change_and_disabling_show(rt, signed_in):
     web, csrf = signed_in("admin", "boss")
-    accounts.create_user(rt, "test", "li", "agent", PASSWORD)
+    users.create_user(rt, "test", "li", "agent", PASSWORD)
     r = web.post("/admin/users/li/role", data={"csrf_token": csrf, "role": "supervisor"})
     assert r.status_code == 200 and str(r.url).endswith("/admin/users?done=role&user=li")
     assert "已修改 li 的角色" in r.text
@@ -159,7 +159,7 @@ def test_role_change_and_disabling_show(rt, signed_in):
 
 
 def test_an_agent_gets_403_pages_and_changes_nothing(rt, app, signed_in):
-    accounts.create_user(rt, "test", "li", "agent", PASSWORD)
+    users.create_user(rt, "test", "li", "agent", PASSWORD)
     web, csrf = signed_in("agent", "wang")
     for path in ("/admin", "/admin/users", "/admin/teams", "/admin/audit"):
         r = web.get(path)
@@ -208,7 +208,7 @@ def test_teams_show_members_open_and_overdue(rt, clock, signed_in):
     complaints.register(rt, body, "test")
     clock.advance(hours=30)  # past the 24-hour acknowledgement of both
     complaints.register(rt, body, "test")
-    accounts.create_user(rt, "test", "li", "handler", PASSWORD, team="billing")
+    users.create_user(rt, "test", "li", "handler", PASSWORD, team="billing")
     load = {line["team"]: line for line in team_load(rt, "test")}
     assert list(load)[: len(vocab.TEAMS)] == list(vocab.TEAMS)
     assert (load["billing"]["open"], load["billing"]["overdue"]) == (3, 2)

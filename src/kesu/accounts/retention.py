@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import BEIJING
 from kesu.data_files import load_yaml
 from kesu.law.cases import scrub

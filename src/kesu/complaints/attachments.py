@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from kesu.accounts import masking
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require, require_any
-from kesu.accounts.service import audit
 from kesu.clock import to_beijing
 from kesu.complaints import service as complaints
 from kesu.complaints import vocabulary as vocab

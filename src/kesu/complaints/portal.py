@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 
 from kesu.accounts import crypto, customers
 from kesu.accounts import roles as r
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Principal
-from kesu.accounts.service import audit
 from kesu.clock import to_beijing
 from kesu.complaints import service as complaints
 from kesu.complaints import vocabulary as vocab

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from kesu.accounts import crypto, masking
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import (
     Actor,
     Principal,
@@ -41,7 +42,6 @@ from kesu.accounts.roles import (
     require,
     require_any,
 )
-from kesu.accounts.service import audit
 from kesu.clock import as_utc, to_beijing
 from kesu.complaints import lifecycle
 from kesu.complaints import vocabulary as vocab

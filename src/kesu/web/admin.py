@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from kesu.accounts import masking
+from kesu.accounts import audit, masking
 from kesu.accounts import roles as r
-from kesu.accounts import service as accounts
+from kesu.accounts import users as user_admin
 from kesu.clock import BEIJING
 from kesu.complaints import lifecycle
 from kesu.complaints import service as complaints
@@ -101,7 +101,7 @@ async def overview(pg: Page = Depends(staff)) -> Response:
     today = pg.rt.clock().astimezone(BEIJING).date()
     users = None
     if pg.can("users.manage"):
-        users = await run_in_threadpool(accounts.list_users, pg.rt, pg.p)
+        users = await run_in_threadpool(user_admin.list_users, pg.rt, pg.p)
     years = await run_in_threadpool(_calendar_status, pg.rt, today)
     retention = None
     if pg.can("retention.run"):
@@ -132,7 +132,7 @@ def _users_page(
     created: dict[str, Any] | None = None,
     password: str | None = None,
 ) -> Response:
-    users = accounts.list_users(pg.rt, pg.p)
+    users = user_admin.list_users(pg.rt, pg.p)
     now = pg.rt.clock()
     for u in users:
         u["locked"] = bool(u["locked_until"] and datetime.fromisoformat(u["locked_until"]) > now)
@@ -173,7 +173,7 @@ async def create_user(pg: Page = Depends(staff)) -> Response:
                 raise Problem(
                     422, "unknown_team", "Unknown team", f"未知的班组“{values['team']}”。"
                 )
-            user, generated = accounts.create_user(
+            user, generated = user_admin.create_user(
                 pg.rt,
                 pg.p,
                 values["username"],
@@ -212,7 +212,7 @@ async def change_role(username: str, pg: Page = Depends(staff)) -> Response:
     role, org = _clean(form, "role", 20), _clean(form, "org") or None
     if role and r.roles().get(role, {}).get("scope") != "org":
         org = None  # the org field only means something for a reseller
-    failed = await run_in_threadpool(_change, pg, accounts.set_role, username, role, org)
+    failed = await run_in_threadpool(_change, pg, user_admin.set_role, username, role, org)
     if failed is not None:
         return failed
     return redirect("/admin/users?" + urlencode({"done": "role", "user": username}), pg.request)
@@ -222,7 +222,7 @@ async def change_role(username: str, pg: Page = Depends(staff)) -> Response:
 async def change_active(username: str, pg: Page = Depends(staff)) -> Response:
     form = await pg.form()
     active = str(form.get("active") or "") in ("1", "true", "on")
-    failed = await run_in_threadpool(_change, pg, accounts.set_active, username, active)
+    failed = await run_in_threadpool(_change, pg, user_admin.set_active, username, active)
     if failed is not None:
         return failed
     done = "enabled" if active else "disabled"
@@ -253,7 +253,7 @@ async def teams_page(pg: Page = Depends(staff)) -> Response:
     members: dict[str | None, list[dict[str, Any]]] = {}
     can_users = pg.can("users.manage")
     if can_users:
-        for u in await run_in_threadpool(accounts.list_users, pg.rt, pg.p):
+        for u in await run_in_threadpool(user_admin.list_users, pg.rt, pg.p):
             members.setdefault(u["team"], []).append(u)
     rows = [{**line, "members": members.pop(line["team"], [])} for line in load]
     for team, people in members.items():  # users of a team with no open complaints listed
@@ -569,7 +569,7 @@ async def audit_page(pg: Page = Depends(staff)) -> Response:
         "before_id": int(before) if before.isdigit() else None,
         "limit": AUDIT_PAGE,
     }
-    result = await run_in_threadpool(accounts.audit_entries, pg.rt, pg.p, f)
+    result = await run_in_threadpool(audit.audit_entries, pg.rt, pg.p, f)
     filters = {k: v for k, v in keep.items() if v}
     next_url = None
     if result["next_before_id"]:

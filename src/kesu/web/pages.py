@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from kesu.accounts import service as accounts
+from kesu.accounts import sessions
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.clock import BEIJING
@@ -117,7 +117,7 @@ async def page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
     cookie = request.cookies.get(SESSION_COOKIE)
     principal = csrf = None
     if cookie:
-        found = await run_in_threadpool(accounts.session_principal, rt, cookie, client_ip(request))
+        found = await run_in_threadpool(sessions.session_principal, rt, cookie, client_ip(request))
         if found is not None:
             principal, csrf = found
     pg = Page(request, rt, principal, csrf, lang)
