@@ -138,9 +138,27 @@ def _warm_triage(rt: Runtime) -> None:
 
 
 def page_routers() -> list:
-    from kesu.web import admin, auth, dashboard, portal, workbench
+    from kesu.web import (
+        admin_audit,
+        admin_calendar,
+        admin_overview,
+        admin_sla,
+        admin_teams,
+        admin_users,
+        auth,
+        dashboard,
+        portal,
+        workbench,
+    )
 
-    return [auth.router, workbench.router, dashboard.router, admin.router, portal.router]
+    admin = [admin_overview, admin_users, admin_teams, admin_sla, admin_calendar, admin_audit]
+    return [
+        auth.router,
+        workbench.router,
+        dashboard.router,
+        *(m.router for m in admin),
+        portal.router,
+    ]
 
 
 def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAPI:

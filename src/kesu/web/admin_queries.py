@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 
+# TODO(house): calendar_years is the deadlines slice's table (deadlines/service.py builds the
+# calendar from it; complaints.service.load_calendar_year writes it). This look-up belongs
+# beside build_calendar() in deadlines/service.py, called from web/admin_calendar.py.
 def calendar_loads(rt: Runtime) -> dict[int, dict[str, Any]]:
     """{year: {official, source, loaded_at (Beijing), loaded_by, holidays, workdays}}."""
     Y = t.calendar_years.c
