@@ -26,7 +26,7 @@ from kesu.problems import Problem
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
-from kesu.web_common import database_problem, problem_response, validation_problem
+from kesu.web.http import database_problem, problem_response, validation_problem
 
 log = logging.getLogger("kesu")
 STATIC_DIR = Path(__file__).parent / "web" / "static"

@@ -17,7 +17,7 @@ from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

@@ -12,7 +12,7 @@ from kesu.accounts import sessions, tokens
 from kesu.accounts.roles import Principal
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 SESSION_COOKIE = "kesu_session"
 CSRF_HEADER = "x-csrf-token"

@@ -35,7 +35,7 @@ from kesu.data_files import load_yaml
 from kesu.problems import Problem
 from kesu.store import tables as t
 from kesu.store.db import read, write
-from kesu.web_common import _one
+from kesu.web.http import field_error
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -255,7 +255,7 @@ def _key(principal: Principal, token: str | None) -> str | None:
 
 
 def _invalid(err: ValidationError) -> Problem:
-    errors = [_one(e) for e in err.errors()]  # type: ignore[arg-type]
+    errors = [field_error(e) for e in err.errors()]  # type: ignore[arg-type]
     first = errors[0]
     return Problem(422, first["code"], "Invalid input", first["detail"], errors=errors)
 

@@ -15,7 +15,7 @@ from kesu.complaints import service as complaint_service
 from kesu.deadlines import service
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 # Every route here needs a signed-in user or a token.
 router = APIRouter(prefix="/api/v1", tags=["deadlines"], dependencies=[Depends(principal)])

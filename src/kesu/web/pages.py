@@ -34,7 +34,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web import i18n
-from kesu.web_common import _one, database_problem, runtime, validation_problem
+from kesu.web.http import database_problem, field_error, runtime, validation_problem
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("kesu.web")
@@ -182,7 +182,7 @@ def redirect(url: str, request: Request | None = None) -> Response:
 
 def form_errors(err: ValidationError) -> list[dict[str, str]]:
     """Pydantic errors as {field, code, detail} with Chinese details, as the API gives them."""
-    return [_one(e) for e in err.errors()]  # type: ignore[arg-type]
+    return [field_error(e) for e in err.errors()]  # type: ignore[arg-type]
 
 
 def _error_page(request: Request, status: int, code: str, detail: str) -> Response:

@@ -1,4 +1,9 @@
-"""Helpers shared by the slices' HTTP routes: the runtime, the actor, problem responses."""
+"""What every slice's HTTP routes share: the runtime of a request, FastJSON, problem+json
+responses, and the mapping of validation and database errors to Problems (in Chinese).
+
+Imported by the API routes of every slice and by the pages; it imports no page module
+(kesu/web/__init__.py stays empty), so importing it never pulls the pages in.
+"""
 
 from __future__ import annotations
 
@@ -89,7 +94,8 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "请求体"
 
 
-def _one(error: dict[str, Any]) -> dict[str, str]:
+def field_error(error: dict[str, Any]) -> dict[str, str]:
+    """One validation error (as Pydantic reports it) → {field, code, detail in Chinese}."""
     etype = error.get("type", "")
     field = "请求体" if etype == "json_invalid" else _field(tuple(error.get("loc", ())))
     ctx = {k: v for k, v in (error.get("ctx") or {}).items()}
@@ -120,7 +126,7 @@ def _one(error: dict[str, Any]) -> dict[str, str]:
 
 
 def validation_problem(exc: RequestValidationError) -> Problem:
-    errors = [_one(e) for e in exc.errors()]
+    errors = [field_error(e) for e in exc.errors()]
     first = errors[0] if errors else {"code": "invalid_request", "detail": "请求无效。"}
     status = 400 if first["code"] == "invalid_json" else 422
     detail = (
