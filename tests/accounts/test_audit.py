@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kesu.accounts import users
 from kesu.store import tables as t
-from tests.accounts.routes import http_routes
+from tests.accounts.route_list import http_routes
 from tests.conftest import complaint_body
 
 PASSWORD = "correct-horse-battery-1"

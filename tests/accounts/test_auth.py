@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from kesu.accounts import tokens, users
 from kesu.store import tables as t
-from tests.accounts.routes import http_routes
+from tests.accounts.route_list import http_routes
 from tests.conftest import complaint_body
 
 PASSWORD = "correct-horse-battery-1"
