@@ -60,7 +60,7 @@ PATHS = {
 
 def bench_token(url: str) -> str:
     """A supervisor's bearer token in the database under test (user `bench`, made once)."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import tokens, users
     from kesu.problems import Problem
     from kesu.runtime import Runtime
     from kesu.settings import Settings
@@ -68,11 +68,11 @@ def bench_token(url: str) -> str:
     rt = Runtime.start(Settings(database_url=url))
     try:
         try:
-            accounts.create_user(rt, "bench", "bench", "supervisor", "bench-password-1")
+            users.create_user(rt, "bench", "bench", "supervisor", "bench-password-1")
         except Problem as err:
             if err.code != "user_exists":
                 raise
-        token, _ = accounts.create_token(rt, "bench", "bench", "wrk", expires_days=7)
+        token, _ = tokens.create_token(rt, "bench", "bench", "wrk", expires_days=7)
         return token
     finally:
         rt.close()

@@ -23,12 +23,12 @@ from common import print_machine  # noqa: E402
 
 
 def _user(rt, username: str, role: str) -> str:
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     password = f"bench-{role}-password"
     try:
-        accounts.create_user(rt, "bench", username, role, password, team="frontline")
+        users.create_user(rt, "bench", username, role, password, team="frontline")
     except Problem as err:
         if err.code != "user_exists":
             raise

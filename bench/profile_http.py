@@ -104,9 +104,9 @@ class _FixedMaskingFilter:
 
 
 def _patch_token_cache(inline: bool) -> None:
-    from kesu.accounts import service, web
+    from kesu.accounts import tokens, web
 
-    real = service.token_principal
+    real = tokens.token_principal
     cache: dict[tuple[str, str | None], tuple[float, object]] = {}
 
     def cached(rt, raw, ip):
@@ -118,7 +118,7 @@ def _patch_token_cache(inline: bool) -> None:
             cache[(raw, ip)] = (time.monotonic(), p)
         return p
 
-    service.token_principal = cached
+    tokens.token_principal = cached
     if inline:
         real_run = web.run_in_threadpool
 

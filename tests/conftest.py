@@ -70,7 +70,8 @@ def rt(database_url, clock):
 @pytest.fixture
 def tokens(rt):
     """tokens(role, org=None) → a bearer token of a user with that role (made once per test)."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts.tokens import create_token
+    from kesu.accounts.users import create_user
 
     made: dict[tuple, str] = {}
 
@@ -78,8 +79,8 @@ def tokens(rt):
         key = (role, org, username)
         if key not in made:
             name = username or f"t-{role}" + (f"-{abs(hash(org)) % 1000}" if org else "")
-            accounts.create_user(rt, "test", name, role, "password-123456", org=org)
-            made[key], _ = accounts.create_token(rt, "test", name, "test", expires_days=3650)
+            create_user(rt, "test", name, role, "password-123456", org=org)
+            made[key], _ = create_token(rt, "test", name, "test", expires_days=3650)
         return made[key]
 
     return token

@@ -27,7 +27,7 @@ from kesu.problems import Problem
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
-from kesu.web_common import database_problem, problem_response, validation_problem
+from kesu.web.http import database_problem, problem_response, validation_problem
 
 log = logging.getLogger("kesu")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -100,8 +100,8 @@ class _TooLarge(Exception):
 
 def _housekeeping(rt: Runtime) -> None:
     """Retention once a day; the notification outbox each pass."""
-    from kesu.accounts import retention
     from kesu.channels import outbox
+    from kesu.complaints import retention
 
     done = retention.run_daily(rt)
     if done and done["anonymised"]:
@@ -130,9 +130,27 @@ def _warm_triage(rt: Runtime) -> None:
 
 
 def page_routers() -> list:
-    from kesu.web import admin, auth, dashboard, portal, workbench
+    from kesu.web import (
+        admin_audit,
+        admin_calendar,
+        admin_overview,
+        admin_sla,
+        admin_teams,
+        admin_users,
+        auth,
+        dashboard,
+        portal,
+        workbench,
+    )
 
-    return [auth.router, workbench.router, dashboard.router, admin.router, portal.router]
+    admin = [admin_overview, admin_users, admin_teams, admin_sla, admin_calendar, admin_audit]
+    return [
+        auth.router,
+        workbench.router,
+        dashboard.router,
+        *(m.router for m in admin),
+        portal.router,
+    ]
 
 
 def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAPI:

@@ -77,9 +77,9 @@ def serve(
 
 
 def _first_admin(rt) -> None:
-    from kesu.accounts import service as accounts
+    from kesu.accounts import bootstrap
 
-    password = accounts.bootstrap_admin(rt)
+    password = bootstrap.bootstrap_admin(rt)
     if password:
         console.print(
             "[bold yellow]首次启动：已创建管理员 admin，一次性密码（只显示这一次）：[/]"
@@ -88,19 +88,19 @@ def _first_admin(rt) -> None:
 
 
 def _demo_users(rt) -> None:
-    from kesu.accounts import service as accounts
+    from kesu.accounts import bootstrap, tokens
 
     table = Table(title="演示账号 Demo users（仅演示模式 demo mode only）")
     for col in ("用户名", "角色", "密码"):
         table.add_column(col)
     from kesu.accounts import roles as r
 
-    for username, password, org in accounts.demo_users(rt):
+    for username, password, org in bootstrap.demo_users(rt):
         role = username.removeprefix("demo-")
         name = r.roles()[role]["name"] + (f"（{org}）" if org else "")
         table.add_row(username, name, password)
     console.print(table)
-    token, _ = accounts.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
+    token, _ = tokens.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
     console.print(
         "API 文档 /docs 右上角 Authorize 填入演示令牌（demo-supervisor，1 天有效）：\n" + token
     )
@@ -150,8 +150,8 @@ def worker(
     rt = open_runtime()
     ensure_law_index(rt)
     wait = interval if interval is not None else rt.settings.watch_interval
-    from kesu.accounts import retention
     from kesu.channels import outbox
+    from kesu.complaints import retention
 
     while True:
         n = watcher.watch_once(rt)

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from kesu.accounts import service as accounts
+from kesu.accounts import users
 from kesu.store import tables as t
-from tests.accounts.routes import http_routes
+from tests.accounts.route_list import http_routes
 from tests.conftest import complaint_body
 
 PASSWORD = "correct-horse-battery-1"
@@ -46,7 +46,7 @@ def act(client, number, action, **params) -> dict:
 
 
 def test_sign_in_attempts_are_audited(rt, client, as_role):
-    accounts.create_user(rt, "test", "li.agent", "agent", PASSWORD)
+    users.create_user(rt, "test", "li.agent", "agent", PASSWORD)
     web = TestClient(client.app)
     ok = {"username": "li.agent", "password": PASSWORD}
     assert web.post("/api/v1/auth/login", json={**ok, "password": "nope-nope-1"}).status_code == 401

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from kesu.accounts import service as accounts
+from kesu.accounts import tokens, users
 from kesu.store import tables as t
-from tests.accounts.routes import http_routes
+from tests.accounts.route_list import http_routes
 from tests.conftest import complaint_body
 
 PASSWORD = "correct-horse-battery-1"
@@ -29,7 +29,7 @@ def browser(client):
 
 
 def user(rt, name: str, role: str = "agent", password: str = PASSWORD) -> str:
-    accounts.create_user(rt, "test", name, role, password)
+    users.create_user(rt, "test", name, role, password)
     return name
 
 
@@ -172,7 +172,7 @@ def test_wrong_passwords_lock_the_account_with_growing_delays(rt, browser, clock
 
 def test_a_disabled_users_token_and_session_stop_working(rt, client, browser, as_role):
     user(rt, "li.agent")
-    token, _ = accounts.create_token(rt, "test", "li.agent", "laptop")
+    token, _ = tokens.create_token(rt, "test", "li.agent", "laptop")
     bearer = {"Authorization": f"Bearer {token}"}
     assert sign_in(browser, "li.agent").status_code == 200
     assert browser.get("/api/v1/auth/me").status_code == 200
@@ -216,7 +216,7 @@ def test_expired_and_revoked_tokens_are_refused(rt, client, clock, as_role):
 
 def test_a_token_never_exceeds_its_users_role(rt, client):
     user(rt, "li.agent")
-    token, _ = accounts.create_token(
+    token, _ = tokens.create_token(
         rt, "test", "li.agent", "wide", scopes=["users.manage", "complaint.read"]
     )
     h = {"Authorization": f"Bearer {token}"}

@@ -15,9 +15,9 @@ import yaml
 from sqlalchemy import func, select
 
 import kesu
-from kesu.accounts import service as accounts
+from kesu.accounts import tokens, users
 from kesu.store import tables as t
-from tests.accounts.routes import http_routes
+from tests.accounts.route_list import http_routes
 from tests.conftest import complaint_body
 
 SPEC = yaml.safe_load(
@@ -508,7 +508,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     held = desk.new()
     assert client.post(f"/api/v1/complaints/{held}/legal-hold", json={"reason": "诉讼"}).is_success
     other_token = client.post("/api/v1/tokens", json={"name": "other"}).json()["id"]
-    accounts.create_user(rt, "test", "target-user", "agent", "password-123456")
+    users.create_user(rt, "test", "target-user", "agent", "password-123456")
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -595,8 +595,8 @@ def _template(url: str) -> str:
 def test_only_admins_change_calendars_reindex_and_manage_users(rt, client, as_role):
     for permission in ("calendar.manage", "law.reindex", "users.manage"):
         assert {r for r in ROLES if permission in perms(r)} == {"admin"}, permission
-    accounts.create_user(rt, "test", "target-user", "agent", "password-123456")
-    target_token = accounts.create_token(rt, "test", "target-user", "phone")[1]["id"]
+    users.create_user(rt, "test", "target-user", "agent", "password-123456")
+    target_token = tokens.create_token(rt, "test", "target-user", "phone")[1]["id"]
     for role in ROLES:
         h = as_role(role, org_of(role))
         admin = role == "admin"

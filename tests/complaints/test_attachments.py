@@ -15,9 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 
-from kesu.accounts import retention
 from kesu.app import BodyLimit, create_app
-from kesu.complaints import attachments
+from kesu.complaints import attachments, retention
 from kesu.store import tables as t
 from kesu.store.db import read
 from tests.conftest import complaint_body, last_code

@@ -68,7 +68,7 @@ class Server:
 def server(tmp_path_factory):
     import uvicorn
 
-    from kesu.accounts import service as accounts
+    from kesu.accounts import bootstrap, users
     from kesu.app import create_app
     from kesu.demo import replay
     from kesu.runtime import Runtime
@@ -82,8 +82,8 @@ def server(tmp_path_factory):
         demo=True,
     )
     rt = Runtime.start(settings)
-    accounts.demo_users(rt)
-    accounts.create_user(
+    bootstrap.demo_users(rt)
+    users.create_user(
         rt, "kesu-e2e", "reseller-b", "reseller", "kesu-e2e-reseller-b", org="示例代理商乙"
     )
     replay.load(rt, count=200, seed=2026)

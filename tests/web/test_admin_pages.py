@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kesu.accounts import roles as r
-from kesu.accounts import service as accounts
+from kesu.accounts import users
 from kesu.app import create_app
 from kesu.complaints import queries, registration
 from kesu.complaints import vocabulary as vocab
@@ -23,7 +23,7 @@ from kesu.complaints.schemas import ComplaintIn
 from kesu.complaints.teams import team_load
 from kesu.store import tables as t
 from kesu.store.db import read
-from kesu.web import admin
+from kesu.web import admin_audit, admin_calendar
 from tests.conftest import complaint_body
 
 PASSWORD = "password-123456"
@@ -47,7 +47,7 @@ def signed_in(rt, app):
 
     def make(role: str, username: str | None = None, org: str | None = None):
         name = username or f"w-{role}"
-        accounts.create_user(rt, "test", name, role, PASSWORD, org=org)
+        users.create_user(rt, "test", name, role, PASSWORD, org=org)
         web = TestClient(app)
         clients.append(web)
         r = web.post("/login", data={"username": name, "password": PASSWORD})
@@ -130,7 +130,7 @@ def test_admin_creates_a_user_who_can_then_sign_in(rt, app, signed_in):
 
 def test_role_change_and_disabling_show(rt, signed_in):
     web, csrf = signed_in("admin", "boss")
-    accounts.create_user(rt, "test", "li", "agent", PASSWORD)
+    users.create_user(rt, "test", "li", "agent", PASSWORD)
     r = web.post("/admin/users/li/role", data={"csrf_token": csrf, "role": "supervisor"})
     assert r.status_code == 200 and str(r.url).endswith("/admin/users?done=role&user=li")
     assert "已修改 li 的角色" in r.text
@@ -159,7 +159,7 @@ def test_role_change_and_disabling_show(rt, signed_in):
 
 
 def test_an_agent_gets_403_pages_and_changes_nothing(rt, app, signed_in):
-    accounts.create_user(rt, "test", "li", "agent", PASSWORD)
+    users.create_user(rt, "test", "li", "agent", PASSWORD)
     web, csrf = signed_in("agent", "wang")
     for path in ("/admin", "/admin/users", "/admin/teams", "/admin/audit"):
         r = web.get(path)
@@ -208,7 +208,7 @@ def test_teams_show_members_open_and_overdue(rt, clock, signed_in):
     registration.register(rt, body, "test")
     clock.advance(hours=30)  # past the 24-hour acknowledgement of both
     registration.register(rt, body, "test")
-    accounts.create_user(rt, "test", "li", "handler", PASSWORD, team="billing")
+    users.create_user(rt, "test", "li", "handler", PASSWORD, team="billing")
     load = {line["team"]: line for line in team_load(rt, "test")}
     assert list(load)[: len(vocab.TEAMS)] == list(vocab.TEAMS)
     assert (load["billing"]["open"], load["billing"]["overdue"]) == (3, 2)
@@ -359,7 +359,7 @@ def test_the_calendar_export_is_a_file_the_upload_accepts(rt, signed_in):
     web, _ = signed_in("admin")
     r = web.get("/admin/calendar/export?year=2026")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    override = admin.parse_calendar_upload(r.content)
+    override = admin_calendar.parse_calendar_upload(r.content)
     assert override.official  # 2026 is published
     cal = rt.calendar()
     for d in cal.year_days(2026):
@@ -367,7 +367,9 @@ def test_the_calendar_export_is_a_file_the_upload_accepts(rt, signed_in):
             assert d.working
         if d.day in override.holidays:
             assert not d.working
-    later = admin.parse_calendar_upload(web.get("/admin/calendar/export?year=2100").content)
+    later = admin_calendar.parse_calendar_upload(
+        web.get("/admin/calendar/export?year=2100").content
+    )
     assert cal.is_estimated(2100) and not later.official  # an estimate never passes as official
 
 
@@ -392,7 +394,7 @@ def test_the_audit_page_shows_the_sign_ins_to_an_auditor(rt, signed_in, monkeypa
     assert bad.status_code == 422 and "日期格式应为 YYYY-MM-DD" in bad.text
 
     # Newest first, a page at a time with the service's cursor.
-    monkeypatch.setattr(admin, "AUDIT_PAGE", 2)
+    monkeypatch.setattr(admin_audit, "AUDIT_PAGE", 2)
     first = web.get("/admin/audit")
     ids = [int(x) for x in re.findall(r'data-id="(\d+)"', first.text)]
     assert len(ids) == 2 and ids[0] > ids[1]
@@ -403,7 +405,7 @@ def test_the_audit_page_shows_the_sign_ins_to_an_auditor(rt, signed_in, monkeypa
 
 
 def test_audit_details_are_masked_and_secrets_never_shown():
-    parts = admin.detail_parts(
+    parts = admin_audit.detail_parts(
         {
             "reason": "客户 13800001234 要求核实",
             "password": "hunter2-hunter2",
@@ -435,6 +437,6 @@ def test_the_overview_links_and_previews_retention(rt, clock, signed_in):
 def test_a_calendar_file_with_yaml_aliases_is_refused():
     nested = "a: &a [x, x]\nb: &b [*a, *a]\nyear: 2027\nholidays: [*b]\n"
     with pytest.raises(ValueError, match="锚点与别名"):
-        admin.parse_calendar_upload(nested.encode())
+        admin_calendar.parse_calendar_upload(nested.encode())
     with pytest.raises(ValueError, match=r"第 \d+ 行附近"):
-        admin.parse_calendar_upload(b"year: 2027\nholidays: [\n  - : :\n")
+        admin_calendar.parse_calendar_upload(b"year: 2027\nholidays: [\n  - : :\n")

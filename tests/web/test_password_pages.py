@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from kesu.accounts import service as accounts
+from kesu.accounts import users
 from kesu.app import create_app
 
 
@@ -15,7 +15,7 @@ def _csrf(html: str) -> str:
 
 
 def test_a_one_time_password_must_be_replaced_first(rt):
-    _, one_time = accounts.create_user(rt, "test", "new.agent", "agent")
+    _, one_time = users.create_user(rt, "test", "new.agent", "agent")
     with TestClient(create_app(rt, watcher=False)) as web:
         r = web.post(
             "/login",

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kesu.accounts import crypto
-from kesu.accounts.service import customer_principal
+from kesu.accounts.sessions import customer_principal
 from kesu.app import create_app
 from kesu.channels import portal, portal_track, portal_words
 from kesu.complaints import queries, registration, transitions
@@ -358,9 +358,9 @@ def test_landing_page_for_everyone(web, rt):
 
 
 def test_staff_are_sent_to_the_customer_sign_in(rt, tokens):
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
 
-    accounts.create_user(rt, "test", "agent1", "agent", "password-123456")
+    users.create_user(rt, "test", "agent1", "agent", "password-123456")
     with TestClient(create_app(rt, watcher=False)) as staff:
         staff.post("/login", data={"username": "agent1", "password": "password-123456"})
         r = staff.get("/portal/complaints", follow_redirects=False)

@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from kesu.accounts import service as accounts
+from kesu.accounts import users
 from kesu.accounts.roles import system
 from kesu.app import create_app
 from kesu.complaints import transitions
@@ -17,7 +17,7 @@ def test_the_queue_shows_one_teams_open_complaints(rt, make_complaint):
     network = make_complaint()["number"]
     transitions.transition(rt, billing, "transfer", {"team": "billing"}, system())
     transitions.transition(rt, network, "transfer", {"team": "network"}, system())
-    accounts.create_user(rt, "test", "lead", "supervisor", "password-123456")
+    users.create_user(rt, "test", "lead", "supervisor", "password-123456")
     with TestClient(create_app(rt, watcher=False)) as web:
         r = web.post("/login", data={"username": "lead", "password": "password-123456"})
         assert r.status_code == 200

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from kesu.accounts import roles as r
-from kesu.accounts import service as accounts
+from kesu.accounts import users
 from kesu.accounts.web import SESSION_COOKIE
 from kesu.app import create_app
 from kesu.complaints import queries, registration, transitions
@@ -93,7 +93,7 @@ def user(rt):
     """user(role, name, org=None, team=None) → the username of a new user with that role."""
 
     def make(role: str, name: str, org: str | None = None, team: str | None = None) -> str:
-        accounts.create_user(rt, "test", name, role, PASSWORD, org=org, team=team)
+        users.create_user(rt, "test", name, role, PASSWORD, org=org, team=team)
         return name
 
     return make

@@ -29,12 +29,12 @@ def user_add(
     name: Annotated[str | None, typer.Option(help="姓名 Display name")] = None,
 ) -> None:
     """新建用户。Add a user (a one-time password is printed when none is given)."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     rt = open_runtime()
     try:
-        user, generated = accounts.create_user(
+        user, generated = users.create_user(
             rt, cli_actor(), username, role, password, org, team, name
         )
     except Problem as err:
@@ -52,11 +52,11 @@ def user_role(
     org: Annotated[str | None, typer.Option(help="代理商 Reseller organisation")] = None,
 ) -> None:
     """修改用户角色。Change a user's role."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     try:
-        user = accounts.set_role(open_runtime(), cli_actor(), username, role, org)
+        user = users.set_role(open_runtime(), cli_actor(), username, role, org)
     except Problem as err:
         problem_exit(err)
         return
@@ -66,11 +66,11 @@ def user_role(
 @user_app.command("disable")
 def user_disable(username: str) -> None:
     """停用用户（立即结束其会话）。Disable a user; their sessions end at once."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     try:
-        accounts.set_active(open_runtime(), cli_actor(), username, False)
+        users.set_active(open_runtime(), cli_actor(), username, False)
     except Problem as err:
         problem_exit(err)
         return
@@ -80,11 +80,11 @@ def user_disable(username: str) -> None:
 @user_app.command("enable")
 def user_enable(username: str) -> None:
     """重新启用用户。Enable a user again."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
     from kesu.problems import Problem
 
     try:
-        accounts.set_active(open_runtime(), cli_actor(), username, True)
+        users.set_active(open_runtime(), cli_actor(), username, True)
     except Problem as err:
         problem_exit(err)
         return
@@ -94,12 +94,12 @@ def user_enable(username: str) -> None:
 @user_app.command("list")
 def user_list() -> None:
     """列出用户。List users."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import users
 
     table = Table(title="用户 Users")
     for col in ("用户名", "角色", "代理商", "状态", "最近登录"):
         table.add_column(col)
-    for u in accounts.list_users(open_runtime(), cli_actor()):
+    for u in users.list_users(open_runtime(), cli_actor()):
         table.add_row(
             u["username"],
             u["role_name"],
@@ -158,11 +158,11 @@ def token_create(
     ] = None,
 ) -> None:
     """为用户创建 API 令牌（只显示一次）。Create a bearer token; it is printed once."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import tokens
     from kesu.problems import Problem
 
     try:
-        raw, view = accounts.create_token(
+        raw, view = tokens.create_token(
             open_runtime(), cli_actor(), username, name, expires, scope or None
         )
     except Problem as err:
@@ -177,11 +177,11 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """吊销令牌。Revoke a token."""
-    from kesu.accounts import service as accounts
+    from kesu.accounts import tokens
     from kesu.problems import Problem
 
     try:
-        accounts.revoke_token(open_runtime(), cli_actor(), token_id)
+        tokens.revoke_token(open_runtime(), cli_actor(), token_id)
     except Problem as err:
         problem_exit(err)
         return
@@ -193,7 +193,7 @@ def retention_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只报告，不修改 Report only")] = False,
 ) -> None:
     """按保存期限匿名化已归档投诉的个人信息。Anonymise closed complaints past their period."""
-    from kesu.accounts import retention
+    from kesu.complaints import retention
 
     rt = open_runtime()
     result = retention.run(rt, cli_actor(), dry_run=dry_run)

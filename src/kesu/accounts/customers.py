@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select, update
 
 from kesu.accounts import crypto
-from kesu.accounts.service import SESSION_MAX, audit, customer_principal
+from kesu.accounts.audit import audit
+from kesu.accounts.sessions import SESSION_MAX, customer_principal
 from kesu.channels import outbox, phones
 from kesu.problems import Problem
 from kesu.store import tables as t

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from kesu.accounts import crypto
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal
-from kesu.accounts.service import audit
 from kesu.store import tables as t
 from kesu.store.db import write
 

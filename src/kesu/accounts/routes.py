@@ -9,14 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.accounts import audit, sessions, signin, tokens
 from kesu.accounts import roles as r
-from kesu.accounts import service
+from kesu.accounts import users as user_admin
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -48,7 +49,7 @@ def _set_session(response: Response, rt: Runtime, cookie: str) -> None:
         httponly=True,
         secure=rt.settings.cookie_secure,
         samesite="lax",
-        max_age=int(service.SESSION_MAX.total_seconds()),
+        max_age=int(sessions.SESSION_MAX.total_seconds()),
         path="/",
     )
 
@@ -58,7 +59,7 @@ async def login(
     body: LoginIn, request: Request, response: Response, rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     cookie, csrf, p, user = await run_in_threadpool(
-        service.login,
+        signin.login,
         rt,
         body.username,
         body.password,
@@ -73,7 +74,7 @@ async def login(
 async def logout(
     response: Response, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    await run_in_threadpool(service.logout, rt, p)
+    await run_in_threadpool(sessions.logout, rt, p)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"ok": True}
 
@@ -94,7 +95,7 @@ class PasswordIn(BaseModel):
 async def password(
     body: PasswordIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    await run_in_threadpool(service.change_password, rt, p, body.old_password, body.new_password)
+    await run_in_threadpool(signin.change_password, rt, p, body.old_password, body.new_password)
     return {"ok": True}
 
 
@@ -116,7 +117,7 @@ class UserIn(BaseModel):
 
 @router.get("/users", summary="用户列表 Users")
 async def users(p: Principal = Depends(principal), rt: Runtime = Depends(runtime)) -> dict:
-    return {"items": await run_in_threadpool(service.list_users, rt, p)}
+    return {"items": await run_in_threadpool(user_admin.list_users, rt, p)}
 
 
 @router.post("/users", status_code=201, summary="新建用户 Add a user")
@@ -124,7 +125,7 @@ async def add_user(
     body: UserIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     user, generated = await run_in_threadpool(
-        service.create_user,
+        user_admin.create_user,
         rt,
         p,
         body.username,
@@ -156,9 +157,9 @@ async def patch_user(
         raise Problem(422, "nothing_to_change", "Nothing to change", "请提供 role 或 active。")
     user: dict[str, Any] = {}
     if body.role is not None:
-        user = await run_in_threadpool(service.set_role, rt, p, username, body.role, body.org)
+        user = await run_in_threadpool(user_admin.set_role, rt, p, username, body.role, body.org)
     if body.active is not None:
-        user = await run_in_threadpool(service.set_active, rt, p, username, body.active)
+        user = await run_in_threadpool(user_admin.set_active, rt, p, username, body.active)
     return user
 
 
@@ -178,7 +179,7 @@ async def create_token(
     body: TokenIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     raw, view = await run_in_threadpool(
-        service.create_token, rt, p, body.user or p.name, body.name, body.expires_days, body.scopes
+        tokens.create_token, rt, p, body.user or p.name, body.name, body.expires_days, body.scopes
     )
     return {"token": raw, **view}
 
@@ -187,7 +188,7 @@ async def create_token(
 async def revoke_token(
     token_id: int, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(service.revoke_token, rt, p, token_id)
+    return await run_in_threadpool(tokens.revoke_token, rt, p, token_id)
 
 
 def _when(value: str | None, field: str) -> datetime | None:
@@ -225,7 +226,7 @@ async def audit_log(
         "before_id": before_id,
         "limit": limit,
     }
-    return await run_in_threadpool(service.audit_entries, rt, p, f)
+    return await run_in_threadpool(audit.audit_entries, rt, p, f)
 
 
 # -- legal hold and retention ---------------------------------------------------------
@@ -241,7 +242,7 @@ class HoldIn(BaseModel):
 async def place_hold(
     number: str, body: HoldIn, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    from kesu.accounts import retention
+    from kesu.complaints import retention
 
     return await run_in_threadpool(retention.set_hold, rt, number, p, True, body.reason)
 
@@ -250,7 +251,7 @@ async def place_hold(
 async def release_hold(
     number: str, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    from kesu.accounts import retention
+    from kesu.complaints import retention
 
     return await run_in_threadpool(retention.set_hold, rt, number, p, False, None)
 
@@ -261,7 +262,7 @@ async def retention_run(
     rt: Runtime = Depends(runtime),
     dry_run: bool = True,
 ) -> dict[str, Any]:
-    from kesu.accounts import retention
+    from kesu.complaints import retention
 
     return await run_in_threadpool(retention.run, rt, p, dry_run)
 
@@ -310,12 +311,12 @@ async def portal_login(
 async def portal_complaints(
     p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    from kesu.complaints import service as complaints
+    from kesu.complaints import queries
 
     if p.kind != "customer":
         raise Problem(
             403, "customers_only", "Customers only", "此接口供客户在门户中查询自己的投诉。"
         )
     return await run_in_threadpool(
-        complaints.list_complaints, rt, {"limit": 50, "sort": "received"}, p
+        queries.list_complaints, rt, {"limit": 50, "sort": "received"}, p
     )

@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from kesu.accounts import service
+from kesu.accounts import sessions, tokens
 from kesu.accounts.roles import Principal
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 SESSION_COOKIE = "kesu_session"
 CSRF_HEADER = "x-csrf-token"
@@ -48,14 +48,14 @@ async def optional_principal(
         scheme, _, raw = auth.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise _unauthenticated("Authorization 头应为“Bearer 令牌”。")
-        p = await run_in_threadpool(service.token_principal, rt, raw.strip(), ip)
+        p = await run_in_threadpool(tokens.token_principal, rt, raw.strip(), ip)
         if p is None:
             raise _unauthenticated("令牌无效、已过期或已吊销。")
         return p
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    found = await run_in_threadpool(service.session_principal, rt, cookie, ip)
+    found = await run_in_threadpool(sessions.session_principal, rt, cookie, ip)
     if found is None:
         raise _unauthenticated("登录已过期，请重新登录。")
     principal, csrf = found

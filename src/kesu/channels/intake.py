@@ -19,8 +19,7 @@ from pydantic import ValidationError
 from kesu.accounts.roles import Actor
 from kesu.complaints import lookups, registration
 from kesu.complaints.schemas import ComplaintIn
-from kesu.problems import Problem
-from kesu.web_common import _one
+from kesu.problems import Problem, field_error
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -39,7 +38,7 @@ def validate(body: Mapping[str, Any]) -> ComplaintIn:
     try:
         return ComplaintIn.model_validate(body)
     except ValidationError as err:
-        errors = [_one(e) for e in err.errors()]  # type: ignore[arg-type]
+        errors = [field_error(e) for e in err.errors()]  # type: ignore[arg-type]
         first = errors[0]
         raise Problem(422, first["code"], "Invalid input", first["detail"], errors=errors) from None
 

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kesu.accounts import crypto, customers
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Principal
-from kesu.accounts.service import audit
 from kesu.appeals.recourse import appeal_info
 from kesu.channels import intake
 from kesu.channels.portal_words import (

@@ -16,7 +16,7 @@ from kesu.accounts.web import principal
 from kesu.channels import intake
 from kesu.complaints.schemas import ComplaintIn
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 

@@ -13,7 +13,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.complaints import attachments
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 

@@ -4,7 +4,7 @@ A file's type is decided by its first bytes (its "magic"), never by the name or 
 content type the client sent; anything else is refused. The files are kept in the
 database (`complaint_attachments`), written with their event and audit entry in one
 transaction. Retention empties them when the complaint is anonymised
-(`kesu.accounts.retention`), unless a legal hold keeps them.
+(`kesu.complaints.retention`), unless a legal hold keeps them.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from kesu.accounts import masking
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require, require_any
-from kesu.accounts.service import audit
 from kesu.clock import to_beijing
 from kesu.complaints import events, queries
 from kesu.complaints import vocabulary as vocab

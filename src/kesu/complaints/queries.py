@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, String, and_, cast, func, or_, select, tuple_
 
 from kesu.accounts import crypto
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import as_utc
 from kesu.complaints import events as history
 from kesu.complaints.views import full_view, iso, present, summary

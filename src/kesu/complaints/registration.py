@@ -18,8 +18,8 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kesu.accounts import crypto
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import as_utc
 from kesu.complaints import events
 from kesu.complaints import vocabulary as vocab

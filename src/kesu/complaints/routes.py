@@ -18,7 +18,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import TransitionIn
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import FastJSON, runtime
+from kesu.web.http import FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 

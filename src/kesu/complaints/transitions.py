@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select, update
 
 from kesu.accounts import masking
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
-from kesu.accounts.service import audit
 from kesu.complaints import events, lifecycle
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.queries import check_visible, load, load_visible

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from kesu.clock import to_beijing
 from kesu.deadlines.calendar import WorkCalendar, YearOverride
 from kesu.store import tables as t
 
@@ -98,3 +99,24 @@ def parse_year_file(data: Mapping[str, Any]) -> YearOverride:
         workdays=workdays,
         source=str(data.get("source") or ""),
     )
+
+
+def loads(engine: Engine) -> dict[int, dict[str, Any]]:
+    """Who loaded each operator calendar year, and when: {year: {official, source,
+    loaded_at (Beijing), loaded_by, holidays, workdays}} (for the admin pages)."""
+    Y = t.calendar_years.c
+    stmt = select(Y.year, Y.official, Y.source, Y.loaded_at, Y.loaded_by, Y.data).order_by(Y.year)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return {
+        row.year: {
+            "year": row.year,
+            "official": bool(row.official),
+            "source": row.source or "",
+            "loaded_at": to_beijing(row.loaded_at),
+            "loaded_by": row.loaded_by,
+            "holidays": len((row.data or {}).get("holidays") or {}),
+            "workdays": len((row.data or {}).get("workdays") or {}),
+        }
+        for row in rows
+    }

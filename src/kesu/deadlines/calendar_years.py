@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.accounts.service import audit
 from kesu.complaints.transitions import set_next_due
 from kesu.deadlines import calendar_store
 from kesu.deadlines import service as deadlines

@@ -14,7 +14,7 @@ from kesu.accounts.web import principal
 from kesu.deadlines import calendar_store, calendar_years
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 # Every route here needs a signed-in user or a token.
 router = APIRouter(prefix="/api/v1", tags=["deadlines"], dependencies=[Depends(principal)])

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import DATA_DIR, load_yaml

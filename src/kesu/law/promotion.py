@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.events import record_event

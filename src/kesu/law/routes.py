@@ -12,7 +12,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.law import advice, articles, index_store, library, promotion
 from kesu.runtime import Runtime
-from kesu.web_common import FastJSON, runtime
+from kesu.web.http import FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["law"])
 

@@ -15,7 +15,7 @@ from kesu.clock import to_beijing
 from kesu.problems import Problem
 from kesu.reports import service, xlsx
 from kesu.runtime import Runtime
-from kesu.web_common import FastJSON, runtime
+from kesu.web.http import FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 

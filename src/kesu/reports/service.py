@@ -47,8 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.util import ClauseAdapter
 
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import BEIJING, to_beijing
 from kesu.complaints import lifecycle
 from kesu.complaints import vocabulary as vocab

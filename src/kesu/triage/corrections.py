@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kesu.accounts import masking
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.accounts.service import audit
 from kesu.complaints import lookups
 from kesu.store.db import write
 

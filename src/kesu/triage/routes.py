@@ -13,7 +13,7 @@ from kesu.accounts.web import principal
 from kesu.complaints.schemas import MAX_DESCRIPTION
 from kesu.runtime import Runtime
 from kesu.triage import service
-from kesu.web_common import runtime
+from kesu.web.http import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["triage"])
 

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from kesu.accounts import roles as r
-from kesu.accounts import service as accounts
+from kesu.accounts import sessions, signin
 from kesu.accounts.routes import _set_session
 from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.problems import Problem
@@ -57,7 +57,7 @@ async def login(request: Request, pg: Page = Depends(page)) -> Response:
     target = login_redirect_target(str(form.get("next", "")))
     try:
         cookie, _csrf, principal, _user = await run_in_threadpool(
-            accounts.login,
+            signin.login,
             pg.rt,
             username,
             password,
@@ -85,7 +85,7 @@ async def login(request: Request, pg: Page = Depends(page)) -> Response:
 async def logout(request: Request, pg: Page = Depends(page)) -> Response:
     if pg.principal is not None:
         await pg.form()
-        await run_in_threadpool(accounts.logout, pg.rt, pg.principal)
+        await run_in_threadpool(sessions.logout, pg.rt, pg.principal)
     response = redirect("/login", request)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -114,7 +114,7 @@ async def password_change(pg: Page = Depends(staff_any)) -> Response:
             pg, "password.html", status=422, forced=forced, error=pg.t("password.mismatch")
         )
     try:
-        await run_in_threadpool(accounts.change_password, pg.rt, pg.p, old, new)
+        await run_in_threadpool(signin.change_password, pg.rt, pg.p, old, new)
     except Problem as problem:
         return render(
             pg, "password.html", status=problem.status, forced=forced, error=problem.detail

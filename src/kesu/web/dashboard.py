@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from kesu.accounts.roles import Principal, require
 from kesu.clock import to_beijing
-from kesu.complaints import service as complaints
+from kesu.complaints import transitions
 from kesu.problems import Problem
 from kesu.reports import service as reports
 from kesu.reports.routes import DEFAULT_DAYS
@@ -158,6 +158,6 @@ async def reassign(pg: Page = Depends(staff)) -> Response:
     if assignee:
         params["assignee"] = assignee
     params["note"] = "监控看板一键转派（临近超期）"
-    await run_in_threadpool(complaints.transition, pg.rt, number, "transfer", params, pg.p)
+    await run_in_threadpool(transitions.transition, pg.rt, number, "transfer", params, pg.p)
     back = str(form.get("back") or "/dashboard")
     return redirect(back if back.startswith("/dashboard") else "/dashboard", pg.request)

@@ -26,15 +26,15 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from kesu.accounts import service as accounts
+from kesu.accounts import sessions
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
-from kesu.problems import Problem
+from kesu.problems import Problem, field_error
 from kesu.runtime import Runtime
 from kesu.web import i18n
-from kesu.web_common import _one, database_problem, runtime, validation_problem
+from kesu.web.http import database_problem, runtime, validation_problem
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("kesu.web")
@@ -117,7 +117,7 @@ async def page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
     cookie = request.cookies.get(SESSION_COOKIE)
     principal = csrf = None
     if cookie:
-        found = await run_in_threadpool(accounts.session_principal, rt, cookie, client_ip(request))
+        found = await run_in_threadpool(sessions.session_principal, rt, cookie, client_ip(request))
         if found is not None:
             principal, csrf = found
     pg = Page(request, rt, principal, csrf, lang)
@@ -182,7 +182,7 @@ def redirect(url: str, request: Request | None = None) -> Response:
 
 def form_errors(err: ValidationError) -> list[dict[str, str]]:
     """Pydantic errors as {field, code, detail} with Chinese details, as the API gives them."""
-    return [_one(e) for e in err.errors()]  # type: ignore[arg-type]
+    return [field_error(e) for e in err.errors()]  # type: ignore[arg-type]
 
 
 def _error_page(request: Request, status: int, code: str, detail: str) -> Response:

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from kesu.accounts import customers, masking
-from kesu.accounts import service as accounts
+from kesu.accounts import customers, masking, sessions
 from kesu.accounts.routes import _set_session
 from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.appeals import recourse
@@ -180,7 +179,7 @@ async def login(request: Request, pg: Page = Depends(page)) -> Response:
 async def logout(request: Request, pg: Page = Depends(page)) -> Response:
     if pg.principal is not None and pg.principal.kind == "customer":
         await pg.form()
-        await run_in_threadpool(accounts.logout, pg.rt, pg.principal)
+        await run_in_threadpool(sessions.logout, pg.rt, pg.principal)
     response = redirect("/portal", request)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

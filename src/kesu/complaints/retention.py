@@ -1,4 +1,6 @@
-"""Retention: anonymise closed complaints after their period; legal holds keep them whole."""
+"""Keeping the original records: anonymise closed complaints after their period
+(data/accounts/retention.yaml), and the legal hold that keeps a complaint whole while a
+dispute lasts."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
+from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.accounts.service import audit
 from kesu.clock import BEIJING
+from kesu.complaints import events, lifecycle, queries
 from kesu.data_files import load_yaml
 from kesu.law.cases import scrub
 from kesu.problems import Problem
@@ -50,7 +53,7 @@ def due(rt: Runtime, now: datetime | None = None, limit: int | None = None):
     )
     base = (
         select(C.id, C.number, C.kind, C.closed_at, C.legal_hold, C.legal_hold_reason)
-        .where(C.status.in_(["closed", "invalid", "merged"]), C.anonymised_at.is_(None))
+        .where(C.status.in_(sorted(lifecycle.TERMINAL_STATUSES)), C.anonymised_at.is_(None))
         .where(C.closed_at.is_not(None), or_(*clauses))
         .order_by(C.closed_at, C.id)
     )
@@ -120,17 +123,8 @@ def _anonymise(conn, cid: int, now: datetime, actor: str) -> bool:
         )
     )
     _delete_attachments(conn, cid, now, clean)
-    conn.execute(
-        insert(t.complaint_events).values(
-            complaint_id=cid,
-            at=now,
-            type="anonymised",
-            actor=actor,
-            from_status=None,
-            to_status=None,
-            note=None,
-            data={"policy": "retention.yaml"},
-        )
+    events.append(
+        conn, cid, now, "anonymised", actor, None, None, None, {"policy": "retention.yaml"}
     )
     return True
 
@@ -179,8 +173,6 @@ def run_daily(rt: Runtime) -> dict[str, Any] | None:
 
 def set_hold(rt: Runtime, number: str, actor: Actor, hold: bool, reason: str | None) -> dict:
     """Place or release a legal hold (the seeds' 保存相关原始资料 while a dispute lasts)."""
-    from kesu.complaints import service as complaints
-
     p = as_principal(actor)
     require(p, "complaint.hold")
     if hold and not (reason or "").strip():
@@ -189,7 +181,7 @@ def set_hold(rt: Runtime, number: str, actor: Actor, hold: bool, reason: str | N
         )
     now = rt.clock()
     with write(rt.engine) as conn:
-        row = complaints.load_visible(conn, number, p, lock=True)
+        row = queries.load_visible(conn, number, p, lock=True)
         if row.anonymised_at is not None and hold:
             raise Problem(
                 409,
@@ -210,11 +202,11 @@ def set_hold(rt: Runtime, number: str, actor: Actor, hold: bool, reason: str | N
             .values(
                 legal_hold=hold,
                 legal_hold_reason=reason if hold else None,
-                version=row.version + 1,
+                version=C.version + 1,
                 updated_at=now,
             )
         )
-        complaints.record_event(
+        events.record_event(
             conn,
             row,
             now,
@@ -235,4 +227,4 @@ def set_hold(rt: Runtime, number: str, actor: Actor, hold: bool, reason: str | N
                 "reason": reason,
             },
         )
-    return complaints.get(rt, number, p)
+    return queries.get(rt, number, p)

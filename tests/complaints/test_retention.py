@@ -3,8 +3,8 @@
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from kesu.accounts import retention
 from kesu.cli import app
+from kesu.complaints import retention
 from kesu.store import tables as t
 from kesu.store.db import read
 from tests.conftest import complaint_body

@@ -1,4 +1,4 @@
-"""Shared by the accounts tests: every HTTP route of the app."""
+"""Shared by the accounts tests (a helper, not a test module): every HTTP route of the app."""
 
 from __future__ import annotations
 
