@@ -34,7 +34,7 @@ PURE = {
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
     r"\.(service|routes|commands|similar|arrival|corrections|articles|library|advice|"
-    r"index_store|state|store|drafts|reindex|cases_service|law_state)$"
+    r"index_store|promotion|complaint_facts)$"
 )
 EDGE = re.compile(
     r"(\.routes$|\.attachment_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"

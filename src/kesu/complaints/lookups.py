@@ -97,3 +97,20 @@ def outcomes(conn: Connection, ids: list[int]) -> dict[int, Any]:
         select(C.id, C.number, C.category, C.status, C.resolution).where(C.id.in_(ids))
     )
     return {r.id: r for r in rows}
+
+
+def tally(conn: Connection, now: datetime) -> dict[str, int]:
+    """How many complaints there are: in all, open, overdue, ever reopened, merged."""
+
+    def n(*conds) -> int:
+        return conn.execute(
+            select(func.count()).select_from(t.complaints).where(*conds)
+        ).scalar_one()
+
+    return {
+        "complaints": n(),
+        "open": n(C.is_open),
+        "overdue": n(C.is_open, C.next_due_at < now),
+        "reopened": n(C.reopen_count > 0),
+        "merged": n(C.status == "merged"),
+    }

@@ -16,15 +16,12 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from kesu.clock import BEIJING, FrozenClock
-from kesu.complaints import registration, transitions
+from kesu.complaints import lookups, registration, transitions
 from kesu.data_files import load_yaml
 from kesu.deadlines import watcher
 from kesu.demo import plans
 from kesu.problems import Problem
-from kesu.store import tables as t
 from kesu.store.db import read
 
 DEFAULT_COUNT = 320
@@ -33,7 +30,7 @@ DAYS = 90
 
 def has_data(rt) -> bool:
     with read(rt.engine) as conn:
-        return conn.execute(select(func.count()).select_from(t.complaints)).scalar_one() > 0
+        return lookups.tally(conn, rt.clock())["complaints"] > 0
 
 
 def load(
@@ -144,19 +141,5 @@ def load(
 
 
 def summary(rt) -> dict[str, int]:
-    c = t.complaints.c
-    now = rt.clock()
     with read(rt.engine) as conn:
-
-        def n(*conds) -> int:
-            return conn.execute(
-                select(func.count()).select_from(t.complaints).where(*conds)
-            ).scalar_one()
-
-        return {
-            "complaints": n(),
-            "open": n(c.is_open),
-            "overdue": n(c.is_open, c.next_due_at < now),
-            "reopened": n(c.reopen_count > 0),
-            "merged": n(c.status == "merged"),
-        }
+        return lookups.tally(conn, rt.clock())
