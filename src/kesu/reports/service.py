@@ -56,7 +56,18 @@ from kesu.complaints.service import _scope
 from kesu.data_files import DATA_DIR, load_yaml
 from kesu.law.corpus import article_text
 from kesu.problems import Problem
-from kesu.reports import kpis as core
+from kesu.reports.arithmetic import mean, per_10k, percentile, rate_trend
+from kesu.reports.definitions import DefinitionError, Kpi, Population, parse_definitions
+from kesu.reports.periods import (
+    PeriodError,
+    buckets,
+    check_period,
+    dates,
+    max_span_days,
+    previous_period,
+    trend_unit,
+)
+from kesu.reports.subscribers import Subscribers, parse_subscribers
 from kesu.store import tables as t
 from kesu.store.db import read, write
 
@@ -91,9 +102,9 @@ def _vocabulary() -> dict[str, Iterable[str]]:
 
 
 @lru_cache(maxsize=1)
-def definitions() -> dict[str, core.Kpi]:
+def definitions() -> dict[str, Kpi]:
     """The KPIs of data/reports/kpis.yaml, validated (citations checked against the texts held)."""
-    return core.parse_definitions(load_yaml("reports/kpis.yaml"), article_text, _vocabulary())
+    return parse_definitions(load_yaml("reports/kpis.yaml"), article_text, _vocabulary())
 
 
 def subscribers_path() -> Path:
@@ -104,7 +115,7 @@ _subscribers_lock = threading.Lock()
 _subscribers_cache: dict[str, Any] = {}
 
 
-def subscribers() -> core.Subscribers:
+def subscribers() -> Subscribers:
     """The subscriber base: $KESU_SUBSCRIBERS_FILE or the packaged file; re-read when it changes."""
     path = subscribers_path()
     try:
@@ -114,10 +125,10 @@ def subscribers() -> core.Subscribers:
             if _subscribers_cache.get("key") == key:
                 return _subscribers_cache["value"]
             with path.open(encoding="utf-8") as fh:
-                value = core.parse_subscribers(yaml.safe_load(fh), vocab.normalize_province)
+                value = parse_subscribers(yaml.safe_load(fh), vocab.normalize_province)
             _subscribers_cache.update(key=key, value=value)
             return value
-    except (OSError, yaml.YAMLError, core.DefinitionError) as err:
+    except (OSError, yaml.YAMLError, DefinitionError) as err:
         log.error("subscriber file %s: %s", path, err)
         raise Problem(
             500,
@@ -141,8 +152,8 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def _check_period(start: date, end: date) -> None:
     try:
-        core.check_period(start, end)
-    except core.PeriodError as err:
+        check_period(start, end)
+    except PeriodError as err:
         raise Problem(422, err.code, "Invalid period", err.detail) from None
 
 
@@ -189,7 +200,7 @@ def _flag(cond):
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-def _population(cols, pop: core.Population) -> list:
+def _population(cols, pop: Population) -> list:
     conds = []
     if pop.kinds is not None:
         conds.append(cols.kind.in_(sorted(pop.kinds)))
@@ -200,7 +211,7 @@ def _population(cols, pop: core.Population) -> list:
     return conds
 
 
-def _common(pops: list[core.Population]) -> list:
+def _common(pops: list[Population]) -> list:
     """Conditions every one of the populations implies: they narrow the scan for all of them."""
     conds = []
     kinds = [p.kinds for p in pops]
@@ -490,7 +501,7 @@ def _closed_rows(conn, defs, p, region, lo, hi):
 
 def _max_span_days(rules) -> int:
     """Days from a deadline's start to its due time at most, holidays included (a bound)."""
-    return core.max_span_days((r.unit, r.length) for r in rules)
+    return max_span_days((r.unit, r.length) for r in rules)
 
 
 def _deadline_filter(conn, p, region, lo: datetime, hi: datetime, span_days: int) -> tuple:
@@ -549,7 +560,7 @@ def _deadline_counts(conn, rt, defs, p, region, lo, hi, now):
 
 
 def _base_rows(
-    subs: core.Subscribers,
+    subs: Subscribers,
     counts: dict[tuple[str | None, str | None], int],
     start: date,
     end: date,
@@ -585,7 +596,7 @@ def _base_rows(
                 "city": city,
                 "complaints": n,
                 "subscribers": None if base is None else round(base),
-                "per_10k": core.per_10k(n, base, per),
+                "per_10k": per_10k(n, base, per),
                 "note": note,
             }
         )
@@ -603,7 +614,7 @@ def _base_rows(
 
 
 def _per_10k(
-    subs: core.Subscribers,
+    subs: Subscribers,
     counts: dict[str | None, int],
     start: date,
     end: date,
@@ -618,17 +629,17 @@ def _per_10k(
             continue
         num += counts.get(province, 0)
         den += base
-    return num, round(den, 2), core.per_10k(num, den, per) if den else None
+    return num, round(den, 2), per_10k(num, den, per) if den else None
 
 
-def _rate_kpi(kpi: core.Kpi, sums: _Sums, start: date, end: date, prev, bs):
+def _rate_kpi(kpi: Kpi, sums: _Sums, start: date, end: date, prev, bs):
     num, den = sums.total(kpi.id, start, end)
     previous = kpi.value(*sums.total(kpi.id, *prev))
     result = kpi.result(int(num), int(den), kpi.value(num, den), previous)
-    return result, core.rate_trend(kpi, sums.per_day(kpi.id), bs)
+    return result, rate_trend(kpi, sums.per_day(kpi.id), bs)
 
 
-def _with_trend(kpi: core.Kpi, figures, start, end, prev, bs):
+def _with_trend(kpi: Kpi, figures, start, end, prev, bs):
     """The KPI over the period, its value per bucket, and the previous period's value."""
     num, den, value = figures(start, end)
     trend = [
@@ -639,28 +650,28 @@ def _with_trend(kpi: core.Kpi, figures, start, end, prev, bs):
     return kpi.result(num, den, value, figures(*prev)[2]), trend
 
 
-def _hours_kpi(kpi: core.Kpi, table: dict[date, list[float]], start, end, prev, bs):
+def _hours_kpi(kpi: Kpi, table: dict[date, list[float]], start, end, prev, bs):
     """Mean or percentile (params.percentile) of the handling hours, with the total hours as
     the numerator of the mean."""
     pct = kpi.params.get("percentile")
 
     def hours_in(a: date, b: date) -> list[float]:
-        return [h for d in core.dates(a, b) for h in table.get(d, ())]
+        return [h for d in dates(a, b) for h in table.get(d, ())]
 
     def figures(a: date, b: date) -> tuple[float | None, int, float | None]:
         values = hours_in(a, b)
-        value = core.mean(values) if pct is None else core.percentile(values, pct)
+        value = mean(values) if pct is None else percentile(values, pct)
         return (round(math.fsum(values), 2) if pct is None else None), len(values), value
 
     return _with_trend(kpi, figures, start, end, prev, bs)
 
 
-def _per_10k_kpi(kpi: core.Kpi, subs: core.Subscribers, p10_days, start, end, prev, bs):
+def _per_10k_kpi(kpi: Kpi, subs: Subscribers, p10_days, start, end, prev, bs):
     per = int(kpi.params["per"])
 
     def figures(a: date, b: date) -> tuple[int, float, float | None]:
         acc: dict[str | None, int] = defaultdict(int)
-        for d in core.dates(a, b):
+        for d in dates(a, b):
             for province, n in p10_days.get(d, {}).items():
                 acc[province] += n
         return _per_10k(subs, acc, a, b, per)
@@ -682,7 +693,7 @@ def kpis(
     defs = definitions()
     subs = subscribers()
     now = rt.clock()
-    prev_start, prev_end = core.previous_period(start, end)
+    prev_start, prev_end = previous_period(start, end)
     lo, hi = _bounds(prev_start, end)
     by_city = region is not None
     with _reading(rt) as conn:
@@ -737,7 +748,7 @@ def kpis(
         sums.add("first_contact_resolution_rate", d, first, closed_n)
         sums.add("satisfaction_rate", d, satisfied, done)
 
-    bs = core.buckets(start, end)
+    bs = buckets(start, end)
     prev = (prev_start, prev_end)
     hours = {"handling_hours_avg": hours_avg, "handling_hours_p90": hours_p90}
     out_kpis: list[dict[str, Any]] = []
@@ -748,7 +759,7 @@ def kpis(
         elif kpi.unit == "per_10k":
             view = subs
             if region is not None:
-                view = core.Subscribers({k: v for k, v in subs.provinces.items() if k == region})
+                view = Subscribers({k: v for k, v in subs.provinces.items() if k == region})
             result, trends[kid] = _per_10k_kpi(kpi, view, p10_days, start, end, prev, bs)
         else:
             result, trends[kid] = _rate_kpi(kpi, sums, start, end, prev, bs)
@@ -763,7 +774,7 @@ def kpis(
         },
         "previous_period": {"from": prev_start.isoformat(), "to": prev_end.isoformat()},
         "region": region,
-        "trend_unit": core.trend_unit(start, end),
+        "trend_unit": trend_unit(start, end),
         "kpis": out_kpis,
         "trends": trends,
         "previous": {k["id"]: k["previous"] for k in out_kpis},
@@ -861,7 +872,7 @@ def series(rt: Runtime, actor: Actor, start: date, end: date) -> dict[str, Any]:
     _check_period(start, end)
     now = rt.clock()
     lo, hi = _bounds(start, end)
-    days = core.dates(start, end)
+    days = dates(start, end)
     index = {d: i for i, d in enumerate(days)}
     scope = _scope(p)
     defs = definitions()
