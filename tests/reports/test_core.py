@@ -10,7 +10,7 @@ import pytest
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
 from kesu.law.corpus import article_text
-from kesu.reports import arithmetic, definitions, periods, service, subscribers
+from kesu.reports import arithmetic, catalog, definitions, periods, subscribers
 from kesu.runtime import load_rules
 
 # ---- arithmetic ---------------------------------------------------------------
@@ -38,7 +38,7 @@ def test_rates_and_means_with_nothing_to_divide():
 
 
 def test_kpi_value_in_its_unit():
-    defs = service.definitions()
+    defs = catalog.definitions()
     assert defs["ack_24h_rate"].value(3, 4) == 0.75
     assert defs["ack_24h_rate"].value(0, 0) is None
     assert defs["complaints_per_10k"].value(5, 20000) == 2.5
@@ -77,7 +77,7 @@ def test_daily_buckets_up_to_62_days_then_weeks_from_monday():
 
 
 def test_rate_trend_sums_days_into_buckets():
-    kpi = service.definitions()["repeat_rate"]
+    kpi = catalog.definitions()["repeat_rate"]
     per_day = {date(2026, 1, 5): (1, 2), date(2026, 1, 6): (1, 2), date(2026, 1, 12): (0, 1)}
     bs = periods.buckets(date(2025, 11, 3), date(2026, 1, 14))
     points = {p["date"]: p for p in arithmetic.rate_trend(kpi, per_day, bs)}
@@ -152,7 +152,7 @@ def test_a_wrong_subscriber_file_is_refused(data, message):
 def test_the_shipped_subscriber_file_covers_the_demo_provinces():
     from kesu.complaints.demo import PROVINCES
 
-    s = service.subscribers()
+    s = catalog.subscribers()
     for province, _cities, _weight in PROVINCES:
         base, _ = s.average(province, None, date(2026, 11, 1), date(2026, 11, 30))
         assert base, province
@@ -166,7 +166,7 @@ def shipped():
 
 
 def parse(data):
-    return definitions.parse_definitions(data, article_text, service._vocabulary())
+    return definitions.parse_definitions(data, article_text, catalog.vocabulary())
 
 
 def test_the_shipped_definitions_load_with_their_citations_checked():
@@ -181,13 +181,13 @@ def test_the_shipped_definitions_load_with_their_citations_checked():
 
 
 def test_ack_kpi_counts_the_kinds_the_ack_rule_applies_to():
-    defs = service.definitions()
+    defs = catalog.definitions()
     assert defs["ack_24h_rate"].population.kinds == load_rules()["ack_24h"].kinds
 
 
 def test_reply_kpi_cites_every_article_of_the_rules_it_measures():
     rules = load_rules()
-    reply = service.definitions()["reply_on_time_rate"]
+    reply = catalog.definitions()["reply_on_time_rate"]
     cited = {(c.regulation, c.article) for c in reply.source.basis}
     for rid in reply.population.rules:
         rule = rules[rid]

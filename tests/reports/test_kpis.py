@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from kesu.reports import catalog, overview
 from kesu.reports import service as reports
 from tests.reports.conftest import bj, kpi
 
@@ -169,7 +170,7 @@ def test_handling_time_first_contact_and_satisfaction(rt, desk):
         "2026-11-07": None,
     }
 
-    s = reports.series(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    s = overview.series(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     assert s["satisfaction"] == {
         "satisfied": 2,
         "basically_satisfied": 1,
@@ -228,7 +229,7 @@ provinces:
 def subscriber_file(tmp_path, monkeypatch):
     path = tmp_path / "subscribers.yaml"
     path.write_text(SUBSCRIBERS, encoding="utf-8")
-    monkeypatch.setenv(reports.SUBSCRIBERS_ENV, str(path))
+    monkeypatch.setenv(catalog.SUBSCRIBERS_ENV, str(path))
     return path
 
 
@@ -272,7 +273,7 @@ def test_complaints_per_10k_by_region(rt, desk, subscriber_file):
 def test_per_10k_month_without_figure(rt, desk, tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text('provinces:\n  河南省: {months: {"2026-11": 200000}}\n', encoding="utf-8")
-    monkeypatch.setenv(reports.SUBSCRIBERS_ENV, str(path))
+    monkeypatch.setenv(catalog.SUBSCRIBERS_ENV, str(path))
     desk.register(bj(10, 30), province="河南省")
     desk.register(bj(11, 2), province="河南省", category="billing")
     desk.done()
@@ -286,7 +287,7 @@ def test_per_10k_month_without_figure(rt, desk, tmp_path, monkeypatch):
 def test_broken_subscriber_file_is_a_clear_error(rt, tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text("provinces:\n  火星省: {subscribers: 10}\n", encoding="utf-8")
-    monkeypatch.setenv(reports.SUBSCRIBERS_ENV, str(path))
+    monkeypatch.setenv(catalog.SUBSCRIBERS_ENV, str(path))
     from kesu.problems import Problem
 
     with pytest.raises(Problem) as err:
@@ -319,7 +320,7 @@ def test_every_kpi_has_its_definition_and_nothing_personal(rt, desk):
     desk.register(bj(11, 2), province="河南省")
     desk.done()
     r = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
-    assert [k["id"] for k in r["kpis"]] == list(reports.definitions())
+    assert [k["id"] for k in r["kpis"]] == list(catalog.definitions())
     for k in r["kpis"]:
         assert k["name"] and k["en"] and k["definition"] and k["source"]
         assert set(r["trends"][k["id"]][0]) >= {"date", "value"}
