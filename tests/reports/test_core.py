@@ -10,7 +10,7 @@ import pytest
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
 from kesu.law.corpus import article_text
-from kesu.reports import arithmetic, catalog, definitions, periods, subscribers
+from kesu.reports import arithmetic, catalog, definitions, periods, registry, subscribers
 from kesu.runtime import load_rules
 
 # ---- arithmetic ---------------------------------------------------------------
@@ -166,12 +166,15 @@ def shipped():
 
 
 def parse(data):
-    return definitions.parse_definitions(data, article_text, catalog.vocabulary())
+    return definitions.parse_definitions(
+        data, article_text, catalog.vocabulary(), registry.needed_params()
+    )
 
 
 def test_the_shipped_definitions_load_with_their_citations_checked():
     defs = parse(shipped())
-    assert list(defs) == list(definitions.COMPUTED)
+    assert list(defs) == [raw["id"] for raw in shipped()["kpis"]]
+    assert set(defs) == set(registry.registered())
     reply = defs["reply_on_time_rate"]
     assert {c.citation for c in reply.source.basis} >= {
         "《河南省电信条例》第三十八条",

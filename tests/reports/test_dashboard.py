@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kesu.reports import overview, queues
-from kesu.reports import service as reports
+from kesu.reports import kpi_report, overview, queues
 from tests.reports.conftest import bj, reseller, with_reports
 
 # The tests' now: Saturday 2026-11-28 10:00 Beijing.
@@ -115,8 +114,8 @@ def test_a_reseller_counts_only_its_own(rt, desk):
     desk.register(bj(11, 28, 8), actor=ours, channel="store", category="marketing")
     desk.done()
     p = with_reports(ours)
-    mine = reports.kpis(rt, p, date(2026, 11, 1), date(2026, 11, 7))
-    everyone = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    mine = kpi_report.kpis(rt, p, date(2026, 11, 1), date(2026, 11, 7))
+    everyone = kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     esc = {k["id"]: k for k in mine["kpis"]}["escalation_rate"]
     assert (esc["numerator"], esc["denominator"]) == (0, 2)
     esc = {k["id"]: k for k in everyone["kpis"]}["escalation_rate"]

@@ -1,9 +1,14 @@
-"""The data the KPIs are computed with: their definitions and the subscriber base.
+"""The KPIs kesu computes: their definitions, their registered functions, the subscriber base.
 
+Importing this module imports every KPI module (kpi_*.py: each registers its KPIs) and
+checks the registry against data/reports/kpis.yaml: a KPI defined without a function, or
+a function without a definition, stops kesu at start-up with a DefinitionError naming
+them (the app imports this module through the reports routes and the dashboard).
 `definitions()`: data/reports/kpis.yaml, validated once per process (codes known,
-citations checked against the texts held). `subscribers()`: the subscriber base of
-万户投诉率 from $KESU_SUBSCRIBERS_FILE or the packaged data/reports/subscribers.yaml,
-re-read when the file changes; an unreadable file is a clear error (problem 500).
+citations checked against the texts held, the parameters each function needs there).
+`subscribers()`: the subscriber base of 万户投诉率 from $KESU_SUBSCRIBERS_FILE or the
+packaged data/reports/subscribers.yaml, re-read when the file changes; an unreadable file
+is a clear error (problem 500).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.data_files import DATA_DIR, load_yaml
 from kesu.law.corpus import article_text
 from kesu.problems import Problem
+from kesu.reports import kpi_closed, kpi_deadlines, kpi_received, registry
 from kesu.reports.definitions import DefinitionError, Kpi, parse_definitions
 from kesu.reports.subscribers import Subscribers, parse_subscribers
 
@@ -30,6 +36,21 @@ log = logging.getLogger("kesu.reports")
 
 SUBSCRIBERS_ENV = "KESU_SUBSCRIBERS_FILE"
 DEFAULT_SUBSCRIBERS = DATA_DIR / "reports" / "subscribers.yaml"
+DEFINITIONS = "reports/kpis.yaml"
+
+# The modules whose functions compute the KPIs (importing them registers them).
+KPI_MODULES = (kpi_received, kpi_closed, kpi_deadlines)
+
+
+def check_registry() -> None:
+    """Every KPI of kpis.yaml has a registered function, and every function a definition."""
+    registry.check(
+        (raw.get("id") for raw in load_yaml(DEFINITIONS).get("kpis") or ()),
+        where=f"data/{DEFINITIONS}",
+    )
+
+
+check_registry()
 
 
 def vocabulary() -> dict[str, Iterable[str]]:
@@ -47,7 +68,9 @@ def vocabulary() -> dict[str, Iterable[str]]:
 @lru_cache(maxsize=1)
 def definitions() -> dict[str, Kpi]:
     """The KPIs of data/reports/kpis.yaml, validated (citations checked against the texts held)."""
-    return parse_definitions(load_yaml("reports/kpis.yaml"), article_text, vocabulary())
+    return parse_definitions(
+        load_yaml(DEFINITIONS), article_text, vocabulary(), registry.needed_params()
+    )
 
 
 def subscribers_path() -> Path:

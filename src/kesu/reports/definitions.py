@@ -4,7 +4,7 @@ Each KPI's population (kinds, statuses, the time field that places a record in t
 period), its parameters and its exact wording, with the articles it measures against
 (checked against the texts we hold, like the deadline rules). `parse_definitions`
 validates the file against the KPIs the reports know how to compute (the registry,
-kesu/reports/registry.py, passes them in). Imports no database, no framework, no clock.
+kesu/reports/registry.py, through catalog.py). Imports no database, no framework, no clock.
 """
 
 from __future__ import annotations
@@ -21,20 +21,6 @@ UNITS: dict[str, dict[str, str]] = {
     "per_10k": {"name": "件/万户", "en": "per 10,000 subscribers", "symbol": "‱"},
 }
 TIME_FIELDS = ("received_at", "closed_at", "due_at")
-
-# The KPIs the service knows how to count, with the parameters each needs.
-COMPUTED: dict[str, tuple[str, ...]] = {
-    "ack_24h_rate": ("within_hours",),
-    "reply_on_time_rate": (),
-    "handling_hours_avg": (),
-    "handling_hours_p90": ("percentile",),
-    "first_contact_resolution_rate": ("events",),
-    "repeat_rate": ("lookback_days",),
-    "escalation_rate": ("appeal_kinds", "channel_levels"),
-    "satisfaction_rate": ("done", "satisfied"),
-    "complaints_per_10k": ("per",),
-}
-
 
 ArticleLookup = Callable[[str, str], str | None]
 
@@ -199,9 +185,11 @@ _PARAM_CODES = {
 }
 
 
-def _params(kid: str, raw: Any, vocabulary: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+def _params(
+    kid: str, raw: Any, vocabulary: Mapping[str, Iterable[str]], needed: Iterable[str]
+) -> dict[str, Any]:
     raw = dict(raw or {})
-    missing = set(COMPUTED[kid]) - set(raw)
+    missing = set(needed) - set(raw)
     if missing:
         raise DefinitionError(f"{kid}: params {sorted(missing)} are needed")
     out: dict[str, Any] = {}
@@ -212,22 +200,32 @@ def _params(kid: str, raw: Any, vocabulary: Mapping[str, Iterable[str]]) -> dict
             out[key] = value
         else:
             raise DefinitionError(f"{kid}: param {key} must be a positive number or codes")
-    if kid == "handling_hours_p90" and not 0 < out["percentile"] <= 100:
+    if "percentile" in out and not 0 < out["percentile"] <= 100:
         raise DefinitionError(f"{kid}: percentile must be in (0, 100]")
-    if kid == "satisfaction_rate" and not out["satisfied"] <= out["done"]:
+    if "satisfied" in out and "done" in out and not out["satisfied"] <= out["done"]:
         raise DefinitionError(f"{kid}: satisfied results must be among the done ones")
     return out
 
 
 def parse_definitions(
-    data: Mapping[str, Any], lookup: ArticleLookup, vocabulary: Mapping[str, Iterable[str]]
+    data: Mapping[str, Any],
+    lookup: ArticleLookup,
+    vocabulary: Mapping[str, Iterable[str]],
+    computed: Mapping[str, Iterable[str]],
 ) -> dict[str, Kpi]:
-    """The KPIs of kpis.yaml, validated: codes known, citations held and quoted, params there."""
+    """The KPIs of kpis.yaml, validated: codes known, citations held and quoted, params there.
+
+    `computed`: the KPIs kesu can compute (the registry), each with the parameters it needs;
+    every one of them needs a definition, and nothing else can have one.
+    """
     out: dict[str, Kpi] = {}
     for raw in data.get("kpis") or ():
         kid = raw.get("id")
-        if kid not in COMPUTED:
-            raise DefinitionError(f"unknown KPI id {kid!r}: the service computes {list(COMPUTED)}")
+        if kid not in computed:
+            raise DefinitionError(
+                f"unknown KPI id {kid!r}: no function is registered for it "
+                f"(registered: {sorted(computed)})"
+            )
         if kid in out:
             raise DefinitionError(f"duplicate KPI id {kid}")
         for key in ("name", "en", "definition", "numerator", "denominator"):
@@ -251,9 +249,9 @@ def parse_definitions(
             numerator=raw["numerator"].strip(),
             denominator=raw["denominator"].strip(),
             source=Source(policy=bool(src.get("policy")), text=src["text"].strip(), basis=basis),
-            params=_params(kid, raw.get("params"), vocabulary),
+            params=_params(kid, raw.get("params"), vocabulary, computed[kid]),
         )
-    missing = set(COMPUTED) - set(out)
+    missing = set(computed) - set(out)
     if missing:
         raise DefinitionError(f"KPIs without a definition: {sorted(missing)}")
     return out

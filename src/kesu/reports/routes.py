@@ -13,7 +13,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.clock import to_beijing
 from kesu.problems import Problem
-from kesu.reports import overview, queues, service, xlsx
+from kesu.reports import kpi_report, overview, queues, xlsx
 from kesu.runtime import Runtime
 from kesu.web_common import FastJSON, runtime
 
@@ -65,7 +65,7 @@ async def get_kpis(
     region: RegionQ = None,
 ) -> dict[str, Any]:
     start, end = period(rt, from_, to)
-    return FastJSON(await run_in_threadpool(service.kpis, rt, p, start, end, region))
+    return FastJSON(await run_in_threadpool(kpi_report.kpis, rt, p, start, end, region))
 
 
 @router.get("/reports/kpis.xlsx", summary="指标导出 KPIs as an xlsx workbook")
@@ -77,7 +77,7 @@ async def get_kpis_xlsx(
     region: RegionQ = None,
 ) -> Response:
     start, end = period(rt, from_, to)
-    content = await run_in_threadpool(service.kpis_xlsx, rt, p, start, end, region)
+    content = await run_in_threadpool(kpi_report.kpis_xlsx, rt, p, start, end, region)
     name = xlsx.filename({"period": {"from": start.isoformat(), "to": end.isoformat()}})
     return Response(
         content,

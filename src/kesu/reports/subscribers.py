@@ -1,7 +1,8 @@
-"""The subscriber base for 万户投诉率 (pure): data/reports/subscribers.yaml, parsed.
+"""The subscriber base and 万户投诉率 (pure): data/reports/subscribers.yaml, parsed.
 
 Subscriber counts per province and city, by month with a default; the day-weighted
-average over a period. Imports no database, no framework and no clock.
+average over a period; complaints per 10,000 subscribers overall and by region.
+Imports no database, no framework and no clock.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kesu.reports.arithmetic import per_10k
 from kesu.reports.definitions import DefinitionError
 from kesu.reports.periods import month_days
 
@@ -124,3 +126,79 @@ def parse_subscribers(
     return Subscribers(
         provinces=provinces, unit=str(data.get("unit") or "户"), source=data.get("source")
     )
+
+
+# ---- 万户投诉率 --------------------------------------------------------------------
+
+
+def region_rows(
+    subs: Subscribers,
+    counts: Mapping[tuple[str | None, str | None], int],
+    start: date,
+    end: date,
+    region: str | None,
+    per: int,
+) -> list[dict[str, Any]]:
+    """万户投诉率 by province (or, with a region, the province and its cities)."""
+    rows: list[dict[str, Any]] = []
+    keys = set(counts)
+    if region is None:
+        keys |= {(name, None) for name, r in subs.provinces.items() if r.base is not None}
+    else:
+        keys.add((region, None))
+        region_def = subs.provinces.get(region)
+        if region_def is not None:
+            keys |= {(region, city) for city in region_def.cities}
+    for province, city in keys:
+        n = counts.get((province, city), 0)
+        base, missing = subs.average(province, city, start, end)
+        note = None
+        if province is None:
+            note = "投诉未记录客户省份，不计入万户投诉率。"
+        elif base is None:
+            where = f"{province}{city or ''}"
+            note = f"未配置{where}的用户数，无法计算万户投诉率。"
+            if city is None and region is None and not n:
+                continue
+        elif missing:
+            note = f"{'、'.join(missing)} 未配置用户数，按已配置月份按天加权计算。"
+        rows.append(
+            {
+                "province": province,
+                "city": city,
+                "complaints": n,
+                "subscribers": None if base is None else round(base),
+                "per_10k": per_10k(n, base, per),
+                "note": note,
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            r["city"] is not None,  # with a region: the province first, then its cities
+            r["per_10k"] is None,
+            -(r["per_10k"] or 0),
+            -r["complaints"],
+            r["province"] or "~",
+            r["city"] or "",
+        )
+    )
+    return rows
+
+
+def total_per_10k(
+    subs: Subscribers,
+    counts: Mapping[str | None, int],
+    start: date,
+    end: date,
+    per: int,
+) -> tuple[int, float, float | None]:
+    """(complaints, subscribers, rate) over the provinces with a configured base."""
+    num = 0
+    den = 0.0
+    for province in set(counts) | set(subs.provinces):
+        base, _missing = subs.average(province, None, start, end)
+        if base is None:
+            continue
+        num += counts.get(province, 0)
+        den += base
+    return num, round(den, 2), per_10k(num, den, per) if den else None

@@ -16,8 +16,7 @@ from kesu.accounts.roles import Principal, require
 from kesu.clock import to_beijing
 from kesu.complaints import service as complaints
 from kesu.problems import Problem
-from kesu.reports import overview, queues
-from kesu.reports import service as reports
+from kesu.reports import kpi_report, overview, queues
 from kesu.reports.routes import DEFAULT_DAYS
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
 
@@ -60,7 +59,7 @@ class Figures:
 
     def compute(self, rt, p: Principal, lo: date, hi: date) -> dict[str, Any]:
         value = {
-            "k": reports.kpis(rt, p, lo, hi),
+            "k": kpi_report.kpis(rt, p, lo, hi),
             "series": overview.series(rt, p, lo, hi),
             "as_of": rt.clock(),
         }
