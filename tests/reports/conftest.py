@@ -14,7 +14,7 @@ import pytest
 
 from kesu.accounts.roles import Principal, for_role
 from kesu.clock import BEIJING, as_utc
-from kesu.complaints import service as complaints
+from kesu.complaints import registration, transitions
 from tests.conftest import NOW
 
 # Neutral texts: no risk signal (no media, legal or regulator threat) is raised from them.
@@ -64,13 +64,13 @@ class Desk:
             "received_at": when,
             **extra,
         }
-        view, created = complaints.register(self.rt, data, actor)
+        view, created = registration.register(self.rt, data, actor)
         assert created
         return view["number"]
 
     def act(self, number: str, action: str, when: datetime, **params: Any) -> dict[str, Any]:
         self.clock.now = as_utc(when)
-        return complaints.transition(self.rt, number, action, params, "system")
+        return transitions.transition(self.rt, number, action, params, "system")
 
     def close(self, number: str, accepted: datetime, closed: datetime, result="satisfied"):
         """accept → reply → callback → close, the last three steps at `closed`."""

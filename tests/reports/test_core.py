@@ -10,36 +10,35 @@ import pytest
 from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
 from kesu.law.loader import article_text
-from kesu.reports import kpis as core
-from kesu.reports import service
+from kesu.reports import arithmetic, catalog, definitions, periods, registry, subscribers
 from kesu.runtime import load_rules
 
 # ---- arithmetic ---------------------------------------------------------------
 
 
 def test_percentile_is_the_nearest_rank():
-    assert core.percentile([5, 1, 4, 2, 3, 10, 9, 8, 7, 6], 90) == 9  # ⌈0.9 × 10⌉ = 9th
-    assert core.percentile([10, 20, 30, 40, 100], 90) == 100  # ⌈4.5⌉ = 5th
-    assert core.percentile([3.333333], 90) == 3.33
-    assert core.percentile([1, 2, 3, 4], 50) == 2
-    assert core.percentile([1, 2, 3, 4], 100) == 4
-    assert core.percentile([], 90) is None
+    assert arithmetic.percentile([5, 1, 4, 2, 3, 10, 9, 8, 7, 6], 90) == 9  # ⌈0.9 × 10⌉ = 9th
+    assert arithmetic.percentile([10, 20, 30, 40, 100], 90) == 100  # ⌈4.5⌉ = 5th
+    assert arithmetic.percentile([3.333333], 90) == 3.33
+    assert arithmetic.percentile([1, 2, 3, 4], 50) == 2
+    assert arithmetic.percentile([1, 2, 3, 4], 100) == 4
+    assert arithmetic.percentile([], 90) is None
     with pytest.raises(ValueError):
-        core.percentile([1], 0)
+        arithmetic.percentile([1], 0)
 
 
 def test_rates_and_means_with_nothing_to_divide():
-    assert core.ratio(3, 4) == 0.75
-    assert core.ratio(1, 3) == 0.333333
-    assert core.ratio(0, 0) is None and core.ratio(5, 0) is None
-    assert core.mean([10, 20, 30, 40, 100]) == 40.0
-    assert core.mean([]) is None
-    assert core.per_10k(3, 20000) == 1.5
-    assert core.per_10k(3, None) is None and core.per_10k(0, 0) is None
+    assert arithmetic.ratio(3, 4) == 0.75
+    assert arithmetic.ratio(1, 3) == 0.333333
+    assert arithmetic.ratio(0, 0) is None and arithmetic.ratio(5, 0) is None
+    assert arithmetic.mean([10, 20, 30, 40, 100]) == 40.0
+    assert arithmetic.mean([]) is None
+    assert arithmetic.per_10k(3, 20000) == 1.5
+    assert arithmetic.per_10k(3, None) is None and arithmetic.per_10k(0, 0) is None
 
 
 def test_kpi_value_in_its_unit():
-    defs = service.definitions()
+    defs = catalog.definitions()
     assert defs["ack_24h_rate"].value(3, 4) == 0.75
     assert defs["ack_24h_rate"].value(0, 0) is None
     assert defs["complaints_per_10k"].value(5, 20000) == 2.5
@@ -52,36 +51,36 @@ def test_kpi_value_in_its_unit():
 
 
 def test_periods():
-    assert core.previous_period(date(2026, 11, 1), date(2026, 11, 30)) == (
+    assert periods.previous_period(date(2026, 11, 1), date(2026, 11, 30)) == (
         date(2026, 10, 2),
         date(2026, 10, 31),
     )
-    core.check_period(date(2026, 1, 1), date(2026, 12, 31))  # 365 days
-    core.check_period(date(2024, 1, 1), date(2024, 12, 31))  # 366 days
-    with pytest.raises(core.PeriodError) as err:
-        core.check_period(date(2026, 1, 1), date(2027, 1, 2))  # 367 days
+    periods.check_period(date(2026, 1, 1), date(2026, 12, 31))  # 365 days
+    periods.check_period(date(2024, 1, 1), date(2024, 12, 31))  # 366 days
+    with pytest.raises(periods.PeriodError) as err:
+        periods.check_period(date(2026, 1, 1), date(2027, 1, 2))  # 367 days
     assert err.value.code == "period_too_long"
-    with pytest.raises(core.PeriodError) as err:
-        core.check_period(date(2026, 2, 1), date(2026, 1, 31))
+    with pytest.raises(periods.PeriodError) as err:
+        periods.check_period(date(2026, 2, 1), date(2026, 1, 31))
     assert err.value.code == "invalid_period"
 
 
 def test_daily_buckets_up_to_62_days_then_weeks_from_monday():
-    days = core.buckets(date(2026, 11, 1), date(2026, 12, 2))  # 32 days
-    assert len(days) == 32 and days[0] == core.Bucket(date(2026, 11, 1), date(2026, 11, 1))
-    assert core.trend_unit(date(2026, 1, 1), date(2026, 3, 3)) == "day"  # 62 days
-    weeks = core.buckets(date(2026, 1, 1), date(2026, 3, 4))  # 63 days, a Thursday
-    assert weeks[0] == core.Bucket(date(2026, 1, 1), date(2026, 1, 4))  # to Sunday
-    assert weeks[1] == core.Bucket(date(2026, 1, 5), date(2026, 1, 11))
-    assert weeks[-1] == core.Bucket(date(2026, 3, 2), date(2026, 3, 4))
+    days = periods.buckets(date(2026, 11, 1), date(2026, 12, 2))  # 32 days
+    assert len(days) == 32 and days[0] == periods.Bucket(date(2026, 11, 1), date(2026, 11, 1))
+    assert periods.trend_unit(date(2026, 1, 1), date(2026, 3, 3)) == "day"  # 62 days
+    weeks = periods.buckets(date(2026, 1, 1), date(2026, 3, 4))  # 63 days, a Thursday
+    assert weeks[0] == periods.Bucket(date(2026, 1, 1), date(2026, 1, 4))  # to Sunday
+    assert weeks[1] == periods.Bucket(date(2026, 1, 5), date(2026, 1, 11))
+    assert weeks[-1] == periods.Bucket(date(2026, 3, 2), date(2026, 3, 4))
     assert sum((b.end - b.start).days + 1 for b in weeks) == 63
 
 
 def test_rate_trend_sums_days_into_buckets():
-    kpi = service.definitions()["repeat_rate"]
+    kpi = catalog.definitions()["repeat_rate"]
     per_day = {date(2026, 1, 5): (1, 2), date(2026, 1, 6): (1, 2), date(2026, 1, 12): (0, 1)}
-    bs = core.buckets(date(2025, 11, 3), date(2026, 1, 14))
-    points = {p["date"]: p for p in core.rate_trend(kpi, per_day, bs)}
+    bs = periods.buckets(date(2025, 11, 3), date(2026, 1, 14))
+    points = {p["date"]: p for p in arithmetic.rate_trend(kpi, per_day, bs)}
     assert points["2026-01-05"]["value"] == 0.5
     assert (points["2026-01-05"]["numerator"], points["2026-01-05"]["denominator"]) == (2, 4)
     assert points["2026-01-12"]["value"] == 0.0
@@ -89,22 +88,22 @@ def test_rate_trend_sums_days_into_buckets():
 
 
 def test_month_days_and_spans():
-    assert core.month_days(date(2026, 11, 20), date(2027, 1, 3)) == {
+    assert periods.month_days(date(2026, 11, 20), date(2027, 1, 3)) == {
         "2026-11": 11,
         "2026-12": 31,
         "2027-01": 3,
     }
-    assert core.max_span_days([("hours", 24)]) == 2
-    assert core.max_span_days([("calendar_days", 30), ("working_days", 5)]) == 41
-    spans = core.max_span_days((r.unit, r.length) for r in load_rules().values())
-    assert spans >= 31 + core.HOLIDAY_SLACK_DAYS
+    assert periods.max_span_days([("hours", 24)]) == 2
+    assert periods.max_span_days([("calendar_days", 30), ("working_days", 5)]) == 41
+    spans = periods.max_span_days((r.unit, r.length) for r in load_rules().values())
+    assert spans >= 31 + periods.HOLIDAY_SLACK_DAYS
 
 
 # ---- subscriber base --------------------------------------------------------------
 
 
 def subs(data):
-    return core.parse_subscribers(data, vocab.normalize_province)
+    return subscribers.parse_subscribers(data, vocab.normalize_province)
 
 
 def test_subscriber_base_is_weighted_by_days_of_each_month():
@@ -146,14 +145,14 @@ def test_cities_and_provinces_without_their_own_figure():
     ],
 )
 def test_a_wrong_subscriber_file_is_refused(data, message):
-    with pytest.raises(core.DefinitionError, match=message):
+    with pytest.raises(definitions.DefinitionError, match=message):
         subs(data)
 
 
 def test_the_shipped_subscriber_file_covers_the_demo_provinces():
     from kesu.demo.plans import PROVINCES
 
-    s = service.subscribers()
+    s = catalog.subscribers()
     for province, _cities, _weight in PROVINCES:
         base, _ = s.average(province, None, date(2026, 11, 1), date(2026, 11, 30))
         assert base, province
@@ -167,12 +166,15 @@ def shipped():
 
 
 def parse(data):
-    return core.parse_definitions(data, article_text, service._vocabulary())
+    return definitions.parse_definitions(
+        data, article_text, catalog.vocabulary(), registry.needed_params()
+    )
 
 
 def test_the_shipped_definitions_load_with_their_citations_checked():
     defs = parse(shipped())
-    assert list(defs) == list(core.COMPUTED)
+    assert list(defs) == [raw["id"] for raw in shipped()["kpis"]]
+    assert set(defs) == set(registry.registered())
     reply = defs["reply_on_time_rate"]
     assert {c.citation for c in reply.source.basis} >= {
         "《河南省电信条例》第三十八条",
@@ -182,13 +184,13 @@ def test_the_shipped_definitions_load_with_their_citations_checked():
 
 
 def test_ack_kpi_counts_the_kinds_the_ack_rule_applies_to():
-    defs = service.definitions()
+    defs = catalog.definitions()
     assert defs["ack_24h_rate"].population.kinds == load_rules()["ack_24h"].kinds
 
 
 def test_reply_kpi_cites_every_article_of_the_rules_it_measures():
     rules = load_rules()
-    reply = service.definitions()["reply_on_time_rate"]
+    reply = catalog.definitions()["reply_on_time_rate"]
     cited = {(c.regulation, c.article) for c in reply.source.basis}
     for rid in reply.population.rules:
         rule = rules[rid]
@@ -200,11 +202,11 @@ def test_reply_kpi_cites_every_article_of_the_rules_it_measures():
 def test_a_citation_we_do_not_hold_cannot_load():
     data = shipped()
     data["kpis"][1]["source"]["basis"][0]["quote"] = "用户有权在十日内获得答复"
-    with pytest.raises(core.DefinitionError, match="quote is not in"):
+    with pytest.raises(definitions.DefinitionError, match="quote is not in"):
         parse(data)
     data = shipped()
     data["kpis"][1]["source"]["basis"][0]["article"] = "第九十九条"
-    with pytest.raises(core.DefinitionError, match="not held"):
+    with pytest.raises(definitions.DefinitionError, match="not held"):
         parse(data)
 
 
@@ -227,5 +229,5 @@ def test_a_citation_we_do_not_hold_cannot_load():
 def test_a_wrong_definition_is_refused(change, message):
     data = shipped()
     change(data)
-    with pytest.raises(core.DefinitionError, match=message):
+    with pytest.raises(definitions.DefinitionError, match=message):
         parse(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kesu.reports import service as reports
+from kesu.reports import kpi_report, overview, queues
 from tests.reports.conftest import bj, reseller, with_reports
 
 # The tests' now: Saturday 2026-11-28 10:00 Beijing.
@@ -18,7 +18,7 @@ def test_overview(rt, desk):
     desk.close(closed, bj(11, 27, 10), bj(11, 27, 12))
     desk.register(bj(11, 27, 23, 59), category="usage")  # yesterday; ack due in 13:59 h
     desk.done()
-    o = reports.overview(rt, "system")
+    o = overview.overview(rt, "system")
     assert o["intake_today"] == 2
     assert o["open"] == 4
     assert o["about_to_breach"] == 2
@@ -33,7 +33,7 @@ def test_about_to_breach_lists_the_soonest_first_without_personal_data(rt, desk)
     c = desk.register(bj(11, 27, 23, 59), category="usage")  # ack due 11-28 23:59
     desk.register(bj(11, 28, 9), kind="fault", category="usage")  # repair due 11-30 09:00
     desk.done()
-    items = reports.about_to_breach(rt, "system")
+    items = queues.about_to_breach(rt, "system")
     assert [i["number"] for i in items] == [b, c, a]
     first = items[0]
     assert first["overdue"] is True and items[1]["overdue"] is False
@@ -42,8 +42,8 @@ def test_about_to_breach_lists_the_soonest_first_without_personal_data(rt, desk)
     assert first["next_due_at"] == "2026-11-26T09:00:00+08:00"
     assert first["hours_left"] == -49.0
     assert "customer" not in first and "1390000" not in str(items)
-    assert [i["number"] for i in reports.about_to_breach(rt, "system", hours=72)][-1] != a
-    assert len(reports.about_to_breach(rt, "system", limit=2)) == 2
+    assert [i["number"] for i in queues.about_to_breach(rt, "system", hours=72)][-1] != a
+    assert len(queues.about_to_breach(rt, "system", limit=2)) == 2
 
 
 def test_approvals_waiting_with_their_reason(rt, desk):
@@ -63,7 +63,7 @@ def test_approvals_waiting_with_their_reason(rt, desk):
     done = proposed(bj(11, 17), compensation="300", category="other")
     desk.act(done, "approve", bj(11, 17, 12))  # approved: no longer waiting
     desk.done()
-    items = reports.approvals(rt, "system")
+    items = queues.approvals(rt, "system")
     assert [i["number"] for i in items] == [media, big]  # by next deadline
     assert items[0]["reason"] == "风险标记须审批：媒体曝光风险"
     assert items[1]["reason"] == "赔偿金额 200.00 元超过审批阈值 100.00 元"
@@ -83,7 +83,7 @@ def test_series(rt, desk):
     desk.act(c, "callback", bj(11, 2, 10), result="satisfied")
     desk.act(c, "close", bj(11, 2, 11))
     desk.done()
-    s = reports.series(rt, "system", date(2026, 11, 1), date(2026, 11, 3))
+    s = overview.series(rt, "system", date(2026, 11, 1), date(2026, 11, 3))
     assert s["days"] == ["2026-11-01", "2026-11-02", "2026-11-03"]
     assert s["by_category"]["billing"] == [0, 2, 0]
     assert s["by_category"]["network"] == [0, 0, 2]
@@ -100,7 +100,7 @@ def test_series(rt, desk):
     assert s["names"]["channels"]["app"] == "掌上营业厅（App）"
     assert s["names"]["deadlines"]["met_late"] == "超时完成"
     # The next days: that ack, and the consultation's answer (due 11-05 10:00), both missed.
-    s = reports.series(rt, "system", date(2026, 11, 4), date(2026, 11, 5))
+    s = overview.series(rt, "system", date(2026, 11, 4), date(2026, 11, 5))
     assert s["deadlines"]["breached"] == [1, 1]
 
 
@@ -114,15 +114,15 @@ def test_a_reseller_counts_only_its_own(rt, desk):
     desk.register(bj(11, 28, 8), actor=ours, channel="store", category="marketing")
     desk.done()
     p = with_reports(ours)
-    mine = reports.kpis(rt, p, date(2026, 11, 1), date(2026, 11, 7))
-    everyone = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    mine = kpi_report.kpis(rt, p, date(2026, 11, 1), date(2026, 11, 7))
+    everyone = kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     esc = {k["id"]: k for k in mine["kpis"]}["escalation_rate"]
     assert (esc["numerator"], esc["denominator"]) == (0, 2)
     esc = {k["id"]: k for k in everyone["kpis"]}["escalation_rate"]
     assert (esc["numerator"], esc["denominator"]) == (3, 6)
     assert sum(r["complaints"] for r in mine["by_region"]) == 2
-    o = reports.overview(rt, p)
+    o = overview.overview(rt, p)
     assert (o["intake_today"], o["open"]) == (1, 3)
-    assert len(reports.about_to_breach(rt, p, hours=24 * 60)) == 3
-    s = reports.series(rt, p, date(2026, 11, 1), date(2026, 11, 7))
+    assert len(queues.about_to_breach(rt, p, hours=24 * 60)) == 3
+    s = overview.series(rt, p, date(2026, 11, 1), date(2026, 11, 7))
     assert sum(s["by_category"]["billing"]) == 2 and sum(s["by_category"]["service"]) == 0

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from kesu.reports import service as reports
+from kesu.reports import catalog, kpi_report, overview
 from tests.reports.conftest import bj, kpi
 
 
@@ -50,7 +50,7 @@ def test_ack_within_24_hours(rt, desk):
     desk.register(bj(11, 8, 10))
     desk.done()
 
-    r = reports.kpis(rt, "system", date(2026, 11, 2), date(2026, 11, 6))
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 2), date(2026, 11, 6))
     assert figures(r, "ack_24h_rate") == (4, 6, round(4 / 6, 6))
     assert trend(r, "ack_24h_rate") == [
         ("2026-11-02", 1.0),  # c1, c2
@@ -71,7 +71,7 @@ def test_ack_not_yet_due_is_left_out(rt, desk):
     desk.act(a, "accept", bj(11, 28, 9))
     desk.register(bj(11, 28, 8))
     desk.done()
-    r = reports.kpis(rt, "system", date(2026, 11, 28), date(2026, 11, 28))
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 28), date(2026, 11, 28))
     assert figures(r, "ack_24h_rate") == (1, 1, 1.0)
 
 
@@ -94,7 +94,7 @@ def test_reply_on_time(rt, desk):
     desk.register(bj(11, 20), province=gd, category="marketing")  # due 12-05: not yet due
     desk.done()
 
-    r = reports.kpis(rt, "system", date(2026, 11, 9), date(2026, 11, 17))
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 9), date(2026, 11, 17))
     # r1 15d ✓, r2 5wd ✗, r2 15d ✓, r3 15d ✗, r5 15d ✓
     assert figures(r, "reply_on_time_rate") == (3, 5, 0.6)
     days = dict(trend(r, "reply_on_time_rate"))
@@ -103,7 +103,7 @@ def test_reply_on_time(rt, desk):
     assert days["2026-11-10"] is None
 
     # A period with r6 (due 11-25, breached) and the complaint not yet due (12-05).
-    later = reports.kpis(rt, "system", date(2026, 11, 18), date(2026, 12, 10))
+    later = kpi_report.kpis(rt, "system", date(2026, 11, 18), date(2026, 12, 10))
     assert figures(later, "reply_on_time_rate") == (0, 1, 0.0)
     assert r6
 
@@ -153,7 +153,7 @@ def _closed_set(desk):
 
 def test_handling_time_first_contact_and_satisfaction(rt, desk):
     _closed_set(desk)
-    r = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     assert figures(r, "handling_hours_avg") == (200.0, 5, 40.0)
     assert figures(r, "handling_hours_p90") == (None, 5, 100.0)  # ⌈0.9 × 5⌉ = 5th
     assert figures(r, "first_contact_resolution_rate") == (2, 5, 0.4)  # h1, h5
@@ -169,7 +169,7 @@ def test_handling_time_first_contact_and_satisfaction(rt, desk):
         "2026-11-07": None,
     }
 
-    s = reports.series(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    s = overview.series(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     assert s["satisfaction"] == {
         "satisfied": 2,
         "basically_satisfied": 1,
@@ -193,7 +193,7 @@ def test_repeat_complaints(rt, desk):
     desk.register(bj(10, 31), phone=e, kind="consultation")
     desk.register(bj(11, 2, 9), phone=e)  # the earlier one was a consultation: not
     desk.done()
-    r = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     assert figures(r, "repeat_rate") == (2, 7, round(2 / 7, 6))
     assert dict(trend(r, "repeat_rate"))["2026-11-03"] == 0.5
 
@@ -210,7 +210,7 @@ def test_escalation(rt, desk):
     x = desk.register(bj(11, 4), kind="appeal", channel="regulator", category="billing")
     desk.act(x, "invalidate", bj(11, 4, 12), reason="not_specific")  # invalid: left out
     desk.done()
-    r = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
     assert figures(r, "escalation_rate") == (3, 5, 0.6)
 
 
@@ -228,7 +228,7 @@ provinces:
 def subscriber_file(tmp_path, monkeypatch):
     path = tmp_path / "subscribers.yaml"
     path.write_text(SUBSCRIBERS, encoding="utf-8")
-    monkeypatch.setenv(reports.SUBSCRIBERS_ENV, str(path))
+    monkeypatch.setenv(catalog.SUBSCRIBERS_ENV, str(path))
     return path
 
 
@@ -243,7 +243,7 @@ def test_complaints_per_10k_by_region(rt, desk, subscriber_file):
     desk.register(bj(11, 1), province="广东省", kind="inquiry")  # not a complaint
     desk.done()
 
-    r = reports.kpis(rt, "system", date(2026, 10, 25), date(2026, 11, 5))
+    r = kpi_report.kpis(rt, "system", date(2026, 10, 25), date(2026, 11, 5))
     henan_base = (7 * 100000 + 5 * 200000) / 12
     rows = {(x["province"], x["city"]): x for x in r["by_region"]}
     henan = rows[("河南省", None)]
@@ -260,7 +260,7 @@ def test_complaints_per_10k_by_region(rt, desk, subscriber_file):
     assert [x["province"] for x in r["by_region"]][:2] == ["广东省", "河南省"]  # by rate
 
     # One province: its figures, then its cities.
-    h = reports.kpis(rt, "system", date(2026, 10, 25), date(2026, 11, 5), region="河南")
+    h = kpi_report.kpis(rt, "system", date(2026, 10, 25), date(2026, 11, 5), region="河南")
     assert h["region"] == "河南省"
     assert figures(h, "complaints_per_10k")[:2] == (3, round(henan_base, 2))
     assert figures(h, "escalation_rate")[1] == 3  # every KPI is limited to the province
@@ -272,11 +272,11 @@ def test_complaints_per_10k_by_region(rt, desk, subscriber_file):
 def test_per_10k_month_without_figure(rt, desk, tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text('provinces:\n  河南省: {months: {"2026-11": 200000}}\n', encoding="utf-8")
-    monkeypatch.setenv(reports.SUBSCRIBERS_ENV, str(path))
+    monkeypatch.setenv(catalog.SUBSCRIBERS_ENV, str(path))
     desk.register(bj(10, 30), province="河南省")
     desk.register(bj(11, 2), province="河南省", category="billing")
     desk.done()
-    r = reports.kpis(rt, "system", date(2026, 10, 25), date(2026, 11, 5))
+    r = kpi_report.kpis(rt, "system", date(2026, 10, 25), date(2026, 11, 5))
     [row] = r["by_region"]
     # October has no figure: the November base stands for the period.
     assert (row["complaints"], row["subscribers"], row["per_10k"]) == (2, 200000, 0.1)
@@ -286,11 +286,11 @@ def test_per_10k_month_without_figure(rt, desk, tmp_path, monkeypatch):
 def test_broken_subscriber_file_is_a_clear_error(rt, tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text("provinces:\n  火星省: {subscribers: 10}\n", encoding="utf-8")
-    monkeypatch.setenv(reports.SUBSCRIBERS_ENV, str(path))
+    monkeypatch.setenv(catalog.SUBSCRIBERS_ENV, str(path))
     from kesu.problems import Problem
 
     with pytest.raises(Problem) as err:
-        reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 5))
+        kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 5))
     assert err.value.code == "subscribers_invalid" and "火星省" in err.value.detail
 
 
@@ -298,7 +298,7 @@ def test_weekly_trend_for_a_long_period(rt, desk):
     desk.register(bj(9, 1))  # a Tuesday
     desk.register(bj(9, 7))  # the next Monday
     desk.done()
-    r = reports.kpis(rt, "system", date(2026, 9, 1), date(2026, 11, 10))  # 71 days
+    r = kpi_report.kpis(rt, "system", date(2026, 9, 1), date(2026, 11, 10))  # 71 days
     assert r["trend_unit"] == "week"
     weeks = r["trends"]["escalation_rate"]
     assert (weeks[0]["date"], weeks[0]["to"], weeks[0]["denominator"]) == (
@@ -318,8 +318,8 @@ def test_weekly_trend_for_a_long_period(rt, desk):
 def test_every_kpi_has_its_definition_and_nothing_personal(rt, desk):
     desk.register(bj(11, 2), province="河南省")
     desk.done()
-    r = reports.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
-    assert [k["id"] for k in r["kpis"]] == list(reports.definitions())
+    r = kpi_report.kpis(rt, "system", date(2026, 11, 1), date(2026, 11, 7))
+    assert [k["id"] for k in r["kpis"]] == list(catalog.definitions())
     for k in r["kpis"]:
         assert k["name"] and k["en"] and k["definition"] and k["source"]
         assert set(r["trends"][k["id"]][0]) >= {"date", "value"}

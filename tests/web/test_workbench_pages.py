@@ -25,7 +25,7 @@ from kesu.app import create_app
 from kesu.complaints import queries, registration, transitions
 from kesu.complaints.schemas import ComplaintIn
 from kesu.data_files import load_yaml
-from kesu.reports import service as reports
+from kesu.reports import overview
 from kesu.store import tables as t
 from kesu.store.db import read
 from tests.conftest import complaint_body
@@ -632,7 +632,7 @@ def test_the_dashboard_shows_the_overview_and_every_kpi(rt, clock, signed_in):
     page = web.get("/dashboard")
     assert page.status_code == 200
     shown = _overview(page.text)
-    o = reports.overview(rt, r.system())
+    o = overview.overview(rt, r.system())
     assert shown == {
         "今日受理": 2,  # yesterday's complaint is not counted
         "在办": 3,

@@ -13,7 +13,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.clock import to_beijing
 from kesu.problems import Problem
-from kesu.reports import service, xlsx
+from kesu.reports import kpi_report, overview, queues, xlsx
 from kesu.runtime import Runtime
 from kesu.web.http import FastJSON, runtime
 
@@ -65,7 +65,7 @@ async def get_kpis(
     region: RegionQ = None,
 ) -> dict[str, Any]:
     start, end = period(rt, from_, to)
-    return FastJSON(await run_in_threadpool(service.kpis, rt, p, start, end, region))
+    return FastJSON(await run_in_threadpool(kpi_report.kpis, rt, p, start, end, region))
 
 
 @router.get("/reports/kpis.xlsx", summary="指标导出 KPIs as an xlsx workbook")
@@ -77,7 +77,7 @@ async def get_kpis_xlsx(
     region: RegionQ = None,
 ) -> Response:
     start, end = period(rt, from_, to)
-    content = await run_in_threadpool(service.kpis_xlsx, rt, p, start, end, region)
+    content = await run_in_threadpool(kpi_report.kpis_xlsx, rt, p, start, end, region)
     name = xlsx.filename({"period": {"from": start.isoformat(), "to": end.isoformat()}})
     return Response(
         content,
@@ -90,7 +90,7 @@ async def get_kpis_xlsx(
 async def get_overview(
     rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return FastJSON(await run_in_threadpool(service.overview, rt, p))
+    return FastJSON(await run_in_threadpool(overview.overview, rt, p))
 
 
 @router.get("/reports/series", summary="图表数据 Per-day counts for the dashboard")
@@ -101,7 +101,7 @@ async def get_series(
     to: ToQ = None,
 ) -> dict[str, Any]:
     start, end = period(rt, from_, to)
-    return FastJSON(await run_in_threadpool(service.series, rt, p, start, end))
+    return FastJSON(await run_in_threadpool(overview.series, rt, p, start, end))
 
 
 @router.get("/reports/about-to-breach", summary="临近超期 Open complaints near or past deadline")
@@ -111,7 +111,7 @@ async def get_about_to_breach(
     hours: Annotated[int, Query(ge=1, le=720)] = 24,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    items = await run_in_threadpool(service.about_to_breach, rt, p, hours, limit)
+    items = await run_in_threadpool(queues.about_to_breach, rt, p, hours, limit)
     return FastJSON({"items": items})
 
 
@@ -121,5 +121,5 @@ async def get_approvals(
     p: Principal = Depends(principal),
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    items = await run_in_threadpool(service.approvals, rt, p, limit)
+    items = await run_in_threadpool(queues.approvals, rt, p, limit)
     return FastJSON({"items": items})

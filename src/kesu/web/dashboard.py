@@ -16,7 +16,7 @@ from kesu.accounts.roles import Principal, require
 from kesu.clock import to_beijing
 from kesu.complaints import transitions
 from kesu.problems import Problem
-from kesu.reports import service as reports
+from kesu.reports import kpi_report, overview, queues
 from kesu.reports.routes import DEFAULT_DAYS
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
 
@@ -59,8 +59,8 @@ class Figures:
 
     def compute(self, rt, p: Principal, lo: date, hi: date) -> dict[str, Any]:
         value = {
-            "k": reports.kpis(rt, p, lo, hi),
-            "series": reports.series(rt, p, lo, hi),
+            "k": kpi_report.kpis(rt, p, lo, hi),
+            "series": overview.series(rt, p, lo, hi),
             "as_of": rt.clock(),
         }
         with self._lock:
@@ -124,12 +124,12 @@ def _data(pg: Page, lo: date, hi: date) -> dict[str, Any]:
     p = pg.p
     found = figures(pg.rt).get(pg.rt, p, lo, hi)
     out: dict[str, Any] = {
-        "overview": reports.overview(pg.rt, p),
+        "overview": overview.overview(pg.rt, p),
         "k": found["k"],
         "series": found["series"],
         "as_of": found["as_of"],
-        "breaching": reports.about_to_breach(pg.rt, p, hours=24, limit=30),
-        "approvals": reports.approvals(pg.rt, p, limit=30) if p.can("complaint.approve") else [],
+        "breaching": queues.about_to_breach(pg.rt, p, hours=24, limit=30),
+        "approvals": queues.approvals(pg.rt, p, limit=30) if p.can("complaint.approve") else [],
     }
     return out
 
