@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kesu.law.citations import Citation
 from kesu.reports.arithmetic import DIGITS
 
 UNITS: dict[str, dict[str, str]] = {
@@ -30,22 +31,30 @@ class DefinitionError(ValueError):
 
 
 @dataclass(frozen=True)
-class Citation:
-    regulation: str
-    article: str
-    paragraph: str | None = None
-    item: str | None = None
-    file: str | None = None
-    quote: str | None = None
+class QuotedArticle:
+    """An article a KPI's source rests on: law's Citation, with the file and the quote
+    that was checked against the text held."""
+
+    cited: Citation
+    file: str
+    quote: str
+
+    @property
+    def regulation(self) -> str:
+        return self.cited.regulation
+
+    @property
+    def article(self) -> str:
+        return self.cited.article
 
     @property
     def citation(self) -> str:
-        return f"《{self.regulation}》{self.article}{self.paragraph or ''}{self.item or ''}"
+        return self.cited.text
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "regulation": self.regulation,
-            "article": self.article,
+            "regulation": self.cited.regulation,
+            "article": self.cited.article,
             "citation": self.citation,
             "quote": self.quote,
         }
@@ -55,7 +64,7 @@ class Citation:
 class Source:
     policy: bool
     text: str
-    basis: tuple[Citation, ...] = ()
+    basis: tuple[QuotedArticle, ...] = ()
 
     def as_text(self) -> str:
         if not self.basis:
@@ -128,7 +137,7 @@ def _codes(raw: Any, known: Iterable[str], where: str) -> frozenset[str]:
     return frozenset(raw)
 
 
-def _citation(raw: Mapping[str, Any], where: str, lookup: ArticleLookup) -> Citation:
+def _citation(raw: Mapping[str, Any], where: str, lookup: ArticleLookup) -> QuotedArticle:
     for key in ("regulation", "article", "file", "quote"):
         if not raw.get(key):
             raise DefinitionError(f"{where}: a cited article needs {key}")
@@ -137,14 +146,8 @@ def _citation(raw: Mapping[str, Any], where: str, lookup: ArticleLookup) -> Cita
         raise DefinitionError(f"{where}: {raw['article']} is not held in {raw['file']}")
     if raw["quote"] not in text:
         raise DefinitionError(f"{where}: the quote is not in {raw['file']} {raw['article']}")
-    return Citation(
-        regulation=raw["regulation"],
-        article=raw["article"],
-        paragraph=raw.get("paragraph"),
-        item=raw.get("item"),
-        file=raw["file"],
-        quote=raw["quote"],
-    )
+    cited = Citation(raw["regulation"], raw["article"], raw.get("paragraph"), raw.get("item"))
+    return QuotedArticle(cited, file=raw["file"], quote=raw["quote"])
 
 
 def _population(raw: Any, where: str, vocabulary: Mapping[str, Iterable[str]]) -> Population:
