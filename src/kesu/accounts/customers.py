@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
-from kesu.accounts.sessions import SESSION_MAX, customer_principal
+from kesu.accounts.sessions import customer_principal, open_session
 from kesu.channels import outbox, phones
 from kesu.problems import Problem
 from kesu.store import tables as t
@@ -142,22 +142,7 @@ def verify(rt: Runtime, phone: str, code: str, ip: str | None, ua: str | None):
             conn.execute(
                 update(t.customer_codes).where(t.customer_codes.c.id == row.id).values(used_at=now)
             )
-            cookie = secrets.token_urlsafe(32)
-            csrf = secrets.token_urlsafe(24)
-            sid = hashlib.sha256(cookie.encode()).hexdigest()
-            conn.execute(
-                insert(t.sessions).values(
-                    id=sid,
-                    kind="customer",
-                    phone_hash=ph,
-                    csrf_token=csrf,
-                    created_at=now,
-                    expires_at=now + SESSION_MAX,
-                    last_seen_at=now,
-                    ip=ip,
-                    user_agent=(ua or "")[:200],
-                )
-            )
+            cookie, csrf, sid = open_session(conn, None, now, ip, ua, phone_hash=ph)
             principal = customer_principal(ph, ip, sid)
             audit(conn, principal, now, "portal.login", "phone", ph[:12], {})
     if failure is not None:

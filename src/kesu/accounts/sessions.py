@@ -28,17 +28,25 @@ SESSION_MAX = timedelta(hours=24)
 
 
 def open_session(
-    conn: Connection, user_id: int, now: datetime, ip: str | None, user_agent: str | None
+    conn: Connection,
+    user_id: int | None,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    phone_hash: str | None = None,
 ) -> tuple[str, str, str]:
-    """A user's new session, in the caller's transaction: (cookie value, CSRF token, id)."""
+    """A new session, in the caller's transaction: (cookie value, CSRF token, id).
+
+    A user's (`user_id`), or a customer's who proved a number (`phone_hash`)."""
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     sid = digest(cookie)
     conn.execute(
         insert(t.sessions).values(
             id=sid,
-            kind="user",
+            kind="user" if phone_hash is None else "customer",
             user_id=user_id,
+            phone_hash=phone_hash,
             csrf_token=csrf,
             created_at=now,
             expires_at=now + SESSION_MAX,
