@@ -203,9 +203,24 @@ def _v(pkg: str) -> str:
         return "-"
 
 
+def kesu_root() -> str:
+    """The checkout whose kesu this interpreter imports (not necessarily this script's).
+
+    A benchmark script may be run with another worktree's virtualenv (to measure
+    that worktree's code); the code under test is then that worktree's.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("kesu")
+    if spec is not None and spec.origin:
+        # <root>/src/kesu/__init__.py
+        return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(spec.origin))))
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def kesu_version() -> str:
     """The commit of the code under test, and whether src/ differs from it."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = kesu_root()
     try:
         head = subprocess.run(
             ["git", "-C", root, "log", "-1", "--format=%h %ad", "--date=iso"],
@@ -221,7 +236,7 @@ def kesu_version() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return head + (" + uncommitted changes in src/" if dirty else " (src/ clean)")
+    return head + (" + uncommitted changes in src/" if dirty else " (src/ clean)") + f" at {root}"
 
 
 def machine() -> dict[str, str]:

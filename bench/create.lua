@@ -2,6 +2,8 @@
 -- Varies phone, province (incl. 河南省 and 重庆市, which carry provincial
 -- deadline rules), city, area, kind, channel, category and description.
 -- Usage: wrk -t1 -c4 -d30s --latency -s bench/create.lua http://127.0.0.1:PORT
+-- With KESU_BENCH_NO_CATEGORY=1 in the environment the body has no category, so
+-- registration runs the triage classifier on it (http_bench.py scenario create_nocat).
 
 local provinces = {
   {"河南省", {"郑州市", "洛阳市", "南阳市"}}, {"河南省", {"新乡市", "周口市"}},
@@ -38,16 +40,20 @@ function init(args)
   math.randomseed(os.time() + math.floor(os.clock() * 1e6) + (wrk.thread and 0 or 0))
 end
 
+local no_category = (os.getenv("KESU_BENCH_NO_CATEGORY") or "") ~= ""
+
 local counter = 0
 function request()
   counter = counter + 1
   local p = pick(provinces)
   local area = (math.random(5) == 1) and "rural" or "urban"
+  local category = pick(categories)
+  local cat_json = no_category and "" or string.format('"category":"%s",', category)
   local body = string.format(
     '{"channel":"%s","customer":{"phone":"%s%09d","province":"%s","city":"%s","area":"%s"},' ..
-    '"kind":"%s","category":"%s","description":"%s%s，%s。（编号%d-%d）"}',
+    '"kind":"%s",%s"description":"%s%s，%s。（编号%d-%d）"}',
     pick(channels), pick(prefixes), math.random(0, 999999999), p[1], pick(p[2]), area,
-    pick(kinds), pick(categories), pick(subjects), pick(issues), pick(demands),
+    pick(kinds), cat_json, pick(subjects), pick(issues), pick(demands),
     counter, math.random(0, 999999))
   return wrk.format("POST", "/api/v1/complaints", headers, body)
 end
