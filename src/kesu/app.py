@@ -122,7 +122,9 @@ def _warm_triage(rt: Runtime) -> None:
     from kesu.triage import model, similar
 
     try:
-        similar.index_for(rt, model.shipped()).refresh(rt)
+        clf = model.shipped()
+        clf.predict(["宽带断网，要求尽快修复"])  # the first prediction loads what it needs
+        similar.index_for(rt, clf).refresh(rt)
     except model.ModelMissing:
         pass
     except Exception:  # the first triage request will try again
