@@ -153,9 +153,7 @@ def plain_deadline(rt: Runtime, d: dict[str, Any], now: datetime) -> dict[str, A
     basis = [b for b in d.get("basis") or [] if not b.get("policy") and b.get("article")]
     statutory = bool(d.get("statutory")) and bool(basis)
     if statutory:
-        cites = "、".join(
-            b.get("citation") or f"《{b['regulation']}》{b['article']}" for b in basis
-        )
+        cites = "、".join(b["citation"] for b in basis)  # law's Citation.text
         why_zh, why_en = f"依据{cites}", f"as required by {cites}"
     else:
         why_zh, why_en = "运营商承诺", "our own commitment, not a legal time limit"
