@@ -98,6 +98,13 @@ def test_a_nul_in_a_form_field_shows_the_error_page(rt, pages):
     r = pages.get("/workbench", params={"q": "账单\x00"})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     assert "控制字符" in r.text
+    # A multipart form (as the portal's complaint form with its file) is checked too.
+    r = pages.post(
+        "/account/password",
+        data={"old": "x\x00", "new": "y", "confirm": "y"},
+        files={"evidence": ("a.txt", b"NUL in a file is data: \x00")},
+    )
+    assert r.status_code == 422 and "控制字符" in r.text
     # A form post (the sign-in form of someone else) gets the same page, not a 500.
     with TestClient(create_app(rt, watcher=False)) as other:
         r = sign_in(other, {"username": "lead\x00", "password": PASSWORD})

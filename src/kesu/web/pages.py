@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
+from starlette.requests import ClientDisconnect
 
 from kesu.accounts import sessions
 from kesu.accounts.roles import Principal
@@ -229,6 +230,8 @@ class PageRoute(APIRoute):
             except DBAPIError as err:  # busy or conflicting, said as the API says it
                 problem = database_problem(err, request.url.path)
                 return error_page(request, problem.status, problem.code, problem.detail)
+            except ClientDisconnect:  # the client left, or BodyLimit refused the body (413)
+                return Response(status_code=400)
             except Exception:
                 log.exception("page %s failed", request.url.path)
                 return error_page(
