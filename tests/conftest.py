@@ -157,3 +157,13 @@ def last_code(rt) -> str:
             select(t.notifications.c.body).order_by(t.notifications.c.id.desc()).limit(1)
         ).scalar_one()
     return re.search(r"\d{6}", body).group(0)
+
+
+def sign_in(web, data: dict, **kwargs):
+    """Post the staff sign-in form as a browser does: open it first for its CSRF token."""
+    import re
+
+    form = web.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, "the sign-in form carries a CSRF token"
+    return web.post("/login", data={**data, "csrf_token": token.group(1)}, **kwargs)

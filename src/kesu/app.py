@@ -28,6 +28,7 @@ from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
 from kesu.web.http import database_problem, problem_response, validation_problem
+from kesu.web.text_guard import TextGuard
 
 log = logging.getLogger("kesu")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -67,21 +68,38 @@ class BodyLimit:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return await self._refuse(scope, send, limit)
+        # A body without Content-Length (chunked) is counted as it arrives. Past the limit
+        # the 413 is sent here and the application is told the client left: whatever it
+        # makes of that (FastAPI: a 400) is not sent.
         seen = 0
+        refused = started = False
 
         async def limited():
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded(message):
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(scope, send, limit)
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if not refused:
+                raise
 
     async def _refuse(self, scope, send, limit: int):
         problem = Problem(
@@ -92,10 +110,6 @@ class BodyLimit:
         )
         response = problem_response(problem)
         await response(scope, None, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _housekeeping(rt: Runtime) -> None:
@@ -252,6 +266,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(reports_router)
     for pages in page_routers():
         app.include_router(pages)
+    app.add_middleware(TextGuard)  # inside BodyLimit: it reads only bodies within the limit
     app.add_middleware(
         BodyLimit, max_bytes=runtime.settings.max_body_bytes, large_paths_max=UPLOAD_BODY_MAX
     )

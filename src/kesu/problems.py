@@ -4,6 +4,7 @@ sentence naming the field (for the API, the pages and every intake channel)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -102,3 +103,31 @@ def field_error(error: dict[str, Any]) -> dict[str, str]:
     else:
         code, detail = "invalid_value", f"“{field}”的取值无效。"
     return {"field": field, "code": code, "detail": detail}
+
+
+# One policy for text in every input (JSON bodies, form fields, query and path
+# parameters): control characters are refused, except tab, line feed and carriage return;
+# so are lone surrogates (not Unicode text). PostgreSQL cannot store NUL at all, and the
+# others have no place in a complaint, a name or a search.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def control_characters(field: str) -> Problem:
+    """The 422 for text carrying a character the policy above refuses."""
+    return Problem(
+        422,
+        "control_character",
+        "Control character",
+        f"“{field}”含有不允许的控制字符（如 NUL），请删除后重试。",
+        errors=[
+            {
+                "field": field,
+                "code": "control_character",
+                "detail": f"“{field}”含有不允许的控制字符。",
+            }
+        ],
+    )

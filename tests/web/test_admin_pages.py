@@ -24,7 +24,7 @@ from kesu.complaints.teams import team_load
 from kesu.store import tables as t
 from kesu.store.db import read
 from kesu.web import admin_audit, admin_calendar
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, sign_in
 
 PASSWORD = "password-123456"
 
@@ -50,7 +50,7 @@ def signed_in(rt, app):
         users.create_user(rt, "test", name, role, PASSWORD, org=org)
         web = TestClient(app)
         clients.append(web)
-        r = web.post("/login", data={"username": name, "password": PASSWORD})
+        r = sign_in(web, {"username": name, "password": PASSWORD})
         assert r.status_code == 200, r.text  # followed to the role's home page
         return web, _csrf(r.text)
 
@@ -97,8 +97,8 @@ def test_admin_creates_a_user_who_can_then_sign_in(rt, app, signed_in):
     assert password not in row
 
     with TestClient(app) as other:
-        signed = other.post(
-            "/login", data={"username": "li.ming", "password": password}, follow_redirects=False
+        signed = sign_in(
+            other, {"username": "li.ming", "password": password}, follow_redirects=False
         )
         # A one-time password: the new user is asked for their own first.
         assert signed.status_code == 303 and signed.headers["location"] == "/account/password"

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from kesu.accounts import users
 from kesu.app import create_app
+from tests.conftest import sign_in
 
 
 def _csrf(html: str) -> str:
@@ -17,9 +18,9 @@ def _csrf(html: str) -> str:
 def test_a_one_time_password_must_be_replaced_first(rt):
     _, one_time = users.create_user(rt, "test", "new.agent", "agent")
     with TestClient(create_app(rt, watcher=False)) as web:
-        r = web.post(
-            "/login",
-            data={"username": "new.agent", "password": one_time},
+        r = sign_in(
+            web,
+            {"username": "new.agent", "password": one_time},
             follow_redirects=False,
         )
         assert r.headers["location"] == "/account/password"
@@ -58,11 +59,11 @@ def test_a_one_time_password_must_be_replaced_first(rt):
         assert web.get("/workbench").status_code == 200
     # The old password no longer signs in; the new one does.
     with TestClient(create_app(rt, watcher=False)) as web:
-        old = web.post("/login", data={"username": "new.agent", "password": one_time})
+        old = sign_in(web, {"username": "new.agent", "password": one_time})
         assert old.status_code == 401
-        new = web.post(
-            "/login",
-            data={"username": "new.agent", "password": "a-new-secret-1"},
+        new = sign_in(
+            web,
+            {"username": "new.agent", "password": "a-new-secret-1"},
             follow_redirects=False,
         )
         assert new.headers["location"] == "/workbench"

@@ -17,7 +17,7 @@ from kesu.app import create_app
 from kesu.channels import portal, portal_track, portal_words
 from kesu.complaints import queries, registration, transitions
 from kesu.problems import Problem
-from tests.conftest import complaint_body, last_code
+from tests.conftest import complaint_body, last_code, sign_in
 
 PHONE = "13700001111"
 OTHER = "13700002222"
@@ -362,7 +362,7 @@ def test_staff_are_sent_to_the_customer_sign_in(rt, tokens):
 
     users.create_user(rt, "test", "agent1", "agent", "password-123456")
     with TestClient(create_app(rt, watcher=False)) as staff:
-        staff.post("/login", data={"username": "agent1", "password": "password-123456"})
+        sign_in(staff, {"username": "agent1", "password": "password-123456"})
         r = staff.get("/portal/complaints", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/portal/login")
 

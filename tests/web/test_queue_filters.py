@@ -10,6 +10,7 @@ from kesu.accounts import users
 from kesu.accounts.roles import system
 from kesu.app import create_app
 from kesu.complaints import transitions
+from tests.conftest import sign_in
 
 
 def test_the_queue_shows_one_teams_open_complaints(rt, make_complaint):
@@ -19,7 +20,7 @@ def test_the_queue_shows_one_teams_open_complaints(rt, make_complaint):
     transitions.transition(rt, network, "transfer", {"team": "network"}, system())
     users.create_user(rt, "test", "lead", "supervisor", "password-123456")
     with TestClient(create_app(rt, watcher=False)) as web:
-        r = web.post("/login", data={"username": "lead", "password": "password-123456"})
+        r = sign_in(web, {"username": "lead", "password": "password-123456"})
         assert r.status_code == 200
         page = web.get("/workbench", params={"view": "open", "team": "billing"}).text
         shown = set(re.findall(r'data-number="([^"]+)"', page))

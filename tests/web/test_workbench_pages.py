@@ -28,7 +28,7 @@ from kesu.data_files import load_yaml
 from kesu.reports import overview
 from kesu.store import tables as t
 from kesu.store.db import read
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, sign_in
 
 PASSWORD = "password-123456"
 PHONE = "13800001234"  # complaint_body's caller
@@ -108,7 +108,7 @@ def signed_in(app, user):
         name = user(role, name or f"w-{role}", org=org, team=team)
         web = TestClient(app)
         clients.append(web)
-        got = web.post("/login", data={"username": name, "password": PASSWORD})
+        got = sign_in(web, {"username": name, "password": PASSWORD})
         assert got.status_code == 200, got.text  # followed to the role's home page
         return web, _csrf(got.text)
 
@@ -128,9 +128,9 @@ def web(app):
 
 def test_a_wrong_password_shows_a_chinese_message_and_gives_no_session(web, user):
     user("agent", "xiao.wang")
-    got = web.post(
-        "/login",
-        data={"username": "xiao.wang", "password": "wrong-password-1"},
+    got = sign_in(
+        web,
+        {"username": "xiao.wang", "password": "wrong-password-1"},
         follow_redirects=False,
     )
     assert got.status_code == 401
@@ -157,9 +157,7 @@ def test_the_right_password_leads_to_the_role_home(app, user):
     for role, home in HOMES.items():
         name = user(role, f"home-{role}")
         with TestClient(app) as web:
-            got = web.post(
-                "/login", data={"username": name, "password": PASSWORD}, follow_redirects=False
-            )
+            got = sign_in(web, {"username": name, "password": PASSWORD}, follow_redirects=False)
             assert got.status_code == 303, role
             assert got.headers["location"] == home, role
             assert SESSION_COOKIE in web.cookies
@@ -193,9 +191,9 @@ def test_next_only_follows_local_paths(app, user):
             assert f'value="{hostile}"' not in form.text
         for hostile in HOSTILE:
             web.cookies.clear()
-            got = web.post(
-                "/login",
-                data={"username": name, "password": PASSWORD, "next": hostile},
+            got = sign_in(
+                web,
+                {"username": name, "password": PASSWORD, "next": hostile},
                 follow_redirects=False,
             )
             assert got.status_code == 303
@@ -206,9 +204,9 @@ def test_next_only_follows_local_paths(app, user):
                 assert got.headers["location"] == "/workbench"  # the home, not there
         # A local path is followed.
         web.cookies.clear()
-        got = web.post(
-            "/login",
-            data={"username": name, "password": PASSWORD, "next": "/complaints/new"},
+        got = sign_in(
+            web,
+            {"username": name, "password": PASSWORD, "next": "/complaints/new"},
             follow_redirects=False,
         )
         assert got.status_code == 303 and got.headers["location"] == "/complaints/new"

@@ -169,7 +169,7 @@ def token_create(
         problem_exit(err)
         return
     until = view["expires_at"] or "不过期"
-    console.print(f"[green]已创建令牌[/] #{view['id']}（{username}，有效期至 {until}）")
+    console.print(f"[green]已创建令牌[/] #{view['id']}（{view['user']}，有效期至 {until}）")
     console.print("令牌（只显示这一次，请妥善保存）：")
     typer.echo(raw)
 

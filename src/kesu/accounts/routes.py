@@ -14,7 +14,7 @@ from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
-from kesu.clock import BEIJING
+from kesu.clock import BEIJING, supported_date
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
@@ -200,7 +200,7 @@ def _when(value: str | None, field: str) -> datetime | None:
         raise Problem(
             422, "invalid_datetime", "Invalid time", f"“{field}”的时间格式不对。"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+    return supported_date(parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING), field)
 
 
 @router.get("/audit", summary="审计日志 Audit log (auditors)")

@@ -14,7 +14,7 @@ from kesu.accounts import credentials
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Principal
 from kesu.accounts.sessions import open_session
-from kesu.accounts.users import user_principal, user_view
+from kesu.accounts.users import normalise_username, user_principal, user_view
 from kesu.problems import Problem
 from kesu.store import tables as t
 from kesu.store.db import write
@@ -37,7 +37,7 @@ def login(
     is checked. Every attempt is in the audit log; no password is ever logged.
     """
     now = rt.clock()
-    username = (username or "").strip().lower()
+    username = normalise_username(username)
     who = Principal(
         name=(username or "?")[:64],
         role="anonymous",

@@ -14,7 +14,7 @@ from kesu.accounts import roles as r
 from kesu.accounts.audit import audit
 from kesu.accounts.credentials import digest
 from kesu.accounts.roles import Actor, Principal, as_principal
-from kesu.accounts.users import load_user
+from kesu.accounts.users import load_user, normalise_username
 from kesu.clock import BEIJING
 from kesu.problems import Problem
 from kesu.store import tables as t
@@ -40,6 +40,7 @@ def create_token(
 ) -> tuple[str, dict[str, Any]]:
     """A bearer token for a user (shown once; only its hash is stored)."""
     p = as_principal(actor)
+    username = normalise_username(username)
     if not (p.can("users.manage") or p.name == username):
         raise r.forbidden(p, "为其他用户创建令牌")
     if scopes:

@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
 
+def normalise_username(username: str | None) -> str:
+    """A user name as it is stored and looked up: stripped and lower-case.
+
+    Every entry point (API, pages, CLI, sign-in, tokens) goes through this, so
+    `u_resA` and `u_resa` are one user.
+    """
+    return (username or "").strip().lower()
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(BEIJING).isoformat()
 
@@ -95,7 +104,7 @@ def create_user(
     """A new user; returns the view and the generated one-time password (if none was given)."""
     p = as_principal(actor)
     require(p, "users.manage")
-    username = username.strip().lower()
+    username = normalise_username(username)
     if not USERNAME.match(username):
         raise Problem(
             422,
@@ -137,6 +146,7 @@ def create_user(
 
 
 def load_user(conn: Connection, username: str):
+    username = normalise_username(username)
     row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
     if row is None:
         raise Problem(404, "user_not_found", "Not found", f"用户 {username} 不存在。")
@@ -148,6 +158,7 @@ def set_role(
 ) -> dict[str, Any]:
     p = as_principal(actor)
     require(p, "users.manage")
+    username = normalise_username(username)
     _check_role(role, org)
     now = rt.clock()
     with write(rt.engine) as conn:
@@ -168,6 +179,7 @@ def set_role(
 def set_active(rt: Runtime, actor: Actor, username: str, active: bool) -> dict[str, Any]:
     p = as_principal(actor)
     require(p, "users.manage")
+    username = normalise_username(username)
     if p.name == username and not active:
         raise Problem(409, "cannot_disable_self", "Not allowed", "不能停用自己的账号。")
     now = rt.clock()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import phones
-from kesu.clock import BEIJING
+from kesu.clock import BEIJING, supported_date
 from kesu.complaints import lifecycle, queries, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import TransitionIn
@@ -55,7 +55,7 @@ def _time(value: str | None, field: str) -> datetime | None:
             "Invalid time",
             f"“{field}”不是合法的时间，应为 ISO 8601 格式。",
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+    return supported_date(parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING), field)
 
 
 @router.get("/complaints", summary="查询投诉列表 List complaints")

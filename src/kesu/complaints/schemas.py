@@ -16,7 +16,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kesu.channels import phones
-from kesu.clock import BEIJING
+from kesu.clock import BEIJING, OUT_OF_RANGE, in_supported_range
 from kesu.complaints import vocabulary as vocab
 
 MAX_DESCRIPTION = 5000
@@ -72,6 +72,12 @@ def _received_at(value: Any) -> Any:
     return value
 
 
+def _received_in_range(value: datetime | None) -> datetime | None:
+    if value is not None and not in_supported_range(value):
+        raise PydanticCustomError("date_out_of_range", "受理时间超出范围：" + OUT_OF_RANGE)
+    return value
+
+
 Text200 = Annotated[str, Field(max_length=200)]
 Channel = Annotated[str, _one_of(vocab.CHANNELS, "unknown_channel", "渠道")]
 Kind = Annotated[str, _one_of(vocab.KINDS, "unknown_kind", "类型")]
@@ -98,7 +104,9 @@ class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Channel
-    received_at: Annotated[datetime | None, BeforeValidator(_received_at)] = None
+    received_at: Annotated[
+        datetime | None, BeforeValidator(_received_at), AfterValidator(_received_in_range)
+    ] = None
     customer: CustomerIn
     kind: Kind | None = None
     category: Category | None = None

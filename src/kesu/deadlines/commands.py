@@ -13,6 +13,7 @@ import yaml
 from rich.table import Table
 
 from kesu.cli_common import cli_actor, console, open_runtime
+from kesu.clock import OUT_OF_RANGE, in_supported_range
 
 calendar_app = typer.Typer(help="工作日日历 Working-day calendar", no_args_is_help=True)
 
@@ -70,6 +71,9 @@ def calendar_workdays(start: str, add: int) -> None:
     except ValueError:
         console.print("[red]日期格式应为 YYYY-MM-DD[/]")
         raise typer.Exit(2) from None
+    if not in_supported_range(day):
+        console.print(f"[red]{OUT_OF_RANGE}[/]")
+        raise typer.Exit(2)
     cal = open_runtime().calendar()
     result = cal.add_working_days(day, add)
     estimated = "（含推定年份）" if cal.estimated_between(day, result) else ""

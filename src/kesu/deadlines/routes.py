@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
+from kesu.clock import supported_date
 from kesu.deadlines import calendar_store, calendar_years
 from kesu.problems import Problem
 from kesu.runtime import Runtime
@@ -37,6 +38,7 @@ async def workdays(
     add: Annotated[int, Query(ge=0, le=3650)],
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
+    supported_date(start, "start")
     cal = await run_in_threadpool(rt.calendar)
     result = cal.add_working_days(start, add)
     return {

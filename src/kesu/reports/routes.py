@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
-from kesu.clock import to_beijing
+from kesu.clock import supported_date, to_beijing
 from kesu.problems import Problem
 from kesu.reports import kpi_report, overview, queues, xlsx
 from kesu.runtime import Runtime
@@ -36,11 +36,12 @@ def _date(value: str, field: str) -> date:
     try:
         if not _DATE.fullmatch(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Problem(
             422, "invalid_date", "Invalid date", f"“{field}”不是合法的日期，应为 YYYY-MM-DD。"
         ) from None
+    return supported_date(day, field)
 
 
 def period(rt: Runtime, from_: str | None, to: str | None) -> tuple[date, date]:

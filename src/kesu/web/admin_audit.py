@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from kesu.accounts import audit, masking
 from kesu.accounts import roles as r
-from kesu.clock import BEIJING
+from kesu.clock import BEIJING, supported_date
 from kesu.complaints import lifecycle
 from kesu.problems import Problem
 from kesu.web.pages import Page, PageRoute, render, staff
@@ -47,11 +47,12 @@ def _day(value: str | None, label: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise Problem(
             422, "invalid_date", "Invalid date", f"{label}日期格式应为 YYYY-MM-DD。"
         ) from None
+    return supported_date(day, label)
 
 
 def _safe_detail(detail: Any) -> Any:

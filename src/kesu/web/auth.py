@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +16,7 @@ from kesu.problems import Problem
 from kesu.web.pages import (
     Page,
     PageRoute,
+    check_csrf,
     home_for,
     login_redirect_target,
     page,
@@ -25,6 +28,10 @@ from kesu.web.pages import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+# Before a person has a session, the sign-in form carries a token that must match this
+# cookie (double submit, as the portal's sign-in does), so another site cannot sign a
+# visitor in under someone else's account.
+FORM_COOKIE = "kesu_login_form"
 DEMO_ROLES = ("agent", "handler", "supervisor", "quality", "legal", "admin", "auditor", "reseller")
 
 
@@ -42,11 +49,27 @@ async def home(pg: Page = Depends(page)) -> Response:
     return RedirectResponse(home_for(pg.principal), status_code=303)
 
 
+def _login_page(pg: Page, status: int = 200, **ctx) -> Response:
+    """The sign-in form with its CSRF token, kept in a cookie until the person signs in."""
+    token = pg.request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
+    response = render(pg, "login.html", status=status, form_token=token, demo=_demo(pg), **ctx)
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=pg.rt.settings.cookie_secure,
+        path="/login",
+        max_age=3600,
+    )
+    return response
+
+
 @router.get("/login")
 async def login_form(pg: Page = Depends(page), next: str | None = None) -> Response:
     if pg.principal is not None and pg.principal.kind != "customer":
         return RedirectResponse(login_redirect_target(next) or "/", status_code=303)
-    return render(pg, "login.html", next=login_redirect_target(next), demo=_demo(pg))
+    return _login_page(pg, next=login_redirect_target(next))
 
 
 @router.post("/login")
@@ -56,6 +79,8 @@ async def login(request: Request, pg: Page = Depends(page)) -> Response:
     password = str(form.get("password", ""))[:256]
     target = login_redirect_target(str(form.get("next", "")))
     try:
+        # No session yet: the form's token must match the sign-in cookie (double submit).
+        check_csrf(str(form.get("csrf_token") or ""), request.cookies.get(FORM_COOKIE))
         cookie, _csrf, principal, _user = await run_in_threadpool(
             signin.login,
             pg.rt,
@@ -65,19 +90,14 @@ async def login(request: Request, pg: Page = Depends(page)) -> Response:
             request.headers.get("user-agent"),
         )
     except Problem as problem:
-        return render(
-            pg,
-            "login.html",
-            status=problem.status,
-            error=problem.detail,
-            username=username,
-            next=target,
-            demo=_demo(pg),
+        return _login_page(
+            pg, status=problem.status, error=problem.detail, username=username, next=target
         )
     if principal.extra.get("must_change_password"):
         target = "/account/password"
     response = RedirectResponse(target if target != "/" else home_for(principal), status_code=303)
     _set_session(response, pg.rt, cookie)
+    response.delete_cookie(FORM_COOKIE, path="/login")
     return response
 
 

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from kesu.accounts.roles import Principal, require
-from kesu.clock import to_beijing
+from kesu.clock import supported_date, to_beijing
 from kesu.complaints import transitions
 from kesu.problems import Problem
 from kesu.reports import kpi_report, overview, queues
@@ -33,7 +33,7 @@ def _period(pg: Page, start: str | None, end: str | None) -> tuple[date, date]:
         raise Problem(
             422, "invalid_date", "Invalid date", "日期格式不对，应为 YYYY-MM-DD。"
         ) from None
-    return lo, hi
+    return supported_date(lo, "from"), supported_date(hi, "to")
 
 
 class Figures:

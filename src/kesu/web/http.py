@@ -13,6 +13,7 @@ import logging
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from kesu.problems import Problem, field_error
 from kesu.runtime import Runtime
@@ -46,6 +47,16 @@ def database_problem(exc: Exception, path: str) -> Problem:
             "concurrent_update",
             "Concurrent update",
             "该投诉单正被他人同时修改，请刷新后重试。",
+        )
+    if isinstance(exc, DataError):
+        # The last line of defence behind TextGuard and the schemas: a value the database
+        # will not take (PostgreSQL: a NUL, a number out of range) is the input's fault.
+        log.warning("database refused a value on %s: %s", path, orig)
+        return Problem(
+            422,
+            "invalid_value",
+            "Invalid value",
+            "输入的值无法保存（含不允许的字符或超出范围），请检查后重试。",
         )
     if "database is locked" in str(orig):
         return Problem(503, "database_busy", "Database busy", "数据库繁忙，请稍后重试。")

@@ -25,13 +25,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
+from starlette.requests import ClientDisconnect
 
 from kesu.accounts import sessions
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.clock import BEIJING
 from kesu.complaints import vocabulary as vocab
-from kesu.problems import Problem, field_error
+from kesu.problems import Problem, control_characters, field_error, has_control_characters
 from kesu.runtime import Runtime
 from kesu.web import i18n
 from kesu.web.http import database_problem, runtime, validation_problem
@@ -105,6 +106,11 @@ class Page:
     async def form(self) -> Mapping[str, Any]:
         """The posted form, after the CSRF check every change of state needs."""
         form = await self.request.form()
+        for key, value in form.multi_items():  # multipart fields (urlencoded: TextGuard)
+            if isinstance(value, str) and (
+                has_control_characters(key) or has_control_characters(value)
+            ):
+                raise control_characters(key)
         check_csrf(
             str(form.get("csrf_token") or self.request.headers.get("x-csrf-token", "")),
             self.csrf,
@@ -185,7 +191,7 @@ def form_errors(err: ValidationError) -> list[dict[str, str]]:
     return [field_error(e) for e in err.errors()]  # type: ignore[arg-type]
 
 
-def _error_page(request: Request, status: int, code: str, detail: str) -> Response:
+def error_page(request: Request, status: int, code: str, detail: str) -> Response:
     known = getattr(request.state, "page", None)
     if isinstance(known, Page):
         pg = Page(request, known.rt, known.principal, known.csrf, known.lang)
@@ -217,16 +223,18 @@ class PageRoute(APIRoute):
             except Problem as problem:
                 if problem.code in ("unauthenticated",):
                     return redirect("/login", request)
-                return _error_page(request, problem.status, problem.code, problem.detail)
+                return error_page(request, problem.status, problem.code, problem.detail)
             except RequestValidationError as err:  # a page's query or path parameter
                 problem = validation_problem(err)
-                return _error_page(request, problem.status, problem.code, problem.detail)
+                return error_page(request, problem.status, problem.code, problem.detail)
             except DBAPIError as err:  # busy or conflicting, said as the API says it
                 problem = database_problem(err, request.url.path)
-                return _error_page(request, problem.status, problem.code, problem.detail)
+                return error_page(request, problem.status, problem.code, problem.detail)
+            except ClientDisconnect:  # the client left, or BodyLimit refused the body (413)
+                return Response(status_code=400)
             except Exception:
                 log.exception("page %s failed", request.url.path)
-                return _error_page(
+                return error_page(
                     request, 500, "internal_error", "服务器内部错误，已记录，请稍后重试。"
                 )
 
