@@ -20,6 +20,7 @@ from kesu.accounts.audit import audit
 from kesu.accounts.sessions import customer_principal, open_session
 from kesu.channels import outbox, phones
 from kesu.problems import Problem
+from kesu.store import gates
 from kesu.store import tables as t
 from kesu.store.db import write
 
@@ -50,6 +51,9 @@ def request_code(rt: Runtime, phone: str, ip: str | None) -> dict[str, Any]:
     now = rt.clock()
     code = f"{secrets.randbelow(1_000_000):06d}"
     with write(rt.engine) as conn:
+        # The read and the insert below under one row lock per number: concurrent
+        # requests for one number are counted one after the other.
+        gates.hold(conn, f"code:{ph[:40]}")
         recent = conn.execute(
             select(func.count(), func.max(t.customer_codes.c.created_at)).where(
                 t.customer_codes.c.phone_hash == ph,
@@ -128,23 +132,40 @@ def verify(rt: Runtime, phone: str, code: str, ip: str | None, ua: str | None):
             audit(
                 conn, _anon(ip), now, "portal.login_failed", "phone", ph[:12], {"reason": "expired"}
             )
-        elif not hmac.compare_digest(row.code_hash, _code_hash(ph, (code or "").strip())):
-            conn.execute(
-                update(t.customer_codes)
-                .where(t.customer_codes.c.id == row.id)
-                .values(attempts=row.attempts + 1)
-            )
-            audit(
-                conn, _anon(ip), now, "portal.login_failed", "phone", ph[:12], {"reason": "wrong"}
-            )
-            failure = Problem(401, "code_invalid", "Invalid code", "验证码不正确。")
         else:
-            conn.execute(
-                update(t.customer_codes).where(t.customer_codes.c.id == row.id).values(used_at=now)
-            )
-            cookie, csrf, sid = open_session(conn, None, now, ip, ua, phone_hash=ph)
-            principal = customer_principal(ph, ip, sid)
-            audit(conn, principal, now, "portal.login", "phone", ph[:12], {})
+            # Count the attempt first, in one conditional UPDATE (the row stays locked
+            # to this transaction): N concurrent attempts count N times, and none is
+            # compared once MAX_ATTEMPTS are used up.
+            counted = conn.execute(
+                update(t.customer_codes)
+                .where(
+                    t.customer_codes.c.id == row.id,
+                    t.customer_codes.c.used_at.is_(None),
+                    t.customer_codes.c.attempts < MAX_ATTEMPTS,
+                )
+                .values(attempts=t.customer_codes.c.attempts + 1)
+                .returning(t.customer_codes.c.attempts)
+            ).first()
+            right = hmac.compare_digest(row.code_hash, _code_hash(ph, (code or "").strip()))
+            if counted is None or not right:
+                reason = "wrong" if counted is not None else "expired"
+                detail = {"reason": reason}
+                audit(conn, _anon(ip), now, "portal.login_failed", "phone", ph[:12], detail)
+                failure = Problem(
+                    401,
+                    "code_invalid",
+                    "Invalid code",
+                    "验证码不正确。" if counted is not None else "验证码无效或已过期，请重新获取。",
+                )
+            else:
+                conn.execute(
+                    update(t.customer_codes)
+                    .where(t.customer_codes.c.id == row.id)
+                    .values(used_at=now)
+                )
+                cookie, csrf, sid = open_session(conn, None, now, ip, ua, phone_hash=ph)
+                principal = customer_principal(ph, ip, sid)
+                audit(conn, principal, now, "portal.login", "phone", ph[:12], {})
     if failure is not None:
         raise failure
     return cookie, csrf, principal

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -22,6 +23,8 @@ from kesu.complaints.schemas import ComplaintIn
 from kesu.problems import Problem, field_error
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from kesu.runtime import Runtime
 
 
@@ -49,9 +52,14 @@ def receive(
     actor: Actor,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
+    guard: Callable[[Connection, datetime], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Register one complaint; (the complaint, whether it was created now)."""
-    return registration.register(rt, complaint.model_dump(), actor, idempotency_key, fingerprint)
+    """Register one complaint; (the complaint, whether it was created now).
+
+    `guard(conn, now)`: run first in the write transaction (see registration.register)."""
+    return registration.register(
+        rt, complaint.model_dump(), actor, idempotency_key, fingerprint, guard
+    )
 
 
 def receive_many(rt: Runtime, complaints: Sequence[ComplaintIn], actor: Actor) -> list[str]:

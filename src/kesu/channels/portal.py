@@ -30,6 +30,7 @@ from kesu.clock import to_beijing
 from kesu.complaints import events, lookups, queries, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
+from kesu.store import gates
 from kesu.store.db import read, write
 
 if TYPE_CHECKING:
@@ -98,7 +99,16 @@ def submit(
         replay = key is not None and intake.key_used(conn, key)
         if not replay:
             _check_rate(conn, p.phone_hash, now)
-    view, created = intake.receive(rt, valid, acting_for(p), key, intake.request_hash(body))
+    phone_hash = p.phone_hash
+
+    def guard(conn, at: datetime) -> None:
+        # In the registration's write transaction, under a row lock per number: the
+        # count read here includes every submission committed before, none is missed.
+        gates.hold(conn, f"submit:{(phone_hash or '')[:40]}")
+        if key is None or not intake.key_used(conn, key):
+            _check_rate(conn, phone_hash, at)
+
+    view, created = intake.receive(rt, valid, acting_for(p), key, intake.request_hash(body), guard)
     if created:
         with write(rt.engine) as conn:
             audit(conn, p, now, "portal.submit", "complaint", view["number"], {"channel": "web"})

@@ -9,7 +9,7 @@ number, so the SQLite writer lock is held as briefly as possible.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -73,8 +73,12 @@ def register(
     actor: Actor,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
+    guard: Callable[[Connection, datetime], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register a complaint. Returns (the complaint, whether it was created now).
+
+    `guard(conn, now)` runs first inside the write transaction (a limit checked and
+    counted atomically with the insert); it refuses by raising a Problem.
 
     Without a category, the triage classifier fills it in when it is confident
     enough; the registration event records that it was automatic, and how sure.
@@ -98,6 +102,8 @@ def register(
     calendar = rt.calendar()
     try:
         with write(rt.engine) as conn:
+            if guard is not None:
+                guard(conn, now)
             # Triage reads the complaint's history on the same connection.
             data, auto = arrival.complete(rt, conn, reading)
             row, deadline_rows = _insert(

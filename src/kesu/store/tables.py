@@ -325,6 +325,14 @@ customer_codes = Table(
     Index("ix_customer_codes_phone", "phone_hash", "created_at"),
 )
 
+# One row per limited key (e.g. a phone number's code sends): the transaction that
+# checks a limit and counts against it locks the row first (kesu.store.gates).
+limit_gates = Table(
+    "limit_gates",
+    metadata,
+    Column("key", String(80), primary_key=True),
+)
+
 # The notification outbox: messages leave through it and are retried.
 notifications = Table(
     "notifications",
