@@ -12,12 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from kesu.accounts import audit, sessions, signin, tokens
 from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
+from kesu.accounts.credentials import MIN_PASSWORD
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web.http import runtime
+from kesu.web.http import DATETIME_SCHEMA, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -84,11 +85,17 @@ async def me(p: Principal = Depends(principal)) -> dict[str, Any]:
     return _me(p)
 
 
+# The length rule is checked by credentials.check_password (code weak_password).
+NewSecret = Annotated[
+    str, Field(min_length=1, max_length=200, json_schema_extra={"minLength": MIN_PASSWORD})
+]
+
+
 class PasswordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     old_password: Secret
-    new_password: Secret
+    new_password: NewSecret
 
 
 @router.post("/auth/password", summary="修改密码 Change my password")
@@ -109,7 +116,7 @@ class UserIn(BaseModel):
 
     username: Annotated[str, Field(min_length=2, max_length=64)]
     role: Annotated[str, Field(max_length=20)]
-    password: Secret | None = None
+    password: NewSecret | None = None
     org: Annotated[str, Field(max_length=100)] | None = None
     team: Annotated[str, Field(max_length=40)] | None = None
     display_name: Annotated[str, Field(max_length=100)] | None = None
@@ -163,15 +170,23 @@ async def patch_user(
     return user
 
 
+def _permission_enum() -> dict[str, Any]:
+    return {"enum": sorted(r.permissions())}
+
+
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     user: Annotated[str, Field(max_length=64)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=100)] = "api"
     expires_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
-    scopes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=30)] | None = (
-        None
-    )
+    scopes: (
+        Annotated[
+            list[Annotated[str, Field(max_length=40, json_schema_extra=_permission_enum())]],
+            Field(max_length=30),
+        ]
+        | None
+    ) = None
 
 
 @router.post("/tokens", status_code=201, summary="创建令牌 Create a bearer token (shown once)")
@@ -211,8 +226,10 @@ async def audit_log(
     action: Annotated[str | None, Query(max_length=40)] = None,
     target_type: Annotated[str | None, Query(max_length=20)] = None,
     target_id: Annotated[str | None, Query(max_length=100)] = None,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
+    from_: Annotated[
+        str | None, Query(alias="from", max_length=40, json_schema_extra=DATETIME_SCHEMA)
+    ] = None,
+    to: Annotated[str | None, Query(max_length=40, json_schema_extra=DATETIME_SCHEMA)] = None,
     before_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -270,10 +287,14 @@ async def retention_run(
 # -- the customer portal's sign-in ----------------------------------------------------------
 
 
+MOBILE_PATTERN = r"^(\+86)?1[3-9][0-9]{9}$"
+
+
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: Annotated[str, Field(min_length=5, max_length=20)]
+    # A mainland mobile number, as the portal's code is sent by SMS (channels/phones.py).
+    phone: Annotated[str, Field(min_length=11, max_length=20, pattern=MOBILE_PATTERN)]
 
 
 class CodeLoginIn(CodeIn):

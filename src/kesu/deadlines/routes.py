@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,10 @@ from kesu.web.http import runtime
 
 # Every route here needs a signed-in user or a token.
 router = APIRouter(prefix="/api/v1", tags=["deadlines"], dependencies=[Depends(principal)])
+
+
+# The range is checked in the routes (code year_out_of_range) and stated here.
+YearPath = Annotated[int, Path(json_schema_extra={"minimum": 2000, "maximum": 2100})]
 
 
 class CalendarYearIn(BaseModel):
@@ -49,7 +53,7 @@ async def workdays(
 
 
 @router.get("/calendar/years/{year}", summary="某年日历 A year's calendar")
-async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+async def calendar_year(year: YearPath, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     if not 2000 <= year <= 2100:
         raise Problem(422, "year_out_of_range", "Year out of range", "年份须在2000至2100之间。")
     cal = await run_in_threadpool(rt.calendar)
@@ -74,7 +78,7 @@ async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, 
 
 @router.put("/calendar/years/{year}", summary="载入某年日历 Load a year's calendar")
 async def load_year(
-    year: int,
+    year: YearPath,
     body: CalendarYearIn,
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),
