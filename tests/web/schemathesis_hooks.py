@@ -38,6 +38,9 @@ BUSINESS_RULES = {
     "nothing_to_change",  # PATCH with neither role nor active
     "period_too_long",  # from and to more than 366 days apart
     "invalid_period",  # from after to
+    "invalid_calendar",  # a calendar's dates must fall in the year it is loaded for
+    "org_required",  # a reseller's user needs an org, others must not have one
+    "org_not_allowed",
     # Which fields a transition needs depends on its action (docs/api.md):
     "unknown_root_cause",
     "resolution_required",

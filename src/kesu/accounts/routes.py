@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
 from kesu.accounts.credentials import MIN_PASSWORD
 from kesu.accounts.roles import Principal
+from kesu.accounts.users import USERNAME
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING
 from kesu.problems import Problem
@@ -111,11 +112,18 @@ async def roles(p: Principal = Depends(principal)) -> dict[str, Any]:
     return {"roles": r.roles(), "permissions": r.permissions()}
 
 
+def _role_enum() -> dict[str, Any]:
+    # Stated here, checked by users.set_role / create_user (codes unknown_role, invalid_username).
+    return {"enum": sorted(r.roles())}
+
+
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: Annotated[str, Field(min_length=2, max_length=64)]
-    role: Annotated[str, Field(max_length=20)]
+    username: Annotated[
+        str, Field(min_length=2, max_length=64, json_schema_extra={"pattern": USERNAME.pattern})
+    ]
+    role: Annotated[str, Field(max_length=20, json_schema_extra=_role_enum())]
     password: NewSecret | None = None
     org: Annotated[str, Field(max_length=100)] | None = None
     team: Annotated[str, Field(max_length=40)] | None = None
@@ -148,7 +156,7 @@ async def add_user(
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    role: Annotated[str, Field(max_length=20)] | None = None
+    role: Annotated[str, Field(max_length=20, json_schema_extra=_role_enum())] | None = None
     org: Annotated[str, Field(max_length=100)] | None = None
     active: bool | None = None
 
@@ -201,7 +209,9 @@ async def create_token(
 
 @router.delete("/tokens/{token_id}", summary="吊销令牌 Revoke a token")
 async def revoke_token(
-    token_id: int, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    p: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     return await run_in_threadpool(tokens.revoke_token, rt, p, token_id)
 
@@ -230,7 +240,7 @@ async def audit_log(
         str | None, Query(alias="from", max_length=40, json_schema_extra=DATETIME_SCHEMA)
     ] = None,
     to: Annotated[str | None, Query(max_length=40, json_schema_extra=DATETIME_SCHEMA)] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     f = {

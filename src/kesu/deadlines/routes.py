@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
@@ -20,6 +20,11 @@ from kesu.web.http import runtime
 router = APIRouter(prefix="/api/v1", tags=["deadlines"], dependencies=[Depends(principal)])
 
 
+_DAYS = {
+    "type": "object",
+    "propertyNames": {"format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "additionalProperties": {"type": "string", "maxLength": 100},
+}
 # The range is checked in the routes (code year_out_of_range) and stated here.
 YearPath = Annotated[int, Path(json_schema_extra={"minimum": 2000, "maximum": 2100})]
 
@@ -31,8 +36,9 @@ class CalendarYearIn(BaseModel):
 
     official: bool = True
     source: Annotated[str, Field(max_length=500)] | None = None
-    holidays: dict[str, str] | list[Any] = {}
-    workdays: dict[str, str] | list[Any] = {}
+    # Date → name; the list form of a calendar file is accepted too (calendar_store).
+    holidays: Annotated[dict[str, str] | list[Any], WithJsonSchema(_DAYS)] = {}
+    workdays: Annotated[dict[str, str] | list[Any], WithJsonSchema(_DAYS)] = {}
 
 
 @router.get("/calendar/workdays", summary="工作日推算 N working days after a date")
