@@ -30,9 +30,8 @@ BUSINESS_RULES = {
     "invalid_cursor",  # an opaque cursor the server did not issue
     "wrong_password",  # the old password is checked against the stored hash
     "article_unknown_regulation",  # a citation of a regulation kesu does not hold
-    "article_not_found",
     "citation_unknown_regulation",
-    "citation_not_found",
+    "citation_not_held",
     "attachment_empty",  # a file's content is checked, not its declared type
     "attachment_type_refused",
     "nothing_to_change",  # PATCH with neither role nor active

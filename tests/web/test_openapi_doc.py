@@ -29,6 +29,15 @@ def test_every_code_the_server_raises_is_documented():
     assert _raised_codes() - documented == set()
 
 
+def test_the_error_table_in_the_api_guide_agrees():
+    guide = (SRC.parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    table = guide.split("## Errors", 1)[1]
+    rows = re.findall(r"^\| (\d{3}) \| (.+) \|$", table, flags=re.M)
+    assert rows
+    for status, codes in rows:
+        assert set(re.findall(r"`([a-z_]+)`", codes)) <= set(CODES[int(status)]), status
+
+
 @pytest.fixture(scope="module")
 def doc():
     from fastapi.testclient import TestClient
