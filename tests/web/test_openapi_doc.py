@@ -77,6 +77,7 @@ def test_rules_checked_in_code_are_stated(doc):
     assert (year["minimum"], year["maximum"]) == (2000, 2100)
     code = s["CodeIn"]["properties"]["phone"]
     assert re.fullmatch(code["pattern"], "13912345678")
+    assert re.fullmatch(code["pattern"], "137-0000-1111")
     assert not re.fullmatch(code["pattern"], "12345")
 
 
