@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
@@ -28,6 +29,7 @@ from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
 from kesu.web.http import database_problem, problem_response, validation_problem
+from kesu.web.openapi import document
 from kesu.web.text_guard import TextGuard
 
 log = logging.getLogger("kesu")
@@ -110,6 +112,17 @@ class BodyLimit:
         )
         response = problem_response(problem)
         await response(scope, None, send)
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
 
 
 def _housekeeping(rt: Runtime) -> None:
@@ -236,7 +249,11 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
-        return problem_response(Problem(exc.status_code, code, str(exc.detail), detail), request)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed(request)
+        problem = Problem(exc.status_code, code, str(exc.detail), detail, headers=headers)
+        return problem_response(problem, request)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError):
@@ -266,6 +283,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(reports_router)
     for pages in page_routers():
         app.include_router(pages)
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
     app.add_middleware(TextGuard)  # inside BodyLimit: it reads only bodies within the limit
     app.add_middleware(
         BodyLimit, max_bytes=runtime.settings.max_body_bytes, large_paths_max=UPLOAD_BODY_MAX

@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts import audit, sessions, signin, tokens
 from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
+from kesu.accounts.credentials import MIN_PASSWORD
 from kesu.accounts.roles import Principal
+from kesu.accounts.users import USERNAME
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING, supported_date
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web.http import runtime
+from kesu.web.http import DATETIME_SCHEMA, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -84,11 +86,17 @@ async def me(p: Principal = Depends(principal)) -> dict[str, Any]:
     return _me(p)
 
 
+# The length rule is checked by credentials.check_password (code weak_password).
+NewSecret = Annotated[
+    str, Field(min_length=1, max_length=200, json_schema_extra={"minLength": MIN_PASSWORD})
+]
+
+
 class PasswordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     old_password: Secret
-    new_password: Secret
+    new_password: NewSecret
 
 
 @router.post("/auth/password", summary="修改密码 Change my password")
@@ -104,12 +112,19 @@ async def roles(p: Principal = Depends(principal)) -> dict[str, Any]:
     return {"roles": r.roles(), "permissions": r.permissions()}
 
 
+def _role_enum() -> dict[str, Any]:
+    # Stated here, checked by users.set_role / create_user (codes unknown_role, invalid_username).
+    return {"enum": sorted(r.roles())}
+
+
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: Annotated[str, Field(min_length=2, max_length=64)]
-    role: Annotated[str, Field(max_length=20)]
-    password: Secret | None = None
+    username: Annotated[
+        str, Field(min_length=2, max_length=64, json_schema_extra={"pattern": USERNAME.pattern})
+    ]
+    role: Annotated[str, Field(max_length=20, json_schema_extra=_role_enum())]
+    password: NewSecret | None = None
     org: Annotated[str, Field(max_length=100)] | None = None
     team: Annotated[str, Field(max_length=40)] | None = None
     display_name: Annotated[str, Field(max_length=100)] | None = None
@@ -141,7 +156,7 @@ async def add_user(
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    role: Annotated[str, Field(max_length=20)] | None = None
+    role: Annotated[str, Field(max_length=20, json_schema_extra=_role_enum())] | None = None
     org: Annotated[str, Field(max_length=100)] | None = None
     active: bool | None = None
 
@@ -163,15 +178,23 @@ async def patch_user(
     return user
 
 
+def _permission_enum() -> dict[str, Any]:
+    return {"enum": sorted(r.permissions())}
+
+
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     user: Annotated[str, Field(max_length=64)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=100)] = "api"
     expires_days: Annotated[int, Field(ge=1, le=3650)] | None = 90
-    scopes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=30)] | None = (
-        None
-    )
+    scopes: (
+        Annotated[
+            list[Annotated[str, Field(max_length=40, json_schema_extra=_permission_enum())]],
+            Field(max_length=30),
+        ]
+        | None
+    ) = None
 
 
 @router.post("/tokens", status_code=201, summary="创建令牌 Create a bearer token (shown once)")
@@ -186,7 +209,9 @@ async def create_token(
 
 @router.delete("/tokens/{token_id}", summary="吊销令牌 Revoke a token")
 async def revoke_token(
-    token_id: int, p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    p: Principal = Depends(principal),
+    rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     return await run_in_threadpool(tokens.revoke_token, rt, p, token_id)
 
@@ -211,9 +236,11 @@ async def audit_log(
     action: Annotated[str | None, Query(max_length=40)] = None,
     target_type: Annotated[str | None, Query(max_length=20)] = None,
     target_id: Annotated[str | None, Query(max_length=100)] = None,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    from_: Annotated[
+        str | None, Query(alias="from", max_length=40, json_schema_extra=DATETIME_SCHEMA)
+    ] = None,
+    to: Annotated[str | None, Query(max_length=40, json_schema_extra=DATETIME_SCHEMA)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     f = {
@@ -270,10 +297,17 @@ async def retention_run(
 # -- the customer portal's sign-in ----------------------------------------------------------
 
 
+# What customers.normalise accepts (stated here, checked there: code invalid_phone).
+MOBILE_PATTERN = r"^(\+86)?[ ()-]*1[ ()-]*[3-9]([ ()-]*[0-9]){9}[ ()-]*$"
+
+
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: Annotated[str, Field(min_length=5, max_length=20)]
+    # A mainland mobile number, as the portal's code is sent by SMS (channels/phones.py).
+    phone: Annotated[
+        str, Field(min_length=5, max_length=20, json_schema_extra={"pattern": MOBILE_PATTERN})
+    ]
 
 
 class CodeLoginIn(CodeIn):

@@ -21,7 +21,12 @@ from kesu.web.http import runtime
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
 
-@router.post("/complaints", status_code=201, summary="登记投诉 Register a complaint")
+@router.post(
+    "/complaints",
+    status_code=201,
+    summary="登记投诉 Register a complaint",
+    responses={200: {"description": "同一 Idempotency-Key 再次提交：返回已登记的投诉，不重复登记"}},
+)
 async def create_complaint(
     body: ComplaintIn,
     request: Request,

@@ -18,7 +18,7 @@ from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import TransitionIn
 from kesu.problems import Problem
 from kesu.runtime import Runtime
-from kesu.web.http import FastJSON, runtime
+from kesu.web.http import DATETIME_SCHEMA, FastJSON, one_of_pattern, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
@@ -35,6 +35,11 @@ def _csv(
             422, code, "Invalid filter", f"未知的{label}“{unknown[0]}”，可选：{'、'.join(table)}"
         )
     return items
+
+
+def _csv_of(table) -> dict[str, str]:
+    # Documented, checked by _csv (which answers with the filter's own code).
+    return {"pattern": one_of_pattern(table, csv=True)}
 
 
 def _normal_phone(value: str | None) -> str | None:
@@ -62,19 +67,28 @@ def _time(value: str | None, field: str) -> datetime | None:
 async def list_complaints(
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),
-    status: Annotated[str | None, Query(description="状态，可逗号分隔多个")] = None,
-    kind: str | None = None,
-    category: str | None = None,
-    channel: str | None = None,
-    team: str | None = None,
-    priority: str | None = None,
+    status: Annotated[
+        str | None,
+        Query(description="状态，可逗号分隔多个", json_schema_extra=_csv_of(lifecycle.STATUSES)),
+    ] = None,
+    kind: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.KINDS))] = None,
+    category: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.CATEGORIES))] = None,
+    channel: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.CHANNELS))] = None,
+    team: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.TEAMS))] = None,
+    priority: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.PRIORITIES))] = None,
     assignee: Annotated[str | None, Query(max_length=64, description="处理人（用户名）")] = None,
-    flag: Annotated[str | None, Query(description="风险标记，可逗号分隔多个（任一）")] = None,
+    flag: Annotated[
+        str | None,
+        Query(
+            description="风险标记，可逗号分隔多个（任一）",
+            json_schema_extra=_csv_of(vocab.RISK_FLAGS),
+        ),
+    ] = None,
     open: bool | None = None,
     overdue: bool = False,
-    due_before: str | None = None,
-    received_from: str | None = None,
-    received_to: str | None = None,
+    due_before: Annotated[str | None, Query(json_schema_extra=DATETIME_SCHEMA)] = None,
+    received_from: Annotated[str | None, Query(json_schema_extra=DATETIME_SCHEMA)] = None,
+    received_to: Annotated[str | None, Query(json_schema_extra=DATETIME_SCHEMA)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     customer_phone: Annotated[str | None, Query(max_length=32)] = None,
     sort: Annotated[str, Query(pattern="^(received|due)$")] = "received",

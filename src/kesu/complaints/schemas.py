@@ -12,12 +12,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from kesu.channels import phones
 from kesu.clock import BEIJING, OUT_OF_RANGE, in_supported_range
 from kesu.complaints import vocabulary as vocab
+from kesu.complaints.lifecycle import ACTIONS
 
 MAX_DESCRIPTION = 5000
 
@@ -33,6 +35,16 @@ def _one_of(table: dict[str, dict], code: str, label: str):
         return value
 
     return AfterValidator(check)
+
+
+def _enum(table: dict[str, dict]) -> Any:
+    # Stated in the document; checked by _one_of (which answers with the field's own code).
+    return Field(json_schema_extra={"enum": list(table)})
+
+
+# What _phone accepts, stated for the document: 5–20 digits, an optional +86 in front,
+# spaces, dashes and brackets between them.
+PHONE_PATTERN = r"^(\+86)?[ ()-]*([0-9][ ()-]*){5,20}$"
 
 
 def _phone(value: str) -> str:
@@ -79,21 +91,38 @@ def _received_in_range(value: datetime | None) -> datetime | None:
 
 
 Text200 = Annotated[str, Field(max_length=200)]
-Channel = Annotated[str, _one_of(vocab.CHANNELS, "unknown_channel", "渠道")]
-Kind = Annotated[str, _one_of(vocab.KINDS, "unknown_kind", "类型")]
-Category = Annotated[str, _one_of(vocab.CATEGORIES, "unknown_category", "分类")]
-Priority = Annotated[str, _one_of(vocab.PRIORITIES, "unknown_priority", "优先级")]
-Team = Annotated[str, _one_of(vocab.TEAMS, "unknown_team", "班组")]
-RiskFlag = Annotated[str, _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")]
+Channel = Annotated[str, _enum(vocab.CHANNELS), _one_of(vocab.CHANNELS, "unknown_channel", "渠道")]
+Kind = Annotated[str, _enum(vocab.KINDS), _one_of(vocab.KINDS, "unknown_kind", "类型")]
+Category = Annotated[
+    str, _enum(vocab.CATEGORIES), _one_of(vocab.CATEGORIES, "unknown_category", "分类")
+]
+Priority = Annotated[
+    str, _enum(vocab.PRIORITIES), _one_of(vocab.PRIORITIES, "unknown_priority", "优先级")
+]
+Team = Annotated[str, _enum(vocab.TEAMS), _one_of(vocab.TEAMS, "unknown_team", "班组")]
+RiskFlag = Annotated[
+    str, _enum(vocab.RISK_FLAGS), _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")
+]
 
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: Annotated[str, Field(max_length=32), AfterValidator(_phone)]
+    phone: Annotated[
+        str,
+        Field(max_length=32, json_schema_extra={"pattern": PHONE_PATTERN}),
+        AfterValidator(_phone),
+    ]
     name: Annotated[str, Field(max_length=50)] | None = None
     account: Annotated[str, Field(max_length=64)] | None = None
-    province: Annotated[str, Field(max_length=20), AfterValidator(_province)] | None = None
+    province: (
+        Annotated[
+            str,
+            Field(max_length=20, json_schema_extra=vocab.province_schema()),
+            AfterValidator(_province),
+        ]
+        | None
+    ) = None
     city: Annotated[str, Field(max_length=50)] | None = None
     area: Literal["urban", "rural"] = "urban"
 
@@ -126,10 +155,17 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    action: Annotated[str, Field(max_length=40)]
+    action: Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(ACTIONS)})]
     note: Annotated[str, Field(max_length=2000)] | None = None
     resolution: Annotated[str, Field(max_length=MAX_DESCRIPTION)] | None = None
-    compensation: Annotated[Decimal, Field(ge=0, le=10_000_000, allow_inf_nan=False)] | None = None
+    compensation: (
+        Annotated[
+            Decimal,
+            Field(ge=0, le=10_000_000, allow_inf_nan=False),
+            WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10_000_000}),
+        ]
+        | None
+    ) = None
     root_cause: Annotated[str, Field(max_length=40)] | None = None
     team: Annotated[str, Field(max_length=40)] | None = None
     assignee: Annotated[str, Field(max_length=64)] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from kesu.data_files import load_yaml
 
@@ -39,6 +40,12 @@ def _provinces() -> tuple[dict[str, str], dict[str, str]]:
         for alias in (p["name"], p["short"], p["en"].lower()):
             by_name[alias] = p["name"]
     return by_code, by_name
+
+
+def province_schema() -> dict[str, Any]:
+    """What normalize_province accepts, for the API document: a name or a division code."""
+    names = sorted(set(_provinces()[1]))
+    return {"pattern": "^(" + "|".join(map(re.escape, names)) + r"|[0-9]{6})$"}
 
 
 def normalize_province(value: str) -> str | None:

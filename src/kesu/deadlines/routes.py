@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
@@ -21,6 +21,15 @@ from kesu.web.http import runtime
 router = APIRouter(prefix="/api/v1", tags=["deadlines"], dependencies=[Depends(principal)])
 
 
+_DAYS = {
+    "type": "object",
+    "propertyNames": {"format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "additionalProperties": {"type": "string", "maxLength": 100},
+}
+# The range is checked in the routes (code year_out_of_range) and stated here.
+YearPath = Annotated[int, Path(json_schema_extra={"minimum": 2000, "maximum": 2100})]
+
+
 class CalendarYearIn(BaseModel):
     """A year's working-day calendar: holidays and make-up working days."""
 
@@ -28,8 +37,9 @@ class CalendarYearIn(BaseModel):
 
     official: bool = True
     source: Annotated[str, Field(max_length=500)] | None = None
-    holidays: dict[str, str] | list[Any] = {}
-    workdays: dict[str, str] | list[Any] = {}
+    # Date → name; the list form of a calendar file is accepted too (calendar_store).
+    holidays: Annotated[dict[str, str] | list[Any], WithJsonSchema(_DAYS)] = {}
+    workdays: Annotated[dict[str, str] | list[Any], WithJsonSchema(_DAYS)] = {}
 
 
 @router.get("/calendar/workdays", summary="工作日推算 N working days after a date")
@@ -51,7 +61,7 @@ async def workdays(
 
 
 @router.get("/calendar/years/{year}", summary="某年日历 A year's calendar")
-async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+async def calendar_year(year: YearPath, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     if not 2000 <= year <= 2100:
         raise Problem(422, "year_out_of_range", "Year out of range", "年份须在2000至2100之间。")
     cal = await run_in_threadpool(rt.calendar)
@@ -76,7 +86,7 @@ async def calendar_year(year: int, rt: Runtime = Depends(runtime)) -> dict[str, 
 
 @router.put("/calendar/years/{year}", summary="载入某年日历 Load a year's calendar")
 async def load_year(
-    year: int,
+    year: YearPath,
     body: CalendarYearIn,
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
+from kesu.complaints import vocabulary as vocab
 from kesu.law import advice, articles, index_store, library, promotion
+from kesu.law import cases as case_data
 from kesu.runtime import Runtime
 from kesu.web.http import FastJSON, runtime
 
@@ -45,11 +47,23 @@ async def article(
 
 @router.get("/law/search", summary="法规检索 Search the regulations in plain Chinese")
 async def search(
-    q: Annotated[str, Query(max_length=500, description="口语化的问题，如：宽带坏了三天没人修")],
+    q: Annotated[
+        str,
+        Query(
+            max_length=500,
+            description="口语化的问题，如：宽带坏了三天没人修",
+            json_schema_extra={"minLength": 1, "pattern": r"\S"},  # checked: empty_query
+        ),
+    ],
     rt: Runtime = Depends(runtime),
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     province: Annotated[
-        str | None, Query(max_length=20, description="优先该省的地方性法规")
+        str | None,
+        Query(
+            max_length=20,
+            description="优先该省的地方性法规",
+            json_schema_extra=vocab.province_schema(),
+        ),
     ] = None,
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
@@ -69,8 +83,12 @@ async def reindex(
 async def cases(
     rt: Runtime = Depends(runtime),
     q: Annotated[str | None, Query(max_length=500)] = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    source: Annotated[str | None, Query(max_length=20)] = None,
+    category: Annotated[
+        str | None, Query(max_length=40, json_schema_extra={"enum": list(vocab.CATEGORIES)})
+    ] = None,
+    source: Annotated[
+        str | None, Query(max_length=20, json_schema_extra={"enum": list(case_data.SOURCES)})
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:

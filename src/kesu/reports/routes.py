@@ -12,10 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.clock import supported_date, to_beijing
+from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
 from kesu.reports import kpi_report, overview, queues, xlsx
 from kesu.runtime import Runtime
-from kesu.web.http import FastJSON, runtime
+from kesu.web.http import DATE_SCHEMA, FastJSON, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -25,10 +26,29 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 FromQ = Annotated[
     str | None,
-    Query(alias="from", max_length=20, description="起始日期 YYYY-MM-DD（北京时间，含）"),
+    Query(
+        alias="from",
+        max_length=20,
+        description="起始日期 YYYY-MM-DD（北京时间，含）",
+        json_schema_extra=DATE_SCHEMA,
+    ),
 ]
-ToQ = Annotated[str | None, Query(max_length=20, description="结束日期 YYYY-MM-DD（北京时间，含）")]
-RegionQ = Annotated[str | None, Query(max_length=20, description="省份（全称、简称或区划代码）")]
+ToQ = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="结束日期 YYYY-MM-DD（北京时间，含）",
+        json_schema_extra=DATE_SCHEMA,
+    ),
+]
+RegionQ = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="省份（全称、简称或区划代码）",
+        json_schema_extra=vocab.province_schema(),
+    ),
+]
 
 
 def _date(value: str, field: str) -> date:
@@ -69,7 +89,11 @@ async def get_kpis(
     return FastJSON(await run_in_threadpool(kpi_report.kpis, rt, p, start, end, region))
 
 
-@router.get("/reports/kpis.xlsx", summary="指标导出 KPIs as an xlsx workbook")
+@router.get(
+    "/reports/kpis.xlsx",
+    summary="指标导出 KPIs as an xlsx workbook",
+    responses={200: {"content": {XLSX: {}}, "description": "xlsx 工作簿"}},
+)
 async def get_kpis_xlsx(
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),

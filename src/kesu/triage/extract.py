@@ -15,7 +15,10 @@ from typing import Any
 
 from kesu.law.numerals import cn_number
 
-NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
+# A number starts where a run of digits (or numerals) starts: matching from inside a
+# long run would make each pattern quadratic in the run's length.
+_CN = "零〇一二两三四五六七八九十百千万"
+NUM = rf"(?:(?<![\d.])\d+(?:\.\d+)?|(?<![{_CN}])[{_CN}]+)"
 
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
@@ -48,7 +51,7 @@ _HOURS = {
     "年": 8760,
 }
 _PRODUCT = re.compile(
-    r"([\u4e00-\u9fa5A-Za-z0-9]{0,8}?(?:\d+元)?[\u4e00-\u9fa5A-Za-z0-9]{0,6}"
+    r"([\u4e00-\u9fa5A-Za-z0-9]{0,8}?(?:\d{1,7}元)?[\u4e00-\u9fa5A-Za-z0-9]{0,6}"
     r"(?:套餐|流量包|会员|彩铃|宽带|合约机|融合|副卡|权益包))"
 )
 _ACCOUNT = re.compile(r"(?:宽带|账号|帐号|账户|合同号)[号：:\s]*([A-Za-z0-9]{6,20})")

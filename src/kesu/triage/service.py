@@ -82,8 +82,10 @@ def _masked(answer: dict[str, Any]) -> dict[str, Any]:
 def _similar_cases(rt: Runtime, text: str, category: str | None) -> list[dict[str, Any]]:
     """The case library's closest cases (title, outcome, articles) for a text."""
     from kesu.law import library as law
+    from kesu.law.search import MAX_QUERY
 
-    found = law.list_cases(rt, q=text, limit=3)["results"]
+    # The case search takes a query, not a whole complaint: its opening words suffice.
+    found = law.list_cases(rt, q=text[:MAX_QUERY], limit=3)["results"]
     return [
         {
             "id": c["id"],

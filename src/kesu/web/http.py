@@ -86,3 +86,14 @@ def validation_problem(exc: RequestValidationError) -> Problem:
         else (first["detail"] + f"（另有 {len(errors) - 1} 处错误，见 errors）")
     )
     return Problem(status, first["code"], "Invalid request", detail, errors=errors)
+
+
+def one_of_pattern(choices, *, csv: bool = False) -> str:
+    """A JSON-schema pattern for one of `choices` (or a comma-separated list of them, or
+    nothing): the document states the vocabulary the server checks in code."""
+    one = "(" + "|".join(sorted(choices)) + ")"
+    return f"^({one}(,{one})*)?$" if csv else f"^{one}$"
+
+
+DATE_SCHEMA = {"format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+DATETIME_SCHEMA = {"format": "date-time"}

@@ -1,0 +1,232 @@
+"""The OpenAPI document as the server behaves: every operation's problem+json answers.
+
+FastAPI documents the success and a generic 422 in `application/json`; kesu answers every
+error as RFC 9457 `application/problem+json` with a stable `code`. `document(app)` builds
+FastAPI's document once and adds, per operation, the error statuses it can return, with
+the stable codes each status carries listed in the description, and one `Problem` schema.
+
+Which statuses an operation can return follows from what it takes and who may call it:
+every API operation but the health check needs a signed-in principal (401) and may be
+refused by the role matrix or the CSRF check (403); a path parameter names something
+that may not exist (404); a body may be malformed (400), too large (413) or invalid
+(422); a query may be invalid (400 for a stale cursor, 422); a write may conflict (409).
+The codes below are the ones the server raises (kept by tests/web/test_openapi_doc.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from kesu.web.http import PROBLEM_JSON
+
+# The stable codes per status. A code raised by the server and missing here fails
+# tests/web/test_openapi_doc.py.
+CODES: dict[int, tuple[str, ...]] = {
+    400: ("invalid_json", "invalid_cursor", "http_error"),
+    401: ("unauthenticated", "bad_credentials", "code_invalid"),
+    403: ("forbidden", "csrf_failed", "customers_only"),
+    404: (
+        "not_found",
+        "complaint_not_found",
+        "attachment_not_found",
+        "case_not_found",
+        "article_not_held",
+        "token_not_found",
+        "user_not_found",
+    ),
+    405: ("method_not_allowed",),
+    409: (
+        "concurrent_update",
+        "version_conflict",
+        "complaint_closed",
+        "merge_target_closed",
+        "rating_not_open",
+        "already_anonymised",
+        "hold_unchanged",
+        "attachment_limit",
+        "case_exists",
+        "case_needs_closed_complaint",
+        "user_exists",
+        "user_disabled",
+        "not_a_user",
+        "cannot_disable_self",
+        "no_session",
+        "action_not_allowed",
+        "approval_required",
+        "callback_required",
+        "reopen_window_passed",
+    ),
+    413: ("body_too_large", "attachment_too_large"),
+    415: ("attachment_type_refused",),
+    422: (
+        "missing_field",
+        "unknown_field",
+        "invalid_type",
+        "invalid_value",
+        "out_of_range",
+        "text_empty",
+        "text_too_long",
+        "too_many_items",
+        "invalid_date",
+        "invalid_datetime",
+        "invalid_phone",
+        "unknown_channel",
+        "unknown_kind",
+        "unknown_category",
+        "unknown_priority",
+        "unknown_team",
+        "unknown_risk_flag",
+        "unknown_province",
+        "unknown_action",
+        "unknown_role",
+        "unknown_scope",
+        "unknown_case_source",
+        "invalid_username",
+        "weak_password",
+        "wrong_password",
+        "invalid_expiry",
+        "invalid_calendar",
+        "year_out_of_range",
+        "date_out_of_range",
+        "control_character",
+        "empty_query",
+        "query_too_long",
+        "nothing_to_change",
+        "attachment_empty",
+        "attachment_missing",
+        "idempotency_key_reused",
+        "received_in_future",
+        "reason_required",
+        "merge_target_not_found",
+        "org_required",
+        "org_not_allowed",
+        "phone_mismatch",
+        "invalid_rating",
+        "invalid_period",
+        "period_too_long",
+        "unknown_status",
+        "unknown_root_cause",
+        "resolution_required",
+        "note_required",
+        "team_required",
+        "same_team",
+        "same_category",
+        "merge_target_required",
+        "merge_into_self",
+        "invalid_compensation",
+        "invalid_flags",
+        "callback_result_required",
+        "category_required",
+        "validity_reason_required",
+        "article_unknown_regulation",
+        "article_bad_citation",
+        "citation_unknown_regulation",
+        "citation_not_held",
+        "citation_bad_citation",
+    ),
+    429: ("account_locked", "code_limit", "code_too_soon", "portal_rate_limited"),
+    503: ("database_busy", "model_missing"),
+}
+
+_TITLES = {
+    400: "请求格式错误 Bad request",
+    401: "未登录或凭据无效 Not signed in",
+    403: "无权限或 CSRF 校验失败 Forbidden",
+    404: "不存在 Not found",
+    405: "不支持的请求方法 Method not allowed",
+    409: "与当前状态冲突 Conflict",
+    413: "请求体过大 Body too large",
+    415: "文件类型不受支持 Unsupported media type",
+    422: "输入无效 Invalid input",
+    429: "尝试过多，请稍后再试 Too many attempts",
+    503: "服务繁忙 Busy",
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable, `detail` is Chinese.",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_PUBLIC = {"/healthz"}
+_NO_SESSION = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
+_LIMITED = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
+_MODEL = {"/api/v1/triage", "/api/v1/cases"}
+
+
+def statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses one operation can answer with."""
+    if path in _PUBLIC:
+        return []
+    params = operation.get("parameters", [])
+    body = operation.get("requestBody")
+    out = {401, 403, 503}
+    if path in _NO_SESSION:
+        out.discard(403)
+    if any(p.get("in") == "path" for p in params) or path.startswith("/api/v1/portal/"):
+        out.add(404)
+    if body is not None:
+        out |= {400, 413, 422}
+        if "multipart/form-data" in body.get("content", {}):
+            out.add(415)
+    if any(p.get("in") in ("query", "path", "header") for p in params):
+        out |= {400, 422}
+    if method != "get":
+        out.add(409)
+    if path in _LIMITED:
+        out.add(429)
+    return sorted(out)
+
+
+def _response(status: int) -> dict[str, Any]:
+    codes = "、".join(f"`{c}`" for c in CODES[status])
+    return {
+        "description": f"{_TITLES[status]}。code: {codes}",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status in statuses(path, method, operation):
+                responses[str(status)] = _response(status)
+    app.openapi_schema = doc
+    return doc
