@@ -59,3 +59,11 @@ def test_text_work_runs_before_the_write_transaction_and_history_inside_it(rt, m
     assert seen["predict"] == [False]  # classified outside the transaction
     assert seen["detect"] == [False]  # signals read outside the transaction
     assert seen["history"] == [True]  # repeat / mass incident read inside it
+
+
+def test_an_empty_idempotency_key_is_no_key(client):
+    body = complaint_body(category="billing")
+    first = client.post("/api/v1/complaints", json=body, headers={"Idempotency-Key": ""})
+    second = client.post("/api/v1/complaints", json=body, headers={"Idempotency-Key": ""})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["number"] != second.json()["number"]

@@ -56,6 +56,10 @@ BUSINESS_RULES = {
     "category_required",
     "validity_reason_required",
     "idempotency_key_reused",  # the key was used before with another body
+    # Rules on every string and every date, stated in docs/api.md and the operations'
+    # descriptions rather than as a pattern on each string of the document:
+    "control_character",  # NUL and other C0/C1 controls (tab, LF, CR allowed)
+    "date_out_of_range",  # dates and times outside 2000-01-01 … 2100-12-31
 }
 
 

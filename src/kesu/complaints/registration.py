@@ -87,6 +87,7 @@ def register(
     p = as_principal(actor)
     if p.kind != "customer":
         require(p, "complaint.register")
+    idempotency_key = idempotency_key or None  # an empty Idempotency-Key is no key
     data = dict(data)
     if p.scope == "org":
         data["reseller"] = p.org
