@@ -140,7 +140,11 @@ class ComplaintIn(BaseModel):
     kind: Kind | None = None
     category: Category | None = None
     title: Text200 | None = None
-    description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
+    # Stripped of surrounding spaces before the length is checked: at least one non-space.
+    description: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_DESCRIPTION, json_schema_extra={"pattern": r"\S"}),
+    ]
     demands: Annotated[str, Field(max_length=2000)] | None = None
     risk_flags: Annotated[list[RiskFlag], Field(max_length=10)] = []
     priority: Priority | None = None
