@@ -20,6 +20,7 @@ it, so a mismatch stops kesu at start-up (docs/kpis.md: how to add a KPI).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -142,12 +143,14 @@ class Ask:
             each.run()
 
 
-class Pass:
+class Pass(ABC):
     """A query several KPIs share: each adds what it counts and gets an empty tally back;
-    `run` reads the rows once and fills every tally."""
+    `run` reads the rows once and fills every tally. Each source (reports/sources.py)
+    is a subclass with its own `run`."""
 
     def __init__(self, ask: Ask) -> None:
         self.ask = ask
 
+    @abstractmethod
     def run(self) -> None:
-        raise NotImplementedError
+        """Read the rows once and fill every tally the KPIs asked for."""

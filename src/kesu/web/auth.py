@@ -22,6 +22,7 @@ from kesu.web.pages import (
     page,
     redirect,
     render,
+    set_form_cookie,
     set_lang_cookie,
     staff_any,
 )
@@ -53,15 +54,7 @@ def _login_page(pg: Page, status: int = 200, **ctx) -> Response:
     """The sign-in form with its CSRF token, kept in a cookie until the person signs in."""
     token = pg.request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
     response = render(pg, "login.html", status=status, form_token=token, demo=_demo(pg), **ctx)
-    response.set_cookie(
-        FORM_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=pg.rt.settings.cookie_secure,
-        path="/login",
-        max_age=3600,
-    )
+    set_form_cookie(response, FORM_COOKIE, token, "/login", pg.rt.settings.cookie_secure)
     return response
 
 

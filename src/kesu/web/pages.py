@@ -241,6 +241,13 @@ class PageRoute(APIRoute):
         return route
 
 
+def set_form_cookie(response: Response, name: str, token: str, path: str, secure: bool) -> None:
+    """The pre-session CSRF token of a sign-in form (double submit), for one hour."""
+    response.set_cookie(
+        name, token, httponly=True, samesite="strict", secure=secure, path=path, max_age=3600
+    )
+
+
 def set_lang_cookie(response: Response, lang: str) -> None:
     response.set_cookie(i18n.COOKIE, i18n.pick(lang), max_age=365 * 86400, samesite="lax")
 

@@ -20,7 +20,16 @@ from kesu.accounts.web import SESSION_COOKIE, client_ip
 from kesu.appeals import recourse
 from kesu.channels import portal, portal_track, portal_words
 from kesu.problems import Problem
-from kesu.web.pages import Page, PageRoute, check_csrf, customer, page, redirect, render
+from kesu.web.pages import (
+    Page,
+    PageRoute,
+    check_csrf,
+    customer,
+    page,
+    redirect,
+    render,
+    set_form_cookie,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -97,15 +106,7 @@ def _login_page(
         form_token=token,
         demo=pg.rt.settings.demo,
     )
-    response.set_cookie(
-        FORM_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=pg.rt.settings.cookie_secure,
-        path="/portal",
-        max_age=3600,
-    )
+    set_form_cookie(response, FORM_COOKIE, token, "/portal", pg.rt.settings.cookie_secure)
     return response
 
 
