@@ -167,7 +167,9 @@ def page_routers() -> list:
         admin_teams,
         admin_users,
         auth,
+        complaint_page,
         dashboard,
+        intake_form,
         portal,
         workbench,
     )
@@ -176,6 +178,8 @@ def page_routers() -> list:
     return [
         auth.router,
         workbench.router,
+        intake_form.router,
+        complaint_page.router,
         dashboard.router,
         *(m.router for m in admin),
         portal.router,

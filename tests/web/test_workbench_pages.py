@@ -744,7 +744,7 @@ def test_an_unexpected_failure_shows_an_html_error_page(rt, signed_in, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("kesu.web.workbench.queries.get", broken)
+    monkeypatch.setattr("kesu.web.complaint_page.queries.get", broken)
     got = web.get(f"/complaints/{number}")
     assert got.status_code == 500
     assert got.headers["content-type"].startswith("text/html")
@@ -773,7 +773,7 @@ def test_a_busy_database_on_a_page_says_so_as_the_api_does(rt, signed_in, monkey
     def busy(*args, **kwargs):
         raise OperationalError("UPDATE complaints", {}, orig)
 
-    monkeypatch.setattr("kesu.web.workbench.transitions.transition", busy)
+    monkeypatch.setattr("kesu.web.complaint_page.transitions.transition", busy)
     got = web.post(
         f"/complaints/{number}/act",
         data={"csrf_token": csrf, "action": "accept"},

@@ -1,0 +1,194 @@
+"""The complaint page: the record, its actions, obligations, reply draft, reveal, evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from kesu.complaints import lifecycle, queries, transitions
+from kesu.law import advice, articles, library
+from kesu.problems import Problem
+from kesu.web.pages import Page, PageRoute, is_htmx, redirect, render, staff
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "accept": ("note",),
+    "investigate": ("root_cause", "note"),
+    "propose": ("resolution", "compensation", "root_cause", "note"),
+    "approve": ("note",),
+    "reject": ("note",),
+    "reply": ("resolution", "note"),
+    "callback": ("result", "note"),
+    "close": ("note",),
+    "reopen": ("note",),
+    "merge": ("into", "note"),
+    "transfer": ("team", "assignee", "note"),
+    "escalate": ("note",),
+    "invalidate": ("reason", "note"),
+    "flag": ("add_flags", "remove_flags", "note"),
+    "convert": ("note",),
+    "classify": ("category", "note"),
+}
+
+
+def _attachments(pg: Page, number: str) -> list[dict[str, Any]] | None:
+    try:
+        from kesu.complaints import attachments
+    except ImportError:  # pragma: no cover - the slice is optional in older checkouts
+        return None
+    return attachments.list_for(pg.rt, number, pg.p)
+
+
+def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
+    view = queries.get(pg.rt, number, pg.p)
+    events = queries.events(pg.rt, number, pg.p)
+    triage_data = next((e["data"].get("triage") for e in events if e["type"] == "registered"), None)
+    return {
+        "c": view,
+        "events": list(reversed(events)),
+        "triage": triage_data,
+        # Narrowed to the user's permissions by the complaint view (complaints.views).
+        "actions": view["allowed_actions"],
+        "attachments": _attachments(pg, number),
+    }
+
+
+@router.get("/complaints/{number}")
+async def complaint_page(
+    number: str, pg: Page = Depends(staff), done: str | None = None
+) -> Response:
+    data = await run_in_threadpool(_complaint_data, pg, number)
+    if done:
+        pg.flash.append(("ok", pg.t(f"done.{done}") if done in DONE else pg.t("done.action")))
+    return render(
+        pg,
+        "workbench/complaint.html",
+        fields=ACTION_FIELDS,
+        customer=data["c"]["customer"],
+        number=number,
+        lifecycle_actions=lifecycle.ACTIONS,
+        **data,
+    )
+
+
+DONE = {"registered", "action", "uploaded"}
+
+
+@router.post("/complaints/{number}/act")
+async def act(number: str, pg: Page = Depends(staff)) -> Response:
+    form = await pg.form()
+    action = str(form.get("action") or "")
+    if action not in ACTION_FIELDS:
+        raise Problem(422, "unknown_action", "Unknown action", f"未知的操作“{action}”。")
+    params: dict[str, Any] = {}
+    for name in ACTION_FIELDS[action]:
+        if name in ("add_flags", "remove_flags"):
+            params[name] = [str(v) for v in form.getlist(name) if v]
+            continue
+        value = str(form.get(name) or "").strip()
+        if value:
+            params[name] = value
+    version = str(form.get("expected_version") or "")
+    expected = int(version) if version.isdigit() else None
+    await run_in_threadpool(transitions.transition, pg.rt, number, action, params, pg.p, expected)
+    return redirect(f"/complaints/{number}?done=action", pg.request)
+
+
+@router.get("/complaints/{number}/obligations")
+async def obligations(number: str, pg: Page = Depends(staff)) -> Response:
+    def load() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        found = advice.obligations(pg.rt, number, pg.p)
+        view = queries.get(pg.rt, number, pg.p)  # masked text: the case search's query
+        text = "\n".join(x for x in (view.get("title"), view.get("description")) if x)
+        cases = library.list_cases(pg.rt, q=text[:500], limit=3, actor=pg.p)["results"]
+        return found, cases
+
+    data, cases = await run_in_threadpool(load)
+    return render(pg, "workbench/_obligations.html", o=data, cases=cases)
+
+
+@router.post("/complaints/{number}/draft")
+async def draft(number: str, pg: Page = Depends(staff)) -> Response:
+    form = await pg.form()
+    body = {
+        k: str(form.get(k)).strip()
+        for k in ("outcome", "findings", "remedy")
+        if str(form.get(k) or "").strip()
+    }
+    result = await run_in_threadpool(advice.reply_draft, pg.rt, number, body, pg.p)
+    return render(pg, "workbench/_draft.html", d=result, number=number)
+
+
+@router.post("/complaints/{number}/reveal")
+async def reveal(number: str, pg: Page = Depends(staff)) -> Response:
+    form = await pg.form()
+    reason = str(form.get("reason") or "").strip()
+    if len(reason) < 2:
+        raise Problem(
+            422,
+            "reason_required",
+            "Reason required",
+            "请填写查看完整个人信息的理由（记入审计日志）。",
+        )
+    data = await run_in_threadpool(queries.personal_data, pg.rt, number, pg.p, reason[:200])
+    return render(
+        pg, "workbench/_customer.html", customer=data["customer"], revealed=True, number=number
+    )
+
+
+@router.get("/law/article")
+async def article(c: str, pg: Page = Depends(staff)) -> Response:
+    data = await run_in_threadpool(articles.article, pg.rt, c[:100], pg.p)
+    return render(pg, "workbench/_article.html", a=data)
+
+
+@router.post("/complaints/{number}/attachments")
+async def upload(number: str, pg: Page = Depends(staff)) -> Response:
+    from kesu.complaints import attachments
+
+    form = await pg.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise Problem(422, "attachment_missing", "No file", "请选择要上传的文件。")
+    data = await upload.read(attachments.MAX_BYTES + 1)
+    await run_in_threadpool(
+        attachments.add, pg.rt, number, upload.filename or "file", data, pg.p, "staff"
+    )
+    return redirect(f"/complaints/{number}?done=uploaded#attachments", pg.request)
+
+
+@router.get("/complaints/{number}/attachments/{attachment_id}")
+async def download(number: str, attachment_id: int, pg: Page = Depends(staff)) -> Response:
+    from kesu.complaints import attachments
+
+    meta, data = await run_in_threadpool(attachments.fetch, pg.rt, number, attachment_id, pg.p)
+    return _file_response(meta, data)
+
+
+def _file_response(meta: dict[str, Any], data: bytes) -> Response:
+    from urllib.parse import quote
+
+    inline = (
+        meta["content_type"].startswith(("image/", "audio/"))
+        or meta["content_type"] == "application/pdf"
+    )
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        data,
+        media_type=meta["content_type"],
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta['filename'])}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            # Evidence is shown, never run: no scripts even in a PDF viewer or an SVG.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+def htmx_only(pg: Page) -> bool:
+    return is_htmx(pg.request)
