@@ -111,7 +111,7 @@ class Meter:
 
     # how it is shown
     def _line(self, final: bool = False) -> str:
-        head = f"{self.label}" + (f"（{self.text}）" if self.text else "")
+        head = f"{self.label}" + (f"（{self.text}）" if self.text and not final else "")
         took = int(time.monotonic() - self.started)
         if final:
             count = f" {self.done}/{self.total}" if self.total else ""
