@@ -142,3 +142,14 @@ def test_the_api_keeps_accepting_what_systems_send(client):
         json=complaint_body(customer={"phone": "12345"}, description="信号差"),
     )
     assert r.status_code == 201, r.text
+
+
+def test_a_wrong_number_is_said_as_soon_as_it_is_typed(agent):
+    web, csrf = agent
+    got = _typed_phone(web, csrf, "12345")
+    note = re.search(r'<span id="phone-note" hx-swap-oob="true">(.*?)</span>\s*$', got.text, re.S)
+    assert note and "电话号码“12345”不对" in note.group(1)
+    assert _chosen(got.text) is None
+    got = _typed_phone(web, csrf, "13912345678")
+    note = re.search(r'<span id="phone-note" hx-swap-oob="true">(.*?)</span>\s*$', got.text, re.S)
+    assert note and "field-error" not in note.group(1) and "手机号11位" in note.group(1)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from kesu.channels import intake, phones
 from kesu.complaints import queries
 from kesu.complaints.routes import _normal_phone
-from kesu.complaints.schemas import FormComplaintIn
+from kesu.complaints.schemas import FormComplaintIn, FormCustomerIn
 from kesu.problems import Problem
 from kesu.triage import service as triage
 from kesu.web.pages import Page, PageRoute, form_errors, redirect, render, staff
@@ -150,11 +150,15 @@ async def suggest(pg: Page = Depends(staff)) -> Response:
             pg.p,
         )
         recent = found["items"]
-    guess = None
-    # When the number was just typed and no province chosen yet: the province of a
-    # landline's area code, or that of the caller's latest complaint.
-    if pg.request.headers.get("hx-trigger") == "phone" and not form.get("province"):
-        guess = _province_guess(digits, recent)
+    guess, phone_errors = None, {}
+    typed_phone = pg.request.headers.get("hx-trigger") == "phone"
+    if typed_phone:
+        # The number just typed: checked at once, as the form will check it.
+        phone_errors = _by_field(_phone_errors(phone or ""))
+        # No province chosen yet: the province of a landline's area code, or that of
+        # the caller's latest complaint.
+        if not form.get("province") and not phone_errors:
+            guess = _province_guess(digits, recent)
     return render(
         pg,
         "workbench/_suggest.html",
@@ -162,7 +166,17 @@ async def suggest(pg: Page = Depends(staff)) -> Response:
         recent=recent,
         guess=guess,
         provinces=_provinces() if guess else [],
+        phone_checked=typed_phone,
+        phone_errors=phone_errors,
     )
+
+
+def _phone_errors(phone: str) -> list[dict[str, str]]:
+    try:
+        FormCustomerIn.model_validate({"phone": phone, "province": "北京市"})
+    except ValidationError as err:
+        return [e for e in form_errors(err) if e["field"] == "phone"]
+    return []
 
 
 def _province_guess(number: str, recent: list[dict[str, Any]]) -> dict[str, str] | None:
