@@ -16,6 +16,9 @@ app = typer.Typer(
     help="kesu 客诉：电信客户投诉处理系统。Complaint handling for telecom operators.",
     no_args_is_help=True,
     add_completion=False,
+    # Click's plain help (the groups inherit it): Typer's rich panels print a type such
+    # as `<bool>` beside every flag, which says nothing to the operator.
+    rich_markup_mode=None,
 )
 # The order here is the order of `kesu --help`: commands first, then the groups.
 app.command()(cli_run.serve)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kesu.cli_common import console, describe_db, ensure_law_index, open_runtime
+from kesu.cli_common import console, describe_db, ensure_law_index, open_runtime, progress
 from kesu.settings import Settings
 
 db_app = typer.Typer(help="数据库 Database", no_args_is_help=True)
@@ -107,15 +107,10 @@ def _demo_users(rt) -> None:
 
 
 def _load_demo(rt, count: int, seed: int) -> None:
-    from rich.progress import Progress
-
     from kesu.demo import replay
 
-    with Progress(console=console) as progress:
-        task = progress.add_task("载入演示数据 Loading demo data", total=count)
-        summary = replay.load(
-            rt, count=count, seed=seed, progress=lambda n: progress.update(task, completed=n)
-        )
+    with progress("载入演示数据 Loading demo data", count) as meter:
+        summary = replay.load(rt, count=count, seed=seed, progress=meter.update)
     console.print(
         f"[green]演示数据已载入[/]：{summary['complaints']} 件投诉，"
         f"其中未结 {summary['open']} 件、超期 {summary['overdue']} 件、"
@@ -127,7 +122,7 @@ def demo(
     count: Annotated[int, typer.Option(help="投诉数量 Number of complaints")] = 320,
     seed: Annotated[int, typer.Option(help="随机种子 Random seed")] = 2026,
     force: Annotated[
-        bool, typer.Option(help="已有数据时仍然载入 Load even if data exists")
+        bool, typer.Option("--force", help="已有数据时仍然载入 Load even if data exists")
     ] = False,
 ) -> None:
     """载入演示数据（最近90天）。Load demo data spread over the last 90 days."""
@@ -141,7 +136,7 @@ def demo(
 
 
 def worker(
-    once: Annotated[bool, typer.Option(help="只运行一轮 Run one pass and exit")] = False,
+    once: Annotated[bool, typer.Option("--once", help="只运行一轮 Run one pass and exit")] = False,
     interval: Annotated[float | None, typer.Option(help="间隔秒数 Seconds between passes")] = None,
 ) -> None:
     """运行时限监控：标记超期并写入事件。Mark breached deadlines (safe with several workers)."""
@@ -171,7 +166,8 @@ def worker(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """把数据库结构升级到最新版本。"""
+    """把数据库结构升级到最新版本。Migrate the database to the latest schema."""
     settings = Settings.from_env()
-    open_runtime().close()
+    with progress("升级数据库结构 Migrating the database"):
+        open_runtime().close()
     console.print(f"[green]数据库已是最新结构[/]：{describe_db(settings.database_url)}")

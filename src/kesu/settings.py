@@ -25,6 +25,14 @@ def default_law_dir() -> Path:
     return Path(os.environ.get("KESU_HOME", Path.cwd() / ".kesu")) / "regulations"
 
 
+def default_triage_model_dir() -> Path:
+    """Where `kesu triage train` writes the operator's own classifier (and triage loads
+    it from, when there): KESU_TRIAGE_MODEL_DIR, else $KESU_HOME/triage-model."""
+    if v := os.environ.get("KESU_TRIAGE_MODEL_DIR"):
+        return Path(v)
+    return Path(os.environ.get("KESU_HOME", Path.cwd() / ".kesu")) / "triage-model"
+
+
 def default_database_url() -> str:
     home = Path(os.environ.get("KESU_HOME", Path.cwd() / ".kesu"))
     return f"sqlite:///{home / 'kesu.db'}"

@@ -87,21 +87,17 @@ def test_cli_train_classify_eval(tmp_path, monkeypatch):
     r = runner.invoke(app, ["triage", "train", "--data", str(data), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "macro-F1" in r.output and "模型已保存" in r.output
-    monkeypatch.setattr(model, "MODEL_DIR", out)
-    model.shipped.cache_clear()
-    try:
-        texts = tmp_path / "in.csv"
-        _write(texts, [("1", "宽带断网两天了光猫红灯"), ("2", "嗯")], ["id", "text"])
-        r = runner.invoke(app, ["triage", "classify", str(texts)])
-        assert r.exit_code == 0, r.output
-        rows = list(csv.reader(io.StringIO(r.stdout)))
-        assert rows[0] == ["id", "category", "kind", "confidence"]
-        assert [row[0] for row in rows[1:]] == ["1", "2"]
-        assert rows[1][1] in ("network", model.NEEDS_REVIEW)
-        r = runner.invoke(app, ["triage", "eval", "--data", str(data), "--folds", "3"])
-        assert r.exit_code == 0 and "3 折交叉验证" in r.output and "混淆矩阵" in r.output
-    finally:
-        model.shipped.cache_clear()
+    monkeypatch.setenv("KESU_TRIAGE_MODEL_DIR", str(out))
+    texts = tmp_path / "in.csv"
+    _write(texts, [("1", "宽带断网两天了光猫红灯"), ("2", "嗯")], ["id", "text"])
+    r = runner.invoke(app, ["triage", "classify", str(texts)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert rows[0] == ["id", "category", "kind", "confidence"]
+    assert [row[0] for row in rows[1:]] == ["1", "2"]
+    assert rows[1][1] in ("network", model.NEEDS_REVIEW)
+    r = runner.invoke(app, ["triage", "eval", "--data", str(data), "--folds", "3"])
+    assert r.exit_code == 0 and "3 折交叉验证" in r.output and "混淆矩阵" in r.output
     bad = tmp_path / "bad.csv"
     _write(bad, [("x",)], ["words"])
     r = runner.invoke(app, ["triage", "train", "--data", str(bad)])

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kesu.cli_common import cli_actor, console, open_runtime, problem_exit
+from kesu.cli_common import cli_actor, console, open_runtime, problem_exit, progress
 
 user_app = typer.Typer(help="用户与角色 Users and roles", no_args_is_help=True)
 token_app = typer.Typer(help="API 令牌 Bearer tokens", no_args_is_help=True)
@@ -17,9 +17,12 @@ keys_app = typer.Typer(help="个人信息加密密钥 Encryption keys", no_args_
 retention_app = typer.Typer(help="保存期限与匿名化 Retention", no_args_is_help=True)
 
 
+USERNAME = Annotated[str, typer.Argument(help="用户名 Username")]
+
+
 @user_app.command("add")
 def user_add(
-    username: str,
+    username: USERNAME,
     role: Annotated[str, typer.Option(help="角色 Role: agent, handler, supervisor, …")],
     password: Annotated[
         str | None, typer.Option(help="密码（省略则生成一次性密码） Password")
@@ -47,8 +50,8 @@ def user_add(
 
 @user_app.command("role")
 def user_role(
-    username: str,
-    role: str,
+    username: USERNAME,
+    role: Annotated[str, typer.Argument(help="新角色 New role: agent, handler, supervisor, …")],
     org: Annotated[str | None, typer.Option(help="代理商 Reseller organisation")] = None,
 ) -> None:
     """修改用户角色。Change a user's role."""
@@ -64,7 +67,7 @@ def user_role(
 
 
 @user_app.command("disable")
-def user_disable(username: str) -> None:
+def user_disable(username: USERNAME) -> None:
     """停用用户（立即结束其会话）。Disable a user; their sessions end at once."""
     from kesu.accounts import users
     from kesu.problems import Problem
@@ -78,7 +81,7 @@ def user_disable(username: str) -> None:
 
 
 @user_app.command("enable")
-def user_enable(username: str) -> None:
+def user_enable(username: USERNAME) -> None:
     """重新启用用户。Enable a user again."""
     from kesu.accounts import users
     from kesu.problems import Problem
@@ -150,7 +153,7 @@ def permission_matrix_markdown() -> str:
 
 @token_app.command("create")
 def token_create(
-    username: str,
+    username: Annotated[str, typer.Argument(help="令牌所属用户 The token's user")],
     expires: Annotated[int | None, typer.Option(help="有效天数 Days until it expires")] = 90,
     name: Annotated[str, typer.Option(help="用途 What it is for")] = "cli",
     scope: Annotated[
@@ -175,7 +178,9 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int) -> None:
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="令牌编号 Token id")],
+) -> None:
     """吊销令牌。Revoke a token."""
     from kesu.accounts import tokens
     from kesu.problems import Problem
@@ -196,7 +201,8 @@ def retention_run(
     from kesu.complaints import retention
 
     rt = open_runtime()
-    result = retention.run(rt, cli_actor(), dry_run=dry_run)
+    with progress("保存期限检查 Retention"):
+        result = retention.run(rt, cli_actor(), dry_run=dry_run)
     pol = result["policy"]
     console.print(
         f"保存期限：归档后 {pol['default_years']} 年"
@@ -223,7 +229,7 @@ def keys_rotate() -> None:
     from kesu.accounts import keys
 
     rt = open_runtime()
-    with console.status("正在重新加密…"):
+    with progress("重新加密 Re-encrypting"):
         result = keys.rotate(rt, cli_actor())
     console.print(
         f"[green]完成[/]：当前密钥 {result['key']}，重新加密投诉 {result['complaints']} 件、"

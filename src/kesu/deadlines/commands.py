@@ -12,7 +12,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from kesu.cli_common import cli_actor, console, open_runtime
+from kesu.cli_common import cli_actor, console, open_runtime, progress
 from kesu.clock import OUT_OF_RANGE, in_supported_range
 
 calendar_app = typer.Typer(help="工作日日历 Working-day calendar", no_args_is_help=True)
@@ -20,7 +20,9 @@ calendar_app = typer.Typer(help="工作日日历 Working-day calendar", no_args_
 
 @calendar_app.command("load")
 def calendar_load(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML 或 JSON 文件")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="YAML 或 JSON 文件 Year file")
+    ],
 ) -> None:
     """载入某年日历（国务院放假安排或运营商调整），并重算受影响的时限。"""
     from kesu.deadlines import calendar_years
@@ -35,7 +37,8 @@ def calendar_load(
         console.print(f"[red]日历文件有误[/]：{err}")
         raise typer.Exit(2) from None
     rt = open_runtime()
-    result = calendar_years.load_year(rt, override, cli_actor())
+    with progress("载入日历并重算时限 Loading the calendar, recomputing deadlines"):
+        result = calendar_years.load_year(rt, override, cli_actor())
     console.print(
         f"[green]已载入 {result['year']} 年日历[/]"
         f"（{'官方完整安排' if result['official'] else '局部调整'}），"
@@ -45,7 +48,9 @@ def calendar_load(
 
 
 @calendar_app.command("show")
-def calendar_show(year: int) -> None:
+def calendar_show(
+    year: Annotated[int, typer.Argument(help="年份，如 2026 Year")],
+) -> None:
     """显示某年的节假日与调休上班日。"""
     rt = open_runtime()
     cal = rt.calendar()
@@ -64,7 +69,10 @@ def calendar_show(year: int) -> None:
 
 
 @calendar_app.command("workdays")
-def calendar_workdays(start: str, add: int) -> None:
+def calendar_workdays(
+    start: Annotated[str, typer.Argument(help="起始日期 YYYY-MM-DD Start date")],
+    add: Annotated[int, typer.Argument(help="工作日数 Working days to add")],
+) -> None:
     """START 之后第 ADD 个工作日。"""
     try:
         day = date.fromisoformat(start)
@@ -80,7 +88,9 @@ def calendar_workdays(start: str, add: int) -> None:
     console.print(f"{day} 之后第 {add} 个工作日：[bold]{result}[/]{estimated}")
 
 
-def rules(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def rules(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON Print JSON")] = False,
+) -> None:
     """列出时限规则及其依据。"""
     from kesu.complaints import vocabulary as vocab
     from kesu.runtime import load_rules

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kesu.cli_common import console, ensure_law_index, open_runtime, problem_exit
+from kesu.cli_common import console, ensure_law_index, open_runtime, problem_exit, progress
 
 law_app = typer.Typer(help="法规条文、检索与案例 Regulations, search, cases", no_args_is_help=True)
 
@@ -30,8 +30,8 @@ def law_reindex() -> None:
 
     rt = open_runtime()
     console.print(f"法规目录：{REGULATIONS_DIR}（随包） 与 {rt.settings.law_dir}（本地）")
-    with console.status("正在建立索引…") as status:
-        result = law.reindex(rt, "cli", progress=lambda msg: status.update(msg))
+    with progress("建立法规索引 Indexing") as meter:
+        result = law.reindex(rt, "cli", progress=meter.step)
     assert result is not None
     console.print(
         f"[green]完成[/]：{result['regulations']} 部法规、{result['articles']} 条条文、"
@@ -40,7 +40,9 @@ def law_reindex() -> None:
 
 
 @law_app.command("list")
-def law_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def law_list(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON Print JSON")] = False,
+) -> None:
     """列出收录的法规及完整程度。List the regulations held and how complete they are."""
     rt, law = _law_runtime()
     regs = law.regulations(rt)
@@ -92,7 +94,7 @@ def law_search(
     query: Annotated[str, typer.Argument(help="口语化的问题，如：宽带坏了三天没人修")],
     limit: Annotated[int, typer.Option(help="条数 Results")] = 5,
     province: Annotated[str | None, typer.Option(help="省份 Province")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON Print JSON")] = False,
 ) -> None:
     """用大白话查找适用的条文。Find the governing articles from colloquial Chinese."""
     from kesu.problems import Problem

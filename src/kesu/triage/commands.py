@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kesu.cli_common import cli_actor, console, open_runtime
+from kesu.cli_common import cli_actor, console, open_runtime, progress
 
 triage_app = typer.Typer(help="投诉文本分类 Complaint text triage", no_args_is_help=True)
 
@@ -57,11 +57,25 @@ def _print_report(title: str, rep: dict) -> None:
 def triage_train(
     data: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="CSV：text,category[,kind]；默认用项目语料"),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="训练数据 CSV：text,category[,kind]；默认用项目语料 Training data",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="模型目录；默认为随包发布的模型")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="模型目录；默认 KESU_TRIAGE_MODEL_DIR 或 $KESU_HOME/triage-model "
+            "Where to save the model"
+        ),
+    ] = None,
 ) -> None:
-    """训练分类模型（相同数据得到相同模型）。Train the classifier."""
+    """训练分类模型，存入运营商模型目录（不写入安装包）。Train the classifier.
+
+    The same data gives the same model. Triage uses the model in the operator's model
+    directory when there is one, else the model shipped with kesu.
+    """
     from kesu.triage import model
 
     examples = _examples(data)
@@ -70,32 +84,50 @@ def triage_train(
     if len({e.category for e in train_set}) < 2:
         console.print("[red]训练数据至少需要两个类别。[/]")
         raise typer.Exit(2)
+    target = (out or model.operator_dir()).resolve()
+    if target.is_relative_to(Path(model.__file__).resolve().parents[1]):  # src/kesu
+        console.print(
+            f"[red]不能写入安装包内的模型目录[/]：{target}。请用 --out 或 KESU_TRIAGE_MODEL_DIR。"
+        )
+        raise typer.Exit(2)
     # The dev split stays out of the model, so that its figures stay honest.
-    with console.status(f"训练中（{len(train_set)} 条；开发集 {len(dev)} 条留作评估）…"):
-        clf = model.train(train_set)
+    console.print(f"训练样本 {len(train_set)} 条；开发集 {len(dev)} 条留作评估。")
+    with progress("训练分类模型 Training") as meter:
+        clf = model.train(
+            train_set, progress=lambda stage, done, total: _stage(meter, stage, done, total)
+        )
     if dev:
         preds = clf.predict([e.text for e in dev], threshold=0)
         _print_report(
             f"开发集（{share:.0%}，按文本散列划分，未参与训练）",
             model.report([e.category for e in dev], [p.category for p in preds]),
         )
-    target = out or model.MODEL_DIR
     clf.save(target)
-    model.shipped.cache_clear()
     console.print(
         f"[green]模型已保存[/]：{target}（版本 {clf.meta['version']}，特征 {len(clf.vocab)} 个）"
     )
+    if out is not None and target != model.operator_dir().resolve():
+        console.print(
+            "[yellow]注意[/]：分诊只使用 KESU_TRIAGE_MODEL_DIR（或 $KESU_HOME/triage-model）"
+            "中的模型；要使用这个模型，请把 KESU_TRIAGE_MODEL_DIR 设为该目录。"
+        )
+
+
+def _stage(meter, stage: str, done: int, total: int | None) -> None:
+    if stage != meter.text:
+        meter.step(stage, total)
+    meter.update(done, total)
 
 
 @triage_app.command("classify")
 def triage_classify(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV：id,text")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV：id,text 要分类的文本")
+    ],
 ) -> None:
     """对 CSV 中的文本分类，结果 CSV 写到标准输出。Classify texts; CSV to stdout."""
     import csv
     import sys
-
-    from rich.progress import Progress
 
     from kesu.triage import model
 
@@ -112,15 +144,13 @@ def triage_classify(
         rows = list(reader)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["id", "category", "kind", "confidence"])
-    err = Console(stderr=True)
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("分类中", total=len(rows))
+    with progress("分类 Classifying", len(rows)) as meter:
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             for row, p in zip(chunk, clf.predict([r["text"] or "" for r in chunk]), strict=True):
                 category = model.NEEDS_REVIEW if p.needs_review else p.category
                 writer.writerow([row["id"], category, p.kind or "", f"{p.confidence:.4f}"])
-            progress.advance(task, len(chunk))
+            meter.advance(len(chunk))
 
 
 @triage_app.command("export-corrections")
@@ -144,18 +174,25 @@ def triage_eval(
     data: Annotated[
         Path | None,
         typer.Option(
-            exists=True, dir_okay=False, help="CSV：text,category[,kind]；默认用项目语料的开发集"
+            exists=True,
+            dir_okay=False,
+            help="评估数据 CSV：text,category[,kind]；默认用项目语料的开发集 Evaluation data",
         ),
     ] = None,
-    folds: Annotated[int | None, typer.Option(min=2, max=20, help="K 折交叉验证训练流程")] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(min=2, max=20, help="K 折交叉验证训练流程 Cross-validate in K folds"),
+    ] = None,
 ) -> None:
-    """评估：随包模型在数据上的表现，或 --folds 交叉验证。Evaluate the classifier."""
+    """评估：所用模型在数据上的表现，或 --folds 交叉验证。Evaluate the classifier."""
     from kesu.triage import model
 
     examples = _examples(data)
     if folds:
-        with console.status(f"{folds} 折交叉验证 …"):
-            rep = model.cross_validate(examples, folds)
+        with progress(f"{folds} 折交叉验证 Cross-validating", folds) as meter:
+            rep = model.cross_validate(
+                examples, folds, progress=lambda _s, done, _t: meter.update(done)
+            )
         _print_report(f"{folds} 折交叉验证（{len(examples)} 条）", rep)
         return
     if data is None:
@@ -167,6 +204,6 @@ def triage_eval(
         raise typer.Exit(2) from None
     preds = model.shipped().predict([e.text for e in examples], threshold=0)
     _print_report(
-        f"随包模型 {model.shipped().meta['version']}",
+        f"所用模型 {model.shipped().meta['version']}（{model.active_dir()}）",
         model.report([e.category for e in examples], [p.category for p in preds]),
     )

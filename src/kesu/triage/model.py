@@ -13,9 +13,8 @@ import hashlib
 import io
 import json
 import math
-import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,11 +23,13 @@ from typing import Any
 import numpy as np
 
 from kesu.data_files import DATA_DIR, load_yaml
+from kesu.settings import default_triage_model_dir
 from kesu.triage.features import FEATURE_VERSION, tokens
 
-# The shipped model; an operator's own model (trained on its work orders) may live
-# elsewhere: KESU_TRIAGE_MODEL_DIR points `kesu triage train` and prediction at it.
-MODEL_DIR = Path(os.environ.get("KESU_TRIAGE_MODEL_DIR") or DATA_DIR / "triage" / "model")
+# The model shipped in the package (never written at run time). An operator's own model,
+# trained with `kesu triage train` on its work orders, lives in the operator's model
+# directory (settings.default_triage_model_dir) and is used instead when present.
+PACKAGED_DIR = DATA_DIR / "triage" / "model"
 CORPUS_DIR = DATA_DIR / "triage" / "corpus"
 NEEDS_REVIEW = "需人工确认"
 
@@ -168,7 +169,7 @@ class Classifier:
         (directory / "model.npz").write_bytes(buf.getvalue())
 
     @classmethod
-    def load(cls, directory: Path = MODEL_DIR) -> Classifier:
+    def load(cls, directory: Path = PACKAGED_DIR) -> Classifier:
         meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
         arrays = np.load(directory / "model.npz")
         vocab = {t: i for i, t in enumerate(meta.pop("vocabulary"))}
@@ -183,11 +184,31 @@ class ModelMissing(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=1)
+def operator_dir() -> Path:
+    """Where `kesu triage train` saves the operator's model (never inside the package)."""
+    return default_triage_model_dir()
+
+
+def active_dir() -> Path:
+    """The model triage uses: the operator's when one was trained, else the packaged one."""
+    own = operator_dir()
+    return own if (own / "model.json").exists() else PACKAGED_DIR
+
+
 def shipped() -> Classifier:
-    if not (MODEL_DIR / "model.json").exists():
-        raise ModelMissing("还没有训练好的分类模型，请先运行 kesu triage train。")
-    return Classifier.load(MODEL_DIR)
+    """The classifier in use (the operator's or the packaged one), loaded once per file:
+    a model trained while the server runs is picked up at the next prediction."""
+    directory = active_dir()
+    try:
+        stamp = (directory / "model.json").stat().st_mtime_ns
+    except FileNotFoundError:
+        raise ModelMissing("还没有训练好的分类模型，请先运行 kesu triage train。") from None
+    return _load(str(directory), stamp)
+
+
+@lru_cache(maxsize=1)
+def _load(directory: str, stamp: int) -> Classifier:
+    return Classifier.load(Path(directory))
 
 
 def _fit_head(x, labels: Sequence[str], c: float) -> Head:
@@ -203,24 +224,43 @@ def _fit_head(x, labels: Sequence[str], c: float) -> Head:
     return Head(tuple(str(c_) for c_ in model.classes_), coef, intercept)
 
 
+# What training reports as it goes: (stage, done, total); total None when unknown.
+Progress = Callable[[str, int, int | None], None]
+
+
 def train(
-    examples: Sequence[Example], c: float | None = None, min_df: int | None = None
+    examples: Sequence[Example],
+    c: float | None = None,
+    min_df: int | None = None,
+    progress: Progress | None = None,
 ) -> Classifier:
     """Fit the classifier; the same examples give the same model."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    say: Progress = progress or (lambda _stage, _done, _total: None)
     cfg = config()
     c = cfg["C"] if c is None else c
     min_df = cfg["min_df"] if min_df is None else min_df
     texts = [e.text for e in examples]
+    seen = [0]
+
+    def counted(text: str) -> list[str]:
+        seen[0] += 1
+        if seen[0] % 100 == 0 or seen[0] == len(texts):
+            say("分词", seen[0], len(texts))
+        return tokens(text)
+
+    say("分词", 0, len(texts))
     vectorizer = TfidfVectorizer(
-        analyzer=tokens, sublinear_tf=True, min_df=min_df, dtype=np.float32
+        analyzer=counted, sublinear_tf=True, min_df=min_df, dtype=np.float32
     )
     x = vectorizer.fit_transform(texts)
+    say("拟合分类模型", 0, None)
     category = _fit_head(x, [e.category for e in examples], c)
     with_kind = [i for i, e in enumerate(examples) if e.kind]
     kind = None
     if with_kind and len({examples[i].kind for i in with_kind}) > 1:
+        say("拟合类型模型", 0, None)
         kind = _fit_head(x[with_kind], [examples[i].kind for i in with_kind], c)
     digest = hashlib.sha256()
     for e in examples:
@@ -262,14 +302,18 @@ def report(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def cross_validate(examples: Sequence[Example], folds: int) -> dict[str, Any]:
+def cross_validate(
+    examples: Sequence[Example], folds: int, progress: Progress | None = None
+) -> dict[str, Any]:
     """K-fold cross-validation of the training pipeline (folds by a hash of the text)."""
+    say: Progress = progress or (lambda _stage, _done, _total: None)
     buckets = [int(hashlib.sha256(e.text.encode()).hexdigest(), 16) % folds for e in examples]
     truth: list[str] = []
     predicted: list[str] = []
     for k in range(folds):
         train_set = [e for e, b in zip(examples, buckets, strict=True) if b != k]
         test_set = [e for e, b in zip(examples, buckets, strict=True) if b == k]
+        say("交叉验证", k, folds)
         if not test_set:
             continue
         model = train(train_set)

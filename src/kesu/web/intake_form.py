@@ -9,10 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from kesu.channels import intake
+from kesu.channels import intake, phones
 from kesu.complaints import queries
 from kesu.complaints.routes import _normal_phone
-from kesu.complaints.schemas import ComplaintIn
+from kesu.complaints.schemas import FormComplaintIn, FormCustomerIn
 from kesu.problems import Problem
 from kesu.triage import service as triage
 from kesu.web.pages import Page, PageRoute, form_errors, redirect, render, staff
@@ -69,8 +69,17 @@ def _form_page(pg: Page, values: dict[str, Any], errors=None, status: int = 200)
         v=values,
         errors=errors or [],
         error_fields={e["field"] for e in (errors or [])},
+        field_errors=_by_field(errors or []),
         provinces=_provinces(),
     )
+
+
+def _by_field(errors: list[dict[str, str]]) -> dict[str, str]:
+    """Each field's first message, shown next to it."""
+    out: dict[str, str] = {}
+    for e in errors:
+        out.setdefault(e.get("field", "").split(".")[-1], e["detail"])
+    return out
 
 
 def _provinces() -> list[str]:
@@ -92,7 +101,8 @@ async def new_submit(pg: Page = Depends(staff)) -> Response:
     values = {k: str(form.get(k) or "") for k in FORM_FIELDS}
     values["risk_flags"] = list(form.getlist("risk_flags"))
     try:
-        body = ComplaintIn.model_validate(_complaint_body(form))
+        # The form's stricter rules (a mainland number, the province, 10 characters).
+        body = FormComplaintIn.model_validate(_complaint_body(form))
     except ValidationError as err:
         return _form_page(pg, values, form_errors(err), status=422)
     try:
@@ -140,4 +150,42 @@ async def suggest(pg: Page = Depends(staff)) -> Response:
             pg.p,
         )
         recent = found["items"]
-    return render(pg, "workbench/_suggest.html", a=answer, recent=recent)
+    guess, phone_errors = None, {}
+    typed_phone = pg.request.headers.get("hx-trigger") == "phone"
+    if typed_phone:
+        # The number just typed: checked at once, as the form will check it.
+        phone_errors = _by_field(_phone_errors(phone or ""))
+        # No province chosen yet: the province of a landline's area code, or that of
+        # the caller's latest complaint.
+        if not form.get("province") and not phone_errors:
+            guess = _province_guess(digits, recent)
+    return render(
+        pg,
+        "workbench/_suggest.html",
+        a=answer,
+        recent=recent,
+        guess=guess,
+        provinces=_provinces() if guess else [],
+        phone_checked=typed_phone,
+        phone_errors=phone_errors,
+    )
+
+
+def _phone_errors(phone: str) -> list[dict[str, str]]:
+    try:
+        FormCustomerIn.model_validate({"phone": phone, "province": "北京市"})
+    except ValidationError as err:
+        return [e for e in form_errors(err) if e["field"] == "phone"]
+    return []
+
+
+def _province_guess(number: str, recent: list[dict[str, Any]]) -> dict[str, str] | None:
+    from_area = phones.area_province(number)
+    if from_area:
+        code = number[:3] if number[1] in "12" else number[:4]
+        return {"province": from_area, "source": "area", "code": code}
+    for c in recent:
+        province = (c.get("customer") or {}).get("province")
+        if province:
+            return {"province": province, "source": "history", "code": c["number"]}
+    return None

@@ -69,6 +69,10 @@ CODES: dict[int, tuple[str, ...]] = {
         "out_of_range",
         "text_empty",
         "text_too_long",
+        # The hotline form's own rules (complaints.schemas.FormComplaintIn); the API's
+        # complaint body does not apply them.
+        "description_too_short",
+        "province_required",
         "too_many_items",
         "invalid_date",
         "invalid_datetime",

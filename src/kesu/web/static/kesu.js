@@ -1,4 +1,5 @@
-// kesu pages: countdowns to deadlines, keyboard help. No build step, no framework.
+// kesu pages: countdowns to deadlines, Ctrl+Enter, the queue's remembered filters.
+// No build step, no framework. (The queue's shortcuts: queue-keys.js.)
 (function () {
   "use strict";
   var zh = (document.documentElement.lang || "zh").indexOf("zh") === 0;
@@ -53,5 +54,24 @@
         (zh ? "服务器出错，请稍后重试。" : "Server error, please retry.") + "</div>";
     }
   });
+  // The queue keeps its filters: its address (view, filters, sort) is remembered for the
+  // tab, and the links back to it (the nav's 工作台, a complaint's 返回队列) lead there.
+  var QUEUE_KEY = "kesu.queue";
+  function rememberQueue() {
+    if (location.pathname === "/workbench") {
+      try { sessionStorage.setItem(QUEUE_KEY, location.search); } catch (err) { /* private mode */ }
+    }
+  }
+  function queueLinks() {
+    var saved = null;
+    try { saved = sessionStorage.getItem(QUEUE_KEY); } catch (err) { return; }
+    if (!saved) return;
+    document.querySelectorAll('a[href="/workbench"], a[data-queue-link]').forEach(function (a) {
+      a.setAttribute("href", "/workbench" + saved);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { rememberQueue(); queueLinks(); });
+  document.addEventListener("htmx:pushedIntoHistory", rememberQueue);
+  window.addEventListener("popstate", rememberQueue);
   window.kesuCountdowns = countdowns;
 })();
