@@ -171,3 +171,27 @@ def test_a_large_export_streams_over_http(rt, client):
         chunks = list(r.iter_bytes())
     text = b"".join(chunks).decode("utf-8-sig")
     assert len(text.splitlines()) == 2501
+
+
+def test_the_workbook_is_written_as_its_batches_come():
+    from kesu.complaints import xlsx_stream
+
+    read: list[int] = []
+
+    def batches():
+        for i in range(3):
+            read.append(i)
+            yield [[f"TS{i}{j:04d}", "张*", j] for j in range(500)]
+
+    heads = ["单号", "客户姓名", "重开次数"]
+    chunks = xlsx_stream.workbook("投诉单", heads, [18, 10, 8], batches())
+    got = [next(chunks)]  # the parts and the header row: no row read yet
+    assert read == []
+    got.append(next(chunks))
+    assert read == [0]
+    rest = list(chunks)
+    assert read == [0, 1, 2]
+    assert len(rest) == 3  # one chunk per remaining batch, then the zip's directory
+    ws = load_workbook(io.BytesIO(b"".join(got + rest)))["投诉单"]
+    assert ws.max_row == 1501 and ws["A1"].font.b and ws.freeze_panes == "A2"
+    assert ws["A1502"].value is None and ws["C1501"].value == 499

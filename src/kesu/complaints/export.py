@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
 from kesu.clock import to_beijing
-from kesu.complaints import queries
+from kesu.complaints import queries, xlsx_stream
 from kesu.complaints import vocabulary as vocab
 from kesu.store.db import write
 
@@ -33,7 +31,6 @@ CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 BATCH = 1000
-CHUNK = 64 * 1024
 
 
 def _name(table: Mapping[str, Mapping[str, Any]], code: str | None) -> str:
@@ -98,37 +95,11 @@ def csv_chunks(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
 
 
 def xlsx_chunks(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
-    """openpyxl's write-only workbook (rows go to a temporary file as they come), saved
-    to a temporary file and sent in chunks; the file is removed when done or abandoned."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("投诉单")
-    for i, (_, width, _) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in HEADERS:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for batch in batches:
-        for item in batch:
-            ws.append(row_of(item))
-    fd, path = tempfile.mkstemp(prefix="kesu-export-", suffix=".xlsx")
-    os.close(fd)
-    try:
-        wb.save(path)
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                yield chunk
-    finally:
-        os.unlink(path)
+    """One sheet 投诉单, written and sent batch by batch (xlsx_stream: inline strings,
+    no shared-strings table, no temporary file)."""
+    widths = [c[1] for c in COLUMNS]
+    rows = ([row_of(item) for item in batch] for batch in batches)
+    return xlsx_stream.workbook("投诉单", HEADERS, widths, rows)
 
 
 def _plain(value: Any) -> Any:
