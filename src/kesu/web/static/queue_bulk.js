@@ -25,7 +25,7 @@
     var chosen = action ? action.value : "";
     document.querySelectorAll("#bulk label[data-for]").forEach(function (l) {
       var wanted = l.getAttribute("data-for").split(" ");
-      l.hidden = !!chosen && wanted.indexOf(chosen) < 0;
+      l.style.display = chosen && wanted.indexOf(chosen) < 0 ? "none" : "";
     });
   }
 
