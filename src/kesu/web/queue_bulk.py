@@ -21,7 +21,8 @@ from kesu.web.workbench import _queue_filters
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-BAR_FIELDS = ("team", "assignee", "note")
+# The bar's fields and their longest values (as the API's ActionParams takes them).
+BAR_FIELDS = {"team": 40, "assignee": 64, "note": 2000}
 
 
 @router.get("/workbench/total")
@@ -77,12 +78,12 @@ async def bulk_action(pg: Page = Depends(staff)) -> Response:
         raise Problem(
             422, "unknown_action", "Unknown action", f"请选择要执行的操作（“{action}”无效）。"
         )
-    wanted = ACTION_FIELDS.get(action, BAR_FIELDS)
+    wanted = ACTION_FIELDS.get(action, tuple(BAR_FIELDS))
     params: dict[str, Any] = {}
-    for name in BAR_FIELDS:
+    for name, longest in BAR_FIELDS.items():
         value = str(form.get(name) or "").strip()
         if value and name in wanted:
-            params[name] = value[:2000]
+            params[name] = value[:longest]
     flag = str(form.get("flag") or "").strip()
     if action == "flag" and flag:
         params["add_flags"] = [flag]
