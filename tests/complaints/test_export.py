@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from kesu.accounts.roles import for_role, system
+from kesu.clock import BEIJING
 from kesu.complaints import export, registration
 from kesu.complaints.schemas import ComplaintIn
 from kesu.store import tables as t
@@ -68,6 +70,10 @@ def test_the_file_shows_what_the_list_shows(client, make_complaint):
     assert row["客户号码"] == listed["customer"]["phone"] == "139****5678"
     assert row["客户姓名"] == listed["customer"]["name"]
     assert row["标题"] == (listed["title"] or "")
+    received = datetime.fromisoformat(listed["received_at"]).astimezone(BEIJING)
+    assert row["登记时间"] == received.strftime("%Y-%m-%d %H:%M:%S")
+    due = datetime.fromisoformat(listed["next_due_at"]).astimezone(BEIJING)
+    assert row["最近期限"] == due.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def test_xlsx_is_a_workbook_with_the_same_rows(client, make_complaint):

@@ -42,6 +42,8 @@ def _name(table: Mapping[str, Mapping[str, Any]], code: str | None) -> str:
 def _time(value: str | None) -> str:
     if not value:
         return ""
+    if value.endswith("+08:00"):  # views.iso gives Beijing time already
+        return value[:19].replace("T", " ")
     return to_beijing(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M:%S")
 
 
