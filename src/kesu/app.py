@@ -20,6 +20,7 @@ from kesu.accounts.routes import router as accounts_router
 from kesu.channels.routes import router as intake_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
+from kesu.complaints.bulk_routes import router as bulk_router
 from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
@@ -171,6 +172,7 @@ def page_routers() -> list:
         dashboard,
         intake_form,
         portal,
+        queue_bulk,
         workbench,
     )
 
@@ -178,6 +180,7 @@ def page_routers() -> list:
     return [
         auth.router,
         workbench.router,
+        queue_bulk.router,
         intake_form.router,
         complaint_page.router,
         dashboard.router,
@@ -279,6 +282,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
 
     app.include_router(accounts_router)
     app.include_router(intake_router)
+    app.include_router(bulk_router)  # before /complaints/{number}: export.csv is no number
     app.include_router(complaints_router)
     app.include_router(attachments_router)
     app.include_router(deadlines_router)

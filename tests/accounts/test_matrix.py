@@ -189,6 +189,9 @@ OPERATIONS = [
     ("report series", "GET", "/api/v1/reports/series"),
     ("about to breach", "GET", "/api/v1/reports/about-to-breach"),
     ("approvals", "GET", "/api/v1/reports/approvals"),
+    ("list export csv", "GET", "/api/v1/complaints/export.csv"),
+    ("list export xlsx", "GET", "/api/v1/complaints/export.xlsx"),
+    ("bulk flag", "POST", "/api/v1/complaints/bulk"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -219,6 +222,10 @@ NEEDS = {
     "report series": {"report.read"},
     "about to breach": {"report.read"},
     "approvals": {"report.read"},
+    # complaint.read as well, which every role with report.read has.
+    "list export csv": {"report.read"},
+    "list export xlsx": {"report.read"},
+    "bulk flag": {"complaint.flag"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -263,6 +270,12 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "POST", "/api/v1/retention/run", {"params": {"dry_run": "true"}}, None
     if name in REPORTS:
         return "GET", REPORTS[name], {}, None
+    if name.startswith("list export "):
+        return "GET", "/api/v1/complaints/export." + name.rsplit(" ", 1)[1], {}, None
+    if name == "bulk flag":
+        n = desk.ready("flag")
+        bulk = {"numbers": [n], "action": "flag", "params": {"add_flags": ["vip"]}}
+        return "POST", "/api/v1/complaints/bulk", {"json": bulk}, "flag"
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -530,6 +543,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/retention/run", {"params": {"dry_run": "false"}}),
         ("POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
+        ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
     ]
     routes = {
         (m, path)
@@ -581,7 +595,7 @@ def test_an_auditor_drafting_a_reply_leaves_no_trace_in_the_complaint(rt, client
 def _template(url: str) -> str:
     """/api/v1/complaints/TS…/transitions → /api/v1/complaints/{number}/transitions."""
     parts = url.split("/")
-    if len(parts) > 4 and parts[3] == "complaints":
+    if len(parts) > 4 and parts[3] == "complaints" and parts[4] not in ("bulk",):
         parts[4] = "{number}"
     if len(parts) > 4 and parts[3] == "tokens":
         parts[4] = "{token_id}"

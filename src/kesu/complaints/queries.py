@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -185,6 +185,8 @@ def filters(f: Mapping[str, Any], now: datetime) -> list:
         conds.append(C.received_at >= f["received_from"])
     if f.get("received_to") is not None:
         conds.append(C.received_at < f["received_to"])
+    if f.get("numbers"):
+        conds.append(C.number.in_(list(f["numbers"])))
     if f.get("customer_phone"):
         conds.append(C.customer_phone_hash == crypto.phone_hash(f["customer_phone"]))
     if q := f.get("q"):
@@ -318,3 +320,38 @@ def count(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") -> int:
             .select_from(t.complaints)
             .where(*filters(f, rt.clock()), *scope_conditions(p))
         ).scalar_one()
+
+
+def scan(
+    rt: Runtime, f: Mapping[str, Any], actor: Actor = "system", batch: int = 1000
+) -> Iterator[list[dict[str, Any]]]:
+    """Every complaint matching the list filters, newest first,
+    as masked list rows in batches: each batch is its own short read (keyset on received
+    time and id), so neither the rows nor a transaction are held while the caller writes
+    them out. Complaints registered after the scan started are left out."""
+    p = as_principal(actor)
+    _reader(p)
+    now = rt.clock()
+    conds = filters(f, now) + scope_conditions(p)
+    with read(rt.engine) as conn:
+        top = conn.execute(select(func.max(C.id))).scalar()
+    if top is None:
+        return
+    conds.append(C.id <= top)
+    after: tuple[datetime, int] | None = None
+    while True:
+        stmt = select(*_LIST_COLUMNS).where(*conds)
+        if after is not None:
+            stmt = stmt.where(tuple_(C.received_at, C.id) < tuple_(*after))
+        with read(rt.engine) as conn:
+            rows = conn.execute(stmt.order_by(C.received_at.desc(), C.id.desc()).limit(batch)).all()
+            ids = [r.merged_into_id for r in rows if r.merged_into_id]
+            merged = (
+                dict(conn.execute(select(C.id, C.number).where(C.id.in_(ids))).all()) if ids else {}
+            )
+        if not rows:
+            return
+        yield [present(summary(r, now, merged.get(r.merged_into_id)), p) for r in rows]
+        if len(rows) < batch:
+            return
+        after = (rows[-1].received_at, rows[-1].id)

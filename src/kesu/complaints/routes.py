@@ -63,10 +63,7 @@ def _time(value: str | None, field: str) -> datetime | None:
     return supported_date(parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING), field)
 
 
-@router.get("/complaints", summary="查询投诉列表 List complaints")
-async def list_complaints(
-    rt: Runtime = Depends(runtime),
-    p: Principal = Depends(principal),
+def list_filters(
     status: Annotated[
         str | None,
         Query(description="状态，可逗号分隔多个", json_schema_extra=_csv_of(lifecycle.STATUSES)),
@@ -91,11 +88,9 @@ async def list_complaints(
     received_to: Annotated[str | None, Query(json_schema_extra=DATETIME_SCHEMA)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     customer_phone: Annotated[str | None, Query(max_length=32)] = None,
-    sort: Annotated[str, Query(pattern="^(received|due)$")] = "received",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
-    filters = {
+    """The list's filters from the query (the list and the exports take the same)."""
+    return {
         "status": _csv(status, lifecycle.STATUSES, "unknown_status", "状态"),
         "kind": _csv(kind, vocab.KINDS, "unknown_kind", "类型"),
         "category": _csv(category, vocab.CATEGORIES, "unknown_category", "分类"),
@@ -111,11 +106,20 @@ async def list_complaints(
         "received_to": _time(received_to, "received_to"),
         "q": q.strip() if q and q.strip() else None,
         "customer_phone": _normal_phone(customer_phone),
-        "sort": sort,
-        "limit": limit,
-        "cursor": cursor,
     }
-    return FastJSON(await run_in_threadpool(queries.list_complaints, rt, filters, p))
+
+
+@router.get("/complaints", summary="查询投诉列表 List complaints")
+async def list_complaints(
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+    filters: dict[str, Any] = Depends(list_filters),
+    sort: Annotated[str, Query(pattern="^(received|due)$")] = "received",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    f = {**filters, "sort": sort, "limit": limit, "cursor": cursor}
+    return FastJSON(await run_in_threadpool(queries.list_complaints, rt, f, p))
 
 
 @router.get("/complaints/{number}", summary="投诉详情 Get a complaint")

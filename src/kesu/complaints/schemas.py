@@ -216,12 +216,11 @@ class FormComplaintIn(ComplaintIn):
     ]
 
 
-class TransitionIn(BaseModel):
-    """An action on a complaint. Which fields an action needs: see the docs."""
+class ActionParams(BaseModel):
+    """What an action takes besides its name (one complaint's transition, or a bulk action)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    action: Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(ACTIONS)})]
     note: Annotated[str, Field(max_length=2000)] | None = None
     resolution: Annotated[str, Field(max_length=MAX_DESCRIPTION)] | None = None
     compensation: (
@@ -241,4 +240,44 @@ class TransitionIn(BaseModel):
     category: Annotated[str, Field(max_length=40)] | None = None
     add_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
     remove_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
+
+
+ActionName = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(ACTIONS)})]
+
+
+class TransitionIn(ActionParams):
+    """An action on a complaint. Which fields an action needs: see the docs."""
+
+    action: ActionName
     expected_version: int | None = None
+
+
+MAX_BULK = 500
+
+
+def _bulk_numbers(values: list[str]) -> list[str]:
+    if not values:
+        raise PydanticCustomError("numbers_required", "请至少选择一件投诉单。")
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise PydanticCustomError(
+                "duplicate_numbers", "单号“{value}”重复，每件投诉单只能出现一次。", {"value": value}
+            )
+        seen.add(value)
+    return values
+
+
+class BulkIn(BaseModel):
+    """One action on several complaints, each changed (or refused) on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    numbers: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=20)]],
+        Field(max_length=MAX_BULK, json_schema_extra={"minItems": 1, "uniqueItems": True}),
+        AfterValidator(_bulk_numbers),
+    ]
+    action: ActionName
+    params: ActionParams = ActionParams()
+    note: Annotated[str, Field(max_length=2000)] | None = None

@@ -130,6 +130,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "citation_unknown_regulation",
         "citation_not_held",
         "citation_bad_citation",
+        "numbers_required",
+        "duplicate_numbers",
     ),
     429: ("account_locked", "code_limit", "code_too_soon", "portal_rate_limited"),
     503: ("database_busy", "model_missing"),

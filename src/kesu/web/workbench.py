@@ -15,6 +15,7 @@ from kesu.complaints import lifecycle, queries
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.routes import _csv, _normal_phone
 from kesu.web.pages import Page, PageRoute, render, staff
+from kesu.web.queue_bar import context as bar_context
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -90,4 +91,5 @@ async def queue(pg: Page = Depends(staff)) -> Response:
         self_url=str(pg.request.url.path)
         + ("?" + pg.request.url.query if pg.request.url.query else ""),
         has_team=bool(pg.p.extra.get("team")),
+        **bar_context(pg),
     )
