@@ -48,6 +48,8 @@ OWNED = {
     "number_counters": ("kesu.complaints.",),
     "deadlines": ("kesu.deadlines.", "kesu.reports."),
     "calendar_years": ("kesu.deadlines.",),
+    "sla_policies": ("kesu.deadlines.",),
+    "sla_policy_history": ("kesu.deadlines.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
 }
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
 from kesu.clock import supported_date
-from kesu.deadlines import calendar_store, calendar_years
+from kesu.deadlines import calendar_store, calendar_years, sla_policies
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
@@ -121,3 +121,80 @@ async def deadline_rules(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
             for r in rt.rules.values()
         ]
     }
+
+
+# -- internal SLA policies ------------------------------------------------------------
+
+_Code = Annotated[str, Field(max_length=40)]
+
+
+class SlaPolicyIn(BaseModel):
+    """A policy of an internal SLA rule for a kind, category and priority (none: any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: _Code = Field(description="内部时限规则 id（非法定），如 sla_urgent_reply_2wd")
+    kind: _Code | None = None
+    category: _Code | None = None
+    priority: _Code | None = None
+    length: int = Field(description="时限长度：hours 1–720，calendar_days 1–90，working_days 1–60")
+    unit: _Code = Field(description="hours | calendar_days | working_days")
+    warn_before_hours: float | None = Field(
+        None, description="到期前多少小时预警（0 起，小于时限本身）；不填按单位默认"
+    )
+
+
+class SlaPolicyChange(BaseModel):
+    """A policy's new period (its kind, category and priority stay)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    length: int | None = None
+    unit: _Code | None = None
+    warn_before_hours: float | None = None
+
+
+PolicyId = Annotated[int, Path(json_schema_extra={"minimum": 1, "maximum": 2147483647})]
+
+
+def _no_such(pid: int) -> Problem:
+    return Problem(404, "sla_policy_not_found", "Not found", f"内部时限政策 {pid} 不存在。")
+
+
+@router.get("/sla-policies", summary="内部时限政策 Internal SLA policies")
+async def sla_policy_list(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Every internal rule's policies, the statutory rules (read-only) and the history."""
+    return await run_in_threadpool(sla_policies.listing, rt)
+
+
+@router.post("/sla-policies", status_code=201, summary="新增内部时限政策 Add an SLA policy")
+async def sla_policy_create(
+    body: SlaPolicyIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(sla_policies.create, rt, p, body.model_dump())
+
+
+@router.put("/sla-policies/{policy_id}", summary="修改内部时限政策 Change an SLA policy")
+async def sla_policy_change(
+    policy_id: PolicyId,
+    body: SlaPolicyChange,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+) -> dict[str, Any]:
+    if policy_id > 2147483647:
+        raise _no_such(policy_id)
+    return await run_in_threadpool(
+        sla_policies.change, rt, p, policy_id, body.model_dump(exclude_none=True)
+    )
+
+
+@router.delete(
+    "/sla-policies/{policy_id}", status_code=204, summary="删除内部时限政策 Remove an SLA policy"
+)
+async def sla_policy_remove(
+    policy_id: PolicyId, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> Response:
+    if policy_id > 2147483647:
+        raise _no_such(policy_id)
+    await run_in_threadpool(sla_policies.remove, rt, p, policy_id)
+    return Response(status_code=204)
