@@ -163,12 +163,17 @@ def statutory_reason(rule: Rule) -> str:
 
 def _history_view(h, rules: Mapping[str, Rule]) -> dict[str, Any]:
     rule = rules.get(h.rule)
+    said = h.after or h.before or {}
+    scope = sla.Policy(
+        h.rule, said.get("kind"), said.get("category"), said.get("priority"), 0, "hours", 0
+    )
     return {
         "id": h.id,
         "policy_id": h.policy_id,
         "rule": h.rule,
         "rule_name": rule.name if rule else h.rule,
         "action": h.action,
+        "scope": sla.describe(scope, VOCABULARY),
         "at": to_beijing(h.at).isoformat(),
         "actor": h.actor,
         "before": h.before,
