@@ -25,6 +25,7 @@ PURE = {
     "kesu.complaints.vocabulary",
     "kesu.deadlines.calendar",
     "kesu.deadlines.rules",
+    "kesu.deadlines.sla",
     "kesu.accounts.roles",
     "kesu.accounts.masking",
     "kesu.channels.phones",
