@@ -76,3 +76,33 @@ def test_breached_demo_complaints_are_high_priority_with_the_reason(rt):
     assert {p for _, p in breached} <= {"high", "urgent"}
     risk = advice.obligations(rt, breached[0].number)
     assert risk["legal_risk"] == "high" and risk["legal_risk_reasons"]
+
+
+def test_breaches_recorded_before_the_upgrade_are_raised_by_the_migration(
+    client, rt, make_complaint, clock
+):
+    """0011 does once, for breaches already recorded, what the watcher now does."""
+    from alembic import command
+    from sqlalchemy import update
+
+    from kesu.store.db import alembic_config
+
+    old = make_complaint(kind="complaint")
+    urgent = make_complaint(kind="complaint", priority="urgent", customer={"phone": "13900002222"})
+    clock.advance(days=18)
+    with rt.engine.begin() as conn:  # breached as the watcher recorded it before 0011
+        conn.execute(
+            update(t.deadlines)
+            .where(t.deadlines.c.statutory, t.deadlines.c.due_at < clock())
+            .values(breached=True, breached_at=clock())
+        )
+    cfg = alembic_config(rt.engine.url.render_as_string(hide_password=False))
+    with rt.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+        command.upgrade(cfg, "head")
+        conn.commit()
+    assert client.get(f"/api/v1/complaints/{old['number']}").json()["priority"] == "high"
+    (raised,) = _events(client, old["number"], "priority_raised")
+    assert raised["data"]["from"] == "normal" and "第十条" in raised["note"]
+    assert _events(client, urgent["number"], "priority_raised") == []

@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
 from kesu.clock import supported_date
+from kesu.complaints import vocabulary as vocab
+from kesu.data_files import load_yaml
 from kesu.deadlines import calendar_store, calendar_years, sla_policies
+from kesu.deadlines.rules import UNITS
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
@@ -125,33 +128,49 @@ async def deadline_rules(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
 
 # -- internal SLA policies ------------------------------------------------------------
 
-_Code = Annotated[str, Field(max_length=40)]
+
+def _enum(values) -> dict[str, Any]:
+    # Stated in the document; checked by deadlines.sla (each with its own code and words).
+    return {"enum": list(values)}
+
+
+_RULE_IDS = [r["id"] for r in (load_yaml("deadline_rules.yaml") or {}).get("rules", [])]
+_Rule = Annotated[str, Field(max_length=40, json_schema_extra=_enum(_RULE_IDS))]
+_Kind = Annotated[str, Field(max_length=40, json_schema_extra=_enum(vocab.KINDS))]
+_Category = Annotated[str, Field(max_length=40, json_schema_extra=_enum(vocab.CATEGORIES))]
+_Priority = Annotated[str, Field(max_length=40, json_schema_extra=_enum(vocab.PRIORITIES))]
+_Unit = Annotated[str, Field(max_length=40, json_schema_extra=_enum(UNITS))]
+# The longest is 720 hours; calendar_days up to 90, working_days up to 60 (invalid_length).
+_Length = Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": 720})]
+# Under the period itself (invalid_warning).
+_Warn = Annotated[float, Field(json_schema_extra={"minimum": 0, "maximum": 720})]
 
 
 class SlaPolicyIn(BaseModel):
-    """A policy of an internal SLA rule for a kind, category and priority (none: any)."""
+    """A policy of an internal SLA rule for a kind, category and priority (null: any).
+
+    A statutory rule answers 409 statutory_rule. Length per unit: hours 1–720,
+    calendar_days 1–90, working_days 1–60; the warning lead is under the period."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rule: _Code = Field(description="内部时限规则 id（非法定），如 sla_urgent_reply_2wd")
-    kind: _Code | None = None
-    category: _Code | None = None
-    priority: _Code | None = None
-    length: int = Field(description="时限长度：hours 1–720，calendar_days 1–90，working_days 1–60")
-    unit: _Code = Field(description="hours | calendar_days | working_days")
-    warn_before_hours: float | None = Field(
-        None, description="到期前多少小时预警（0 起，小于时限本身）；不填按单位默认"
-    )
+    rule: _Rule
+    kind: _Kind | None = None
+    category: _Category | None = None
+    priority: _Priority | None = None
+    length: _Length
+    unit: _Unit
+    warn_before_hours: _Warn | None = None
 
 
 class SlaPolicyChange(BaseModel):
-    """A policy's new period (its kind, category and priority stay)."""
+    """A policy's new period (its kind, category and priority stay); absent: unchanged."""
 
     model_config = ConfigDict(extra="forbid")
 
-    length: int | None = None
-    unit: _Code | None = None
-    warn_before_hours: float | None = None
+    length: _Length | None = None
+    unit: _Unit | None = None
+    warn_before_hours: _Warn | None = None
 
 
 PolicyId = Annotated[int, Path(json_schema_extra={"minimum": 1, "maximum": 2147483647})]

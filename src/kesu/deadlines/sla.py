@@ -129,7 +129,7 @@ def applied(rule: Rule, policy: Policy | None) -> Rule:
 
 
 def describe(policy: Policy, names: Mapping[str, Mapping[str, Mapping[str, str]]]) -> str:
-    """'投诉 · 计费争议 · 紧急' (or '全部') for a page or an error."""
+    """'投诉 · 资费计费 · 紧急' (or the whole rule) for a page or an error."""
     parts = [
         names[key].get(value, {}).get("name", value)
         for key, value in (
@@ -139,7 +139,7 @@ def describe(policy: Policy, names: Mapping[str, Mapping[str, Mapping[str, str]]
         )
         if value is not None
     ]
-    return " · ".join(parts) or "全部"
+    return " · ".join(parts) or "规则的全部适用范围"
 
 
 def check_period(length: Any, unit: Any, warn: Any) -> list[dict[str, str]]:

@@ -233,7 +233,7 @@ def create(rt: Runtime, actor: Actor, body: Mapping[str, Any]) -> dict[str, Any]
     p = as_principal(actor)
     require(p, PERMISSION)
     rule = _rule(rt, body.get("rule"))
-    scope = {k: body.get(k) or None for k in ("kind", "category", "priority")}
+    scope = {k: body.get(k) for k in ("kind", "category", "priority")}
     errors = sla.check_scope(rule, vocabulary=VOCABULARY, **scope)
     if errors:
         raise _invalid(errors)
