@@ -255,3 +255,29 @@ def test_the_warning_comes_as_the_policy_says(client, rt, as_role, clock):
         "sla_urgent_reply_2wd"
     ) == 1
     assert due - clock() == timedelta(hours=1, minutes=55)
+
+
+def test_a_period_set_for_a_priority_is_not_told_to_the_customer(client, rt, as_role):
+    """The portal leaves out limits that depend on the priority (they would tell the risk
+    flags); a policy narrowed to a priority is one of them, one for a category is not."""
+    from kesu.channels.portal_words import deadlines_in_words
+
+    admin = as_role("admin")
+    for scope, hours in (({"priority": "high"}, 2), ({"category": "network"}, 3)):
+        r = client.post(
+            "/api/v1/sla-policies",
+            headers=admin,
+            json={
+                "rule": "ack_24h",
+                "kind": "complaint",
+                **scope,
+                "length": hours,
+                "unit": "hours",
+            },
+        )
+        assert r.status_code == 201, r.text
+    high = _register(client, kind="complaint", category="billing", priority="high")
+    network = _register(client, kind="complaint", category="network", priority="normal")
+    assert _due(high, "ack_24h") - datetime.fromisoformat(high["received_at"]) == timedelta(hours=2)
+    assert [w["what"] for w in deadlines_in_words(rt, high, False)] == ["answer"]
+    assert "accept" in [w["what"] for w in deadlines_in_words(rt, network, False)]

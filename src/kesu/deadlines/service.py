@@ -97,7 +97,10 @@ def _policy_basis(rule: Rule, policy: Policy) -> list[dict[str, Any]]:
         f"内部时限政策 #{policy.id}（适用于：{describe(policy, _NAMES)}）："
         f"{policy.length}{_UNIT_ZH[policy.unit]}。"
     )
-    return [{**b, "sla_policy": policy.id, "note": said} for b in rule.basis_json]
+    scope = {"kind": policy.kind, "category": policy.category, "priority": policy.priority}
+    return [
+        {**b, "sla_policy": policy.id, "sla_scope": scope, "note": said} for b in rule.basis_json
+    ]
 
 
 def start(
