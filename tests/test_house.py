@@ -25,6 +25,7 @@ PURE = {
     "kesu.complaints.vocabulary",
     "kesu.deadlines.calendar",
     "kesu.deadlines.rules",
+    "kesu.deadlines.sla",
     "kesu.accounts.roles",
     "kesu.accounts.masking",
     "kesu.channels.phones",
@@ -48,6 +49,8 @@ OWNED = {
     "number_counters": ("kesu.complaints.",),
     "deadlines": ("kesu.deadlines.", "kesu.reports."),
     "calendar_years": ("kesu.deadlines.",),
+    "sla_policies": ("kesu.deadlines.",),
+    "sla_policy_history": ("kesu.deadlines.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
 }
 

@@ -13,9 +13,10 @@ from kesu.clock import Clock, system_clock
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.lifecycle import Policy
 from kesu.data_files import load_yaml
-from kesu.deadlines import calendar_store
+from kesu.deadlines import calendar_store, sla_store
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import Rule, parse_rules
+from kesu.deadlines.sla import EMPTY, PolicySet
 from kesu.law.loader import article_text
 from kesu.settings import Settings
 from kesu.store.db import make_engine, migrate
@@ -36,6 +37,7 @@ class Runtime:
     _calendar_key: object = None
     _calendar_checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sla: PolicySet = EMPTY
     # Per-process caches of the slices that need one (e.g. the dashboard's figures).
     caches: dict[str, Any] = field(default_factory=dict)
 
@@ -81,6 +83,18 @@ class Runtime:
                 self._calendar_key = key
             self._calendar_checked = now
             return self._calendar
+
+    def sla_policies(self, conn=None) -> PolicySet:
+        """The internal SLA policies in force. Their version (the history's highest id) is
+        read on every call, so a change made in any process applies to the next complaint
+        planned in this one; the policies themselves are re-read only when it moved."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.sla_policies(own)
+        current = self._sla
+        if sla_store.version(conn) != current.version:
+            current = self._sla = sla_store.load(conn)
+        return current
 
     def invalidate_calendar(self) -> None:
         with self._lock:

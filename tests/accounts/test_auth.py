@@ -235,6 +235,7 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "number": n,
         "year": "2027",
         "token_id": "1",
+        "policy_id": "1",
         "username": "t-supervisor",
         "case_id": "cmp-x",
         "attachment_id": "1",

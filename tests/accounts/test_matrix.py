@@ -8,6 +8,7 @@ one of them is noticed too.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from sqlalchemy import func, select
 
 import kesu
 from kesu.accounts import tokens, users
+from kesu.complaints import vocabulary as vocab
+from kesu.deadlines import sla_policies
 from kesu.store import tables as t
 from tests.accounts.route_list import http_routes
 from tests.conftest import complaint_body
@@ -65,6 +68,7 @@ _SNAPSHOT = select(
             t.api_tokens,
             t.calendar_years,
             t.law_cases,
+            t.sla_policy_history,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
@@ -192,6 +196,9 @@ OPERATIONS = [
     ("list export csv", "GET", "/api/v1/complaints/export.csv"),
     ("list export xlsx", "GET", "/api/v1/complaints/export.xlsx"),
     ("bulk flag", "POST", "/api/v1/complaints/bulk"),
+    ("sla policy add", "POST", "/api/v1/sla-policies"),
+    ("sla policy change", "PUT", "/api/v1/sla-policies/{policy_id}"),
+    ("sla policy remove", "DELETE", "/api/v1/sla-policies/{policy_id}"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -226,6 +233,9 @@ NEEDS = {
     "list export csv": {"report.read"},
     "list export xlsx": {"report.read"},
     "bulk flag": {"complaint.flag"},
+    "sla policy add": {"sla.manage"},
+    "sla policy change": {"sla.manage"},
+    "sla policy remove": {"sla.manage"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -276,6 +286,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         n = desk.ready("flag")
         bulk = {"numbers": [n], "action": "flag", "params": {"add_flags": ["vip"]}}
         return "POST", "/api/v1/complaints/bulk", {"json": bulk}, "flag"
+    if name.startswith("sla policy"):
+        return _sla_policy(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -320,6 +332,35 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
     raise AssertionError(name)
 
 
+# A scope of its own for each policy a test adds (kinds × categories × priorities).
+_SCOPES = itertools.cycle(itertools.product(["complaint"], vocab.CATEGORIES, ["high", "urgent"]))
+
+
+def _sla_policy(name: str, client) -> tuple[str, str, dict, str | None]:
+    """An SLA policy to add (a scope of its own each time), change or remove."""
+    if name == "sla policy add":
+        scope = dict(zip(("kind", "category", "priority"), next(_SCOPES), strict=True))
+        body = {"rule": "reopen_reply_5wd", **scope, "length": 3}
+        return "POST", "/api/v1/sla-policies", {"json": {**body, "unit": "working_days"}}, None
+    listing = client.get("/api/v1/sla-policies").json()
+    ack = next(x for x in listing["rules"] if x["rule"] == "ack_24h")
+    if name == "sla policy change":
+        pid = ack["policies"][0]["id"]
+        return "PUT", f"/api/v1/sla-policies/{pid}", {"json": {"length": 23}}, None
+    rt = client.app.state.runtime
+    made = sla_policies.create(
+        rt,
+        "system",
+        {
+            "rule": "ack_24h",
+            **dict(zip(("kind", "category", "priority"), next(_SCOPES), strict=True)),
+            "length": 2,
+            "unit": "hours",
+        },
+    )
+    return "DELETE", f"/api/v1/sla-policies/{made['id']}", {}, None
+
+
 def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
     if allowed:
         if not 200 <= r.status_code < 300:
@@ -350,6 +391,7 @@ def unclassified_routes(app) -> list[tuple[str, str]]:
         ("GET", "/api/v1/roles"),
         ("GET", "/api/v1/reference"),
         ("GET", "/api/v1/deadline-rules"),
+        ("GET", "/api/v1/sla-policies"),
         ("GET", "/api/v1/calendar/workdays"),
         ("GET", "/api/v1/calendar/years/{year}"),
         ("GET", "/api/v1/portal/complaints"),
@@ -544,6 +586,13 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
+        (
+            "POST",
+            "/api/v1/sla-policies",
+            {"json": {"rule": "ack_24h", "length": 5, "unit": "hours"}},
+        ),
+        ("PUT", "/api/v1/sla-policies/1", {"json": {"length": 5}}),
+        ("DELETE", "/api/v1/sla-policies/1", {}),
     ]
     routes = {
         (m, path)
@@ -601,6 +650,8 @@ def _template(url: str) -> str:
         parts[4] = "{token_id}"
     if len(parts) > 4 and parts[3] == "users":
         parts[4] = "{username}"
+    if len(parts) > 4 and parts[3] == "sla-policies":
+        parts[4] = "{policy_id}"
     if len(parts) > 5 and parts[3] == "calendar":
         parts[5] = "{year}"
     return "/".join(parts)

@@ -56,6 +56,11 @@ BUSINESS_RULES = {
     "category_required",
     "validity_reason_required",
     "idempotency_key_reused",  # the key was used before with another body
+    # An SLA policy's period depends on its unit, its warning lead on the period, and
+    # the kinds, categories and priorities it may name on its rule (docs/api.md):
+    "invalid_length",
+    "invalid_warning",
+    "policy_outside_rule",
     # Rules on every string and every date, stated in docs/api.md and the operations'
     # descriptions rather than as a pattern on each string of the document:
     "control_character",  # NUL and other C0/C1 controls (tab, LF, CR allowed)

@@ -146,6 +146,9 @@ def test_every_operation_conforms_to_the_document(server):
         "POST /api/v1/law/reindex",
         "POST /api/v1/retention/run",
         "PUT /api/v1/calendar/years/{year}",
+        "POST /api/v1/sla-policies",
+        "PUT /api/v1/sla-policies/{policy_id}",
+        "DELETE /api/v1/sla-policies/{policy_id}",
     }
     assert _refused(report) <= admin_only | {"GET /api/v1/portal/complaints"}, report
 
@@ -159,6 +162,6 @@ def test_every_operation_conforms_to_the_document(server):
         admin_id,
         env,
         "--include-path-regex",
-        "^/api/v1/(users|law/reindex|retention/run|calendar/years/)",
+        "^/api/v1/(users|law/reindex|retention/run|calendar/years/|sla-policies)",
     )
     assert not _refused(report), report

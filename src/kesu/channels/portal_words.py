@@ -132,6 +132,8 @@ def _due_words(due_at: str) -> tuple[str, str]:
 def _customer_facing(rt: Runtime, d: dict[str, Any]) -> bool:
     """Not the internal SLAs that depend on the priority (it would tell the risk flags)."""
     rule = rt.rules.get(d["rule"])
+    if any((b.get("sla_scope") or {}).get("priority") for b in d.get("basis") or ()):
+        return False  # an SLA policy narrowed to a priority set its period
     return rule is None or "priority" not in rule.when
 
 

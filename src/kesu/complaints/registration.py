@@ -101,6 +101,7 @@ def register(
     _check_received(data, now)
     reading = arrival.read_text(data)  # the CPU work, outside the write transaction
     calendar = rt.calendar()
+    policies = rt.sla_policies()  # read now: a policy changed before this takes effect
     try:
         with write(rt.engine) as conn:
             if guard is not None:
@@ -108,7 +109,7 @@ def register(
             # Triage reads the complaint's history on the same connection.
             data, auto = arrival.complete(rt, conn, reading)
             row, deadline_rows = _insert(
-                rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar
+                rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar, policies
             )
             audit(
                 conn,
@@ -200,9 +201,13 @@ _INSERT_COMPLAINT = t.complaints.insert().returning(C.id)
 _SET_NUMBER = update(t.complaints).where(C.id == bindparam("cid")).values(number=bindparam("n"))
 
 
-def _prepare(rt, data, actor, now, calendar) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _prepare(
+    rt, data, actor, now, calendar, policies
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     row = build_row(data, actor, now)
-    planned = deadlines.plan(rt.rules, facts_of(row), "received", row["received_at"], calendar)
+    planned = deadlines.plan(
+        rt.rules, facts_of(row), "received", row["received_at"], calendar, policies
+    )
     row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
     return row, planned
 
@@ -228,8 +233,8 @@ def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[
     }
 
 
-def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, calendar):
-    row, planned = _prepare(rt, data, actor, now, calendar)
+def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, calendar, policies):
+    row, planned = _prepare(rt, data, actor, now, calendar, policies)
     row["idempotency_key"] = idempotency_key
     row["request_hash"] = request_hash
     late = conn.dialect.name == "postgresql"
@@ -269,10 +274,11 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
         numbers = next_numbers(conn, now, len(items))
     with write(rt.engine) as conn:
         calendar = rt.calendar(conn)
+        policies = rt.sla_policies(conn)
         ids = bulk.allocate_ids(conn, t.complaints, len(items))
         rows, all_deadlines, history = [], [], []
         for data, number, cid in zip(items, numbers, ids, strict=True):
-            row, planned = _prepare(rt, data, actor, now, calendar)
+            row, planned = _prepare(rt, data, actor, now, calendar, policies)
             row["number"] = number
             row["id"] = cid
             rows.append(row)

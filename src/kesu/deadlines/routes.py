@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kesu.accounts.roles import Principal, require
 from kesu.accounts.web import principal
 from kesu.clock import supported_date
-from kesu.deadlines import calendar_store, calendar_years
+from kesu.complaints import vocabulary as vocab
+from kesu.data_files import load_yaml
+from kesu.deadlines import calendar_store, calendar_years, sla_policies
+from kesu.deadlines.rules import UNITS
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
@@ -121,3 +124,96 @@ async def deadline_rules(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
             for r in rt.rules.values()
         ]
     }
+
+
+# -- internal SLA policies ------------------------------------------------------------
+
+
+def _enum(values) -> dict[str, Any]:
+    # Stated in the document; checked by deadlines.sla (each with its own code and words).
+    return {"enum": list(values)}
+
+
+_RULE_IDS = [r["id"] for r in (load_yaml("deadline_rules.yaml") or {}).get("rules", [])]
+_Rule = Annotated[str, Field(max_length=40, json_schema_extra=_enum(_RULE_IDS))]
+_Kind = Annotated[str, Field(max_length=40, json_schema_extra=_enum(vocab.KINDS))]
+_Category = Annotated[str, Field(max_length=40, json_schema_extra=_enum(vocab.CATEGORIES))]
+_Priority = Annotated[str, Field(max_length=40, json_schema_extra=_enum(vocab.PRIORITIES))]
+_Unit = Annotated[str, Field(max_length=40, json_schema_extra=_enum(UNITS))]
+# The longest is 720 hours; calendar_days up to 90, working_days up to 60 (invalid_length).
+_Length = Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": 720})]
+# Under the period itself (invalid_warning).
+_Warn = Annotated[float, Field(json_schema_extra={"minimum": 0, "maximum": 720})]
+
+
+class SlaPolicyIn(BaseModel):
+    """A policy of an internal SLA rule for a kind, category and priority (null: any).
+
+    A statutory rule answers 409 statutory_rule. Length per unit: hours 1–720,
+    calendar_days 1–90, working_days 1–60; the warning lead is under the period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: _Rule
+    kind: _Kind | None = None
+    category: _Category | None = None
+    priority: _Priority | None = None
+    length: _Length
+    unit: _Unit
+    warn_before_hours: _Warn | None = None
+
+
+class SlaPolicyChange(BaseModel):
+    """A policy's new period (its kind, category and priority stay); absent: unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    length: _Length | None = None
+    unit: _Unit | None = None
+    warn_before_hours: _Warn | None = None
+
+
+PolicyId = Annotated[int, Path(json_schema_extra={"minimum": 1, "maximum": 2147483647})]
+
+
+def _no_such(pid: int) -> Problem:
+    return Problem(404, "sla_policy_not_found", "Not found", f"内部时限政策 {pid} 不存在。")
+
+
+@router.get("/sla-policies", summary="内部时限政策 Internal SLA policies")
+async def sla_policy_list(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Every internal rule's policies, the statutory rules (read-only) and the history."""
+    return await run_in_threadpool(sla_policies.listing, rt)
+
+
+@router.post("/sla-policies", status_code=201, summary="新增内部时限政策 Add an SLA policy")
+async def sla_policy_create(
+    body: SlaPolicyIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(sla_policies.create, rt, p, body.model_dump())
+
+
+@router.put("/sla-policies/{policy_id}", summary="修改内部时限政策 Change an SLA policy")
+async def sla_policy_change(
+    policy_id: PolicyId,
+    body: SlaPolicyChange,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+) -> dict[str, Any]:
+    if policy_id > 2147483647:
+        raise _no_such(policy_id)
+    return await run_in_threadpool(
+        sla_policies.change, rt, p, policy_id, body.model_dump(exclude_none=True)
+    )
+
+
+@router.delete(
+    "/sla-policies/{policy_id}", status_code=204, summary="删除内部时限政策 Remove an SLA policy"
+)
+async def sla_policy_remove(
+    policy_id: PolicyId, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> Response:
+    if policy_id > 2147483647:
+        raise _no_such(policy_id)
+    await run_in_threadpool(sla_policies.remove, rt, p, policy_id)
+    return Response(status_code=204)

@@ -11,9 +11,11 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from kesu.clock import to_beijing
 from kesu.complaints import events
+from kesu.complaints import vocabulary as vocab
 from kesu.deadlines.calendar import WorkCalendar
 from kesu.deadlines.rules import Rule, compute_due
 from kesu.deadlines.rules import select as select_rules
+from kesu.deadlines.sla import Policy, PolicySet, applied, describe
 from kesu.store import bulk
 from kesu.store import tables as t
 
@@ -55,10 +57,14 @@ def plan(
     trigger: str,
     started_at: datetime,
     calendar: WorkCalendar,
+    policies: PolicySet | None = None,
 ) -> list[dict[str, Any]]:
-    """The deadline rows (without complaint id) for every rule that applies on `trigger`."""
+    """The deadline rows (without complaint id) for every rule that applies on `trigger`;
+    an internal rule runs as the most specific SLA policy in `policies` says."""
     rows = []
-    for rule in _applicable(rules, facts, trigger):
+    for filed in _applicable(rules, facts, trigger):
+        policy = None if policies is None or filed.statutory else policies.choose(filed, facts)
+        rule = applied(filed, policy)
         due = compute_due(rule, started_at, calendar)
         rows.append(
             {
@@ -67,7 +73,8 @@ def plan(
                 "statutory": rule.statutory,
                 "started_at": started_at,
                 "due_at": due.due_at,
-                "basis": rule.basis_json,
+                "basis": rule.basis_json if policy is None else _policy_basis(rule, policy),
+                "warn_before_hours": rule.warn_before.total_seconds() / 3600,
                 "estimated": due.estimated,
                 "calendar_version": calendar.version,
                 "met_at": None,
@@ -80,6 +87,22 @@ def plan(
     return rows
 
 
+_UNIT_ZH = {"hours": "小时", "calendar_days": "日", "working_days": "个工作日"}
+_NAMES = {"kinds": vocab.KINDS, "categories": vocab.CATEGORIES, "priorities": vocab.PRIORITIES}
+
+
+def _policy_basis(rule: Rule, policy: Policy) -> list[dict[str, Any]]:
+    """The rule's basis, each entry saying which SLA policy set the period."""
+    said = (
+        f"内部时限政策 #{policy.id}（适用于：{describe(policy, _NAMES)}）："
+        f"{policy.length}{_UNIT_ZH[policy.unit]}。"
+    )
+    scope = {"kind": policy.kind, "category": policy.category, "priority": policy.priority}
+    return [
+        {**b, "sla_policy": policy.id, "sla_scope": scope, "note": said} for b in rule.basis_json
+    ]
+
+
 def start(
     conn: Connection,
     rt: Runtime,
@@ -89,7 +112,7 @@ def start(
     started_at: datetime,
 ) -> list[dict[str, Any]]:
     """Create the deadline rows for every rule that applies to `facts` on `trigger`."""
-    rows = plan(rt.rules, facts, trigger, started_at, rt.calendar(conn))
+    rows = plan(rt.rules, facts, trigger, started_at, rt.calendar(conn), rt.sla_policies(conn))
     for row in rows:
         row["complaint_id"] = complaint_id
     if rows:
@@ -216,7 +239,11 @@ def due_unbreached_stmt(now: datetime, limit: int):
     """Unmet, not yet breached deadlines whose due time has passed, oldest first."""
     return (
         select(
-            t.deadlines.c.id, t.deadlines.c.complaint_id, t.deadlines.c.rule, t.deadlines.c.due_at
+            t.deadlines.c.id,
+            t.deadlines.c.complaint_id,
+            t.deadlines.c.rule,
+            t.deadlines.c.due_at,
+            t.deadlines.c.statutory,
         )
         .where(
             t.deadlines.c.met_at.is_(None),
@@ -236,7 +263,7 @@ def warning_candidates_stmt(now: datetime, horizon: timedelta, limit: int):
     """Unmet deadlines not yet warned about, due within `horizon` from now, soonest first."""
     d = t.deadlines.c
     return (
-        select(d.id, d.complaint_id, d.rule, d.due_at)
+        select(d.id, d.complaint_id, d.rule, d.due_at, d.warn_before_hours)
         .where(
             d.met_at.is_(None),
             ~d.breached,

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, tuple_
 
 from kesu.complaints import events, lifecycle
+from kesu.complaints.priority_raise import raise_to
 from kesu.complaints.queries import load_by_id, try_lock
 from kesu.complaints.transitions import apply
 from kesu.complaints.views import iso, state_of
@@ -49,6 +50,8 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
         f"“{rule.name if rule else deadline.rule}”已超期。",
         data,
     )
+    if deadline.statutory and row.is_open and _raise_priority(conn, row, rule, deadline, now):
+        row = load_by_id(conn, deadline.complaint_id)
     if rule is None or not row.is_open:
         return
     state = state_of(row)
@@ -61,6 +64,20 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
     ):
         outcome = lifecycle.decide(state, "escalate", {}, rt.policy, now)
         apply(rt, conn, row, outcome, "system", "内部时限超期，自动升级。", now)
+
+
+def _raise_priority(conn: Connection, row, rule, deadline, now: datetime) -> bool:
+    """A complaint past a statutory deadline is at least high priority (once, with why)."""
+    cited = "、".join(b.citation for b in rule.basis if not b.policy) if rule else deadline.rule
+    name = rule.name if rule else deadline.rule
+    return raise_to(
+        conn,
+        row,
+        "high",
+        now,
+        f"已超过法定时限“{name}”（{cited}），优先级提升为高。",
+        {"rule": deadline.rule, "citation": cited, "reason": "statutory_breach"},
+    )
 
 
 def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int:
@@ -85,11 +102,15 @@ def watch_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> in
 def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int:
     """One pass of the early warning: an event on each complaint whose deadline is near.
 
-    Each rule says how long before its due time to warn (deadline_rules.yaml);
-    a deadline is warned about once, whatever the number of workers.
+    Each deadline carries the lead its rule or SLA policy gave it when it was planned
+    (deadline_rules.yaml, the admins' SLA policies); a deadline is warned about once,
+    whatever the number of workers.
     """
     now = now or rt.clock()
-    horizon = max((r.warn_before for r in rt.rules.values()), default=None)
+    policies = rt.sla_policies()
+    leads = [r.warn_before for r in rt.rules.values()]
+    leads += [timedelta(hours=p.warn_before_hours) for ps in policies.by_rule.values() for p in ps]
+    horizon = max(leads, default=None)
     if not horizon:
         return 0
     total = 0
@@ -103,7 +124,15 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
             candidates = conn.execute(stmt).all()
             for d in candidates:
                 rule = rt.rules.get(d.rule)
-                if rule is None or not rule.warn_before or d.due_at - rule.warn_before > now:
+                if rule is None:
+                    continue
+                # The lead the deadline was planned with (rows before 0011: the rule's).
+                lead = (
+                    rule.warn_before
+                    if d.warn_before_hours is None
+                    else timedelta(hours=d.warn_before_hours)
+                )
+                if not lead or d.due_at - lead > now:
                     continue
                 if not try_lock(conn, d.complaint_id):
                     continue

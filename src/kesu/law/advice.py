@@ -80,12 +80,29 @@ def obligations(rt: Runtime, number: str, actor: Actor = "system") -> dict[str, 
             }
         )
     level = ob.legal_risk(applied, facts.flags)
+    reasons = _past_statutory(rt, due, now)
+    if reasons:
+        level = "high"
     return {
         "number": number,
         "legal_risk": level,
         "legal_risk_name": ob.RISK_NAMES[level],
+        "legal_risk_reasons": reasons,
         "obligations": items,
     }
+
+
+def _past_statutory(rt: Runtime, due: Mapping[str, Any], now: datetime) -> list[str]:
+    """Why the complaint is at high legal risk: each statutory limit it is past."""
+    out = []
+    for rid, d in due.items():
+        if not d.statutory or not (d.breached or (d.met_at is None and d.due_at < now)):
+            continue
+        r = rt.rules.get(rid)
+        cited = "、".join(b.citation for b in r.basis if not b.policy) if r else rid
+        when = d.due_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        out.append(f"已超过法定时限“{d.name}”（{cited}），应于 {when} 前完成。")
+    return out
 
 
 def _deadline_state(d, now: datetime) -> str:

@@ -124,7 +124,10 @@ def series(rt: Runtime, actor: Actor, start: date, end: date) -> dict[str, Any]:
             (D.due_at < now, "breached"),
             else_="pending",
         ).label("state")
-        join, extra = deadline_filter(conn, p, None, lo, hi, rules_span_days(rt.rules.values()))
+        # The admins' SLA policies may run longer than the rules as filed.
+        policies = [x for ps in rt.sla_policies(conn).by_rule.values() for x in ps]
+        span = rules_span_days([*rt.rules.values(), *policies])
+        join, extra = deadline_filter(conn, p, None, lo, hi, span)
         stmt = select(dday, state, func.count().label("n")).where(
             D.due_at >= lo, D.due_at < hi, or_(D.met_by.is_(None), D.met_by != "merge"), *extra
         )

@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -145,6 +147,9 @@ deadlines = Table(
     Column("breached", Boolean, nullable=False, server_default=false()),
     Column("breached_at", UTCDateTime),
     Column("warned_at", UTCDateTime),
+    # Hours before due_at the watcher warns, as the rule or SLA policy said when the
+    # deadline was planned (NULL on rows planned before 0011: the rule's own lead).
+    Column("warn_before_hours", Float),
     Index("ix_deadlines_complaint", "complaint_id"),
     # The watcher's work: unmet, not yet marked breached, by due time.
     Index(
@@ -171,6 +176,43 @@ calendar_years = Table(
     Column("data", JSON, nullable=False),
     Column("loaded_at", UTCDateTime, nullable=False),
     Column("loaded_by", String(64), nullable=False),
+)
+
+# Internal SLA policies (operator policy, never statutory): a deadline rule of
+# data/deadline_rules.yaml that is not statutory, narrowed to a kind, category and
+# priority (NULL: any) with its own length, unit and warning lead. Each rule's
+# unnarrowed policy is seeded from the file; `scope` ("kind|category|priority", "*"
+# for any) makes a policy unique per rule. A change applies to deadlines planned after it.
+sla_policies = Table(
+    "sla_policies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(40), nullable=False),
+    Column("scope", String(140), nullable=False),
+    Column("kind", String(20)),
+    Column("category", String(40)),
+    Column("priority", String(10)),
+    Column("length", Integer, nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("warn_before_hours", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    UniqueConstraint("rule", "scope"),
+)
+
+# Every change of a policy (seeded, created, changed, removed): who, when, before and
+# after. The highest id is the policies' version: a process re-reads them when it moves.
+sla_policy_history = Table(
+    "sla_policy_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("policy_id", Integer, nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
 )
 
 

@@ -1,0 +1,125 @@
+"""A policy changed through one worker of `kesu serve --workers 2` applies to the next
+registration in either worker (the policies' version is read per registration, no
+per-process copy goes stale). SQLite and, with KESU_TEST_DATABASE_URL, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from kesu.accounts.tokens import create_token
+from kesu.accounts.users import create_user
+from kesu.runtime import Runtime
+from kesu.settings import Settings
+from kesu.store.tables import metadata
+from tests.conftest import DATABASES, PG_URL, _postgres_engine, complaint_body
+
+SCOPE = {"kind": "complaint", "category": "billing", "priority": "urgent"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(params=DATABASES)
+def server(request, tmp_path):
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'kesu.db'}"
+    else:
+        database_url = PG_URL
+        with _postgres_engine().begin() as conn:
+            names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KESU_")}
+    env.update(
+        KESU_HOME=str(tmp_path / "home"),
+        KESU_DATABASE_URL=database_url,
+        KESU_DATA_KEY=os.environ["KESU_DATA_KEY"],
+        KESU_HASH_KEY=os.environ["KESU_HASH_KEY"],
+        KESU_COOKIE_SECURE="0",
+    )
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kesu.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--workers", "2", "--no-worker", "--no-access-log"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    rt = None
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"server did not start:\n{log.read()}")
+            time.sleep(0.3)
+        rt = Runtime.start(Settings(database_url=database_url, embedded_worker=False))
+        yield base, rt
+    finally:
+        if rt is not None:
+            rt.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _token(rt, role: str) -> dict[str, str]:
+    create_user(rt, "test", f"w-{role}", role, "password-123456")
+    token, _ = create_token(rt, "test", f"w-{role}", "test", expires_days=1)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _urgent_reply_spans(base: str, headers: dict[str, str], n: int) -> list[timedelta]:
+    """Register n urgent billing complaints at once (each on its own connection, so both
+    workers take some) and return each one's urgent-reply period."""
+
+    def one(i: int) -> timedelta:
+        body = complaint_body(**SCOPE, customer={"phone": f"1390000{i:04d}"})
+        r = httpx.post(f"{base}/api/v1/complaints", json=body, headers=headers, timeout=60)
+        assert r.status_code == 201, r.text
+        view = r.json()
+        (d,) = [d for d in view["deadlines"] if d["rule"] == "sla_urgent_reply_2wd"]
+        return datetime.fromisoformat(d["due_at"]) - datetime.fromisoformat(view["received_at"])
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_a_change_applies_to_the_next_registration_in_either_worker(server):
+    base, rt = server
+    staff, admin = _token(rt, "supervisor"), _token(rt, "admin")
+    assert httpx.get(f"{base}/api/v1/sla-policies", headers=admin).json()["version"] == 4
+    before = _urgent_reply_spans(base, staff, 8)  # both workers have read the policies
+    assert all(span > timedelta(hours=24) for span in before)  # two working days
+    r = httpx.post(
+        f"{base}/api/v1/sla-policies",
+        json={"rule": "sla_urgent_reply_2wd", **SCOPE, "length": 3, "unit": "hours"},
+        headers=admin,
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    after = _urgent_reply_spans(base, staff, 8)
+    assert after == [timedelta(hours=3)] * 8
