@@ -70,7 +70,9 @@ def test_demo_load_reports_progress_in_lines_when_not_on_a_terminal(tmp_path, da
     steps = [m for line in lines if (m := re.search(r"已处理 (\d+)/60（(\d+)%）", line))]
     assert len(steps) >= 2, proc.stderr  # periodic, not only at the end
     done = [int(m.group(1)) for m in steps]
-    assert done == sorted(done) and done[-1] < 60
+    # Periodic lines come while the work runs (the first before the end); a
+    # heartbeat may also land after the last complaint, while the load commits.
+    assert done == sorted(done) and done[0] < 60 and done[-1] <= 60
     assert re.search(r"载入演示数据 Loading demo data：完成 60/60，用时 \d+ 秒", lines[-1])
     # No terminal escapes in a log, and the summary stays on stdout.
     assert "\x1b[" not in proc.stderr
