@@ -22,6 +22,7 @@ LIMIT = 450
 BASE = {"kesu", "kesu.clock", "kesu.problems", "kesu.data_files", "kesu.settings"}
 PURE = {
     "kesu.complaints.lifecycle",
+    "kesu.complaints.approval",
     "kesu.complaints.vocabulary",
     "kesu.deadlines.calendar",
     "kesu.deadlines.rules",

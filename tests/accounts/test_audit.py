@@ -178,7 +178,7 @@ def test_registration_and_every_transition_are_audited_with_before_and_after(cli
 def test_show_calendar_hold_and_case_promotion_are_audited(client, as_role):
     auditor = as_role("auditor")
     n = register(client)
-    r = client.post(f"/api/v1/complaints/{n}/personal-data", json={"reason": "客户来电核对身份"})
+    r = client.post(f"/api/v1/complaints/{n}/personal-data", json={"reason": "identity"})
     assert r.status_code == 200, r.text
     r = client.put(
         "/api/v1/calendar/years/2027",
@@ -204,7 +204,7 @@ def test_show_calendar_hold_and_case_promotion_are_audited(client, as_role):
 
     shown = entries(client, auditor, action="pii.show")
     assert [(e["actor"], e["target_id"], e["detail"]["reason"]) for e in shown] == [
-        ("t-supervisor", n, "客户来电核对身份")
+        ("t-supervisor", n, "identity")
     ]
     loaded = entries(client, auditor, action="calendar.load")
     assert [(e["actor"], e["target_type"], e["target_id"]) for e in loaded] == [

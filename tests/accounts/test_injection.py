@@ -65,7 +65,9 @@ def _round_trip(client, payload: str) -> str:
     assert (view["title"], view["demands"], view["resolution"]) == (payload, payload, payload)
     notes = [e["note"] for e in client.get(f"/api/v1/complaints/{n}/events").json()["items"]]
     assert notes.count(payload) == 3
-    shown = client.post(f"/api/v1/complaints/{n}/personal-data", json={"reason": "核对"}).json()
+    shown = client.post(
+        f"/api/v1/complaints/{n}/personal-data", json={"reason": "verify", "scope": "full"}
+    ).json()
     assert shown["customer"]["name"] == name.strip()
     assert shown["description"] == f"客户原话：{payload}"
     listed = client.get("/api/v1/complaints", params={"limit": 200}).json()["items"]

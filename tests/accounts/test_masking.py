@@ -190,7 +190,9 @@ def test_obligations_mask_personal_data(client):
 
 def test_only_the_audited_show_action_gives_the_full_values(client, as_role):
     n = register(client)["number"]
-    r = client.post(f"/api/v1/complaints/{n}/personal-data", json={"reason": "客户要求核对"})
+    r = client.post(
+        f"/api/v1/complaints/{n}/personal-data", json={"reason": "identity", "scope": "full"}
+    )
     assert r.status_code == 200, r.text
     shown = r.json()
     assert shown["customer"]["phone"] == PHONE
@@ -202,7 +204,7 @@ def test_only_the_audited_show_action_gives_the_full_values(client, as_role):
     for role in ("agent", "admin"):  # neither holds pii.show (the matrix tries every role)
         r = client.post(
             f"/api/v1/complaints/{n}/personal-data",
-            json={"reason": "想看看"},
+            json={"reason": "verify"},
             headers=as_role(role),
         )
         assert r.status_code == 403 and r.json()["code"] == "forbidden", role
@@ -214,7 +216,7 @@ def test_only_the_audited_show_action_gives_the_full_values(client, as_role):
         "/api/v1/audit", params={"action": "pii.show"}, headers=as_role("auditor")
     ).json()["items"]
     assert [(e["actor"], e["target_id"], e["detail"]["reason"]) for e in entries] == [
-        ("t-supervisor", n, "客户要求核对")
+        ("t-supervisor", n, "identity")
     ]
 
 
@@ -265,7 +267,10 @@ def test_key_rotation_reencrypts_every_value_under_the_new_key(rt, client):
         assert client.get(f"/api/v1/complaints/{numbers[0]}").json()["customer"]["phone"] == (
             MASKED_PHONE
         )
-        r = client.post(f"/api/v1/complaints/{numbers[0]}/personal-data", json={"reason": "核对"})
+        r = client.post(
+            f"/api/v1/complaints/{numbers[0]}/personal-data",
+            json={"reason": "verify", "scope": "full"},
+        )
         assert r.json()["customer"] == {**r.json()["customer"], "phone": PHONE, "name": NAME}
         r = client.get("/api/v1/complaints", params={"customer_phone": PHONE})
         assert {i["number"] for i in r.json()["items"]} == set(numbers[:2])

@@ -311,7 +311,7 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
     if name == "events":
         return "GET", f"/api/v1/complaints/{n}/events", {}, None
     if name == "personal data":
-        return "POST", f"/api/v1/complaints/{n}/personal-data", {"json": {"reason": "核实"}}, None
+        return "POST", f"/api/v1/complaints/{n}/personal-data", {"json": {"reason": "verify"}}, None
     if name == "obligations":
         return "GET", f"/api/v1/complaints/{n}/obligations", {}, None
     if name == "reply draft":
@@ -501,7 +501,7 @@ def test_a_reseller_cannot_see_another_resellers_complaint(rt, client, as_role):
         "personal data": (
             "POST",
             "/api/v1/complaints/{n}/personal-data",
-            {"json": {"reason": "核实"}},
+            {"json": {"reason": "verify"}},
         ),
     }
     for what, (method, url, kwargs) in attempts.items():
@@ -620,7 +620,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         assert r.status_code == 403, f"{method} {url} {kwargs}: {r.status_code} {r.text}"
         assert r.json()["code"] == "forbidden"
     r = client.post(
-        f"/api/v1/complaints/{n}/personal-data", json={"reason": "审计抽查"}, headers=auditor
+        f"/api/v1/complaints/{n}/personal-data", json={"reason": "audit"}, headers=auditor
     )
     assert r.status_code == 200, r.text
     assert snapshot(rt) == before

@@ -22,7 +22,7 @@ from kesu.accounts import roles as r
 from kesu.accounts import users
 from kesu.accounts.web import SESSION_COOKIE
 from kesu.app import create_app
-from kesu.complaints import queries, registration, transitions
+from kesu.complaints import queries, registration, reveal, transitions
 from kesu.complaints.schemas import ComplaintIn
 from kesu.data_files import load_yaml
 from kesu.reports import overview
@@ -371,7 +371,7 @@ def test_a_valid_form_registers_the_complaint(rt, signed_in):
     assert c["risk_flags"] == ["media"]
     assert c["description"] == FAULT_TEXT
     # Stored under the caller's number (found by it), in full.
-    assert queries.personal_data(rt, number, r.system(), "test")["customer"]["phone"] == CALLER
+    assert reveal.reveal(rt, number, r.system(), "verify")["customer"]["phone"] == CALLER
     page = web.get(got.headers["location"])
     assert page.status_code == 200 and "投诉已登记。" in page.text and number in page.text
 
@@ -537,7 +537,7 @@ def test_reveal_shows_the_full_phone_and_is_audited(rt, signed_in):
     assert PHONE not in page.text
     got = web.post(
         f"/complaints/{number}/reveal",
-        data={"csrf_token": csrf, "reason": "客户来电核实身份"},
+        data={"csrf_token": csrf, "reason": "identity", "scope": "full"},
         headers={"HX-Request": "true"},
     )
     assert got.status_code == 200
@@ -545,7 +545,7 @@ def test_reveal_shows_the_full_phone_and_is_audited(rt, signed_in):
     assert "完整信息（已留痕）" in got.text
     [entry] = _audit(rt, "pii.show")
     assert entry.actor == "boss.zhao" and entry.target_id == number
-    assert entry.detail["reason"] == "客户来电核实身份"
+    assert entry.detail["reason"] == "identity" and entry.detail["scope"] == "full"
 
 
 def test_reveal_needs_a_reason_and_the_permission(rt, signed_in):
@@ -559,7 +559,7 @@ def test_reveal_needs_a_reason_and_the_permission(rt, signed_in):
     assert PHONE not in got.text and "理由" in got.text
     agent, agent_csrf = signed_in("agent")
     got = agent.post(
-        f"/complaints/{number}/reveal", data={"csrf_token": agent_csrf, "reason": "想看看"}
+        f"/complaints/{number}/reveal", data={"csrf_token": agent_csrf, "reason": "verify"}
     )
     assert got.status_code == 403 and PHONE not in got.text
     assert _audit(rt, "pii.show") == []

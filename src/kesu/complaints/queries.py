@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, String, and_, cast, func, or_, select, tuple_
 
 from kesu.accounts import crypto
-from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
 from kesu.clock import as_utc
 from kesu.complaints import events as history
-from kesu.complaints.views import full_view, iso, present, summary
+from kesu.complaints import lifecycle
+from kesu.complaints.views import full_view, present, summary
 from kesu.problems import Problem, not_found
 from kesu.store import tables as t
-from kesu.store.db import read, write
+from kesu.store.db import read
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -106,31 +106,6 @@ def get(rt: Runtime, number: str, actor: Actor = "system") -> dict[str, Any]:
         return present(full_view(rt, conn, load_visible(conn, number, p), p), p)
 
 
-def personal_data(rt: Runtime, number: str, actor: Actor, reason: str) -> dict[str, Any]:
-    """The unmasked customer data of a complaint: the explicit, audited "show" action."""
-    p = as_principal(actor)
-    require(p, "pii.show")
-    now = rt.clock()
-    with write(rt.engine) as conn:
-        row = load_visible(conn, number, p)
-        audit(conn, p, now, "pii.show", "complaint", number, {"reason": reason})
-        return {
-            "number": number,
-            "customer": {
-                "phone": row.customer_phone,
-                "name": row.customer_name,
-                "account": row.customer_account,
-                "province": row.customer_province,
-                "city": row.customer_city,
-                "area": row.customer_area,
-            },
-            "description": row.description,
-            "demands": row.demands,
-            "shown_to": p.name,
-            "shown_at": iso(now),
-        }
-
-
 def events(rt: Runtime, number: str, actor: Actor = "system") -> list[dict[str, Any]]:
     p = as_principal(actor)
     _reader(p)
@@ -162,9 +137,26 @@ def _cursor_decode(cursor: str) -> list[Any]:
         raise _bad_cursor() from None
 
 
-def filters(f: Mapping[str, Any], now: datetime) -> list:
-    """SQL conditions for the list filters (status, kind, …, due, received, phone, q)."""
+def awaiting_approval(policy: lifecycle.Policy):
+    """SQL: proposed and waiting for approval, as complaints.approval.waiting says
+    (compensation above the threshold, or a risk flag that needs approval)."""
+    # risk_flags is a JSON list; its text holds each code in quotes on both databases.
+    flags_text = cast(C.risk_flags, String)
+    return and_(
+        C.status == "proposed",
+        or_(
+            C.compensation > policy.approval_threshold,
+            *(flags_text.like(f'%"{flag}"%') for flag in sorted(policy.approval_flags)),
+        ),
+    )
+
+
+def filters(f: Mapping[str, Any], now: datetime, policy: lifecycle.Policy | None = None) -> list:
+    """SQL conditions for the list filters (status, kind, …, due, received, phone, q,
+    awaiting approval under `policy`)."""
     conds = []
+    if f.get("awaiting_approval"):
+        conds.append(awaiting_approval(policy or lifecycle.Policy()))
     if f.get("status"):
         conds.append(C.status.in_(f["status"]))
     if f.get("open") is not None:
@@ -207,7 +199,7 @@ def list_complaints(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") 
     _reader(p)
     now = rt.clock()
     limit = f.get("limit", 50)
-    conds = filters(f, now) + scope_conditions(p)
+    conds = filters(f, now, rt.policy) + scope_conditions(p)
     sort = f.get("sort", "received")
     cursor = _cursor_decode(f["cursor"]) if f.get("cursor") else None
     with read(rt.engine) as conn:
@@ -318,7 +310,7 @@ def count(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") -> int:
         return conn.execute(
             select(func.count())
             .select_from(t.complaints)
-            .where(*filters(f, rt.clock()), *scope_conditions(p))
+            .where(*filters(f, rt.clock(), rt.policy), *scope_conditions(p))
         ).scalar_one()
 
 
@@ -332,7 +324,7 @@ def scan(
     p = as_principal(actor)
     _reader(p)
     now = rt.clock()
-    conds = filters(f, now) + scope_conditions(p)
+    conds = filters(f, now, rt.policy) + scope_conditions(p)
     with read(rt.engine) as conn:
         top = conn.execute(select(func.max(C.id))).scalar()
     if top is None:

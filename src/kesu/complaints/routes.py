@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
@@ -13,7 +13,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import phones
 from kesu.clock import BEIJING, supported_date
-from kesu.complaints import lifecycle, queries, transitions
+from kesu.complaints import lifecycle, queries, reveal, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import TransitionIn
 from kesu.problems import Problem
@@ -88,6 +88,9 @@ def list_filters(
     received_to: Annotated[str | None, Query(json_schema_extra=DATETIME_SCHEMA)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     customer_phone: Annotated[str | None, Query(max_length=32)] = None,
+    awaiting_approval: Annotated[
+        bool, Query(description="只看待审批的（已拟定方案，须主管/法务审批）")
+    ] = False,
 ) -> dict[str, Any]:
     """The list's filters from the query (the list and the exports take the same)."""
     return {
@@ -106,6 +109,7 @@ def list_filters(
         "received_to": _time(received_to, "received_to"),
         "q": q.strip() if q and q.strip() else None,
         "customer_phone": _normal_phone(customer_phone),
+        "awaiting_approval": awaiting_approval,
     }
 
 
@@ -133,18 +137,33 @@ class ShowIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: Annotated[
-        str, Field(min_length=2, max_length=200, description="查看理由（记入审计日志）")
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            description="查看理由代码（reveal_reasons，见 /api/v1/reference），记入审计日志："
+            + "、".join(f"{k} {v['name']}" for k, v in vocab.REVEAL_REASONS.items()),
+            json_schema_extra={"pattern": one_of_pattern(vocab.REVEAL_REASONS)},
+        ),
     ]
+    scope: Literal["phone", "full"] = Field(
+        "phone", description="phone：只看电话（回访）；full：全部个人信息（需 pii.show）"
+    )
+    note: Annotated[str | None, Field(max_length=200, description="补充说明（记入审计日志）")] = (
+        None
+    )
 
 
 @router.post(
     "/complaints/{number}/personal-data",
-    summary="查看完整个人信息（留痕） Show unmasked personal data (audited)",
+    summary="查看客户号码或完整个人信息（留痕） Reveal personal data (audited)",
 )
 async def show_personal_data(
     number: str, body: ShowIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return await run_in_threadpool(queries.personal_data, rt, number, p, body.reason)
+    return await run_in_threadpool(
+        reveal.reveal, rt, number, p, body.reason, body.scope, body.note or None
+    )
 
 
 @router.get("/complaints/{number}/events", summary="处理记录 Events of a complaint")
@@ -184,6 +203,7 @@ async def reference(p: Principal = Depends(principal)) -> dict[str, Any]:
         "risk_flags": vocab.RISK_FLAGS,
         "validity_reasons": vocab.VALIDITY_REASONS,
         "callback_results": vocab.CALLBACK_RESULTS,
+        "reveal_reasons": vocab.REVEAL_REASONS,
         "root_causes": vocab.ROOT_CAUSES,
         "teams": vocab.TEAMS,
         "actions": lifecycle.ACTIONS,

@@ -21,6 +21,7 @@ PRIORITIES: dict[str, dict] = _ref()["priorities"]
 RISK_FLAGS: dict[str, dict] = _ref()["risk_flags"]
 VALIDITY_REASONS: dict[str, dict] = _ref()["validity_reasons"]
 CALLBACK_RESULTS: dict[str, dict] = _ref()["callback_results"]
+REVEAL_REASONS: dict[str, dict] = _ref()["reveal_reasons"]
 ROOT_CAUSES: dict[str, dict] = _ref()["root_causes"]
 TEAMS: dict[str, dict] = _ref()["teams"]
 

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import select
 
 from kesu.accounts.roles import Actor
 from kesu.clock import BEIJING
-from kesu.complaints import lifecycle
+from kesu.complaints import approval, lifecycle
+from kesu.complaints import queries as complaint_queries
 from kesu.complaints import vocabulary as vocab
 from kesu.reports.queries import C, D, iso, reader, reading, scope
 
@@ -92,18 +93,13 @@ def about_to_breach(
     return out
 
 
-def _approval_reasons(row, policy: lifecycle.Policy) -> list[str]:
-    reasons = []
-    amount = row.compensation
-    if amount is not None and Decimal(amount) > policy.approval_threshold:
-        reasons.append(
-            f"赔偿金额 {Decimal(amount):.2f} 元超过审批阈值 {policy.approval_threshold:.2f} 元"
-        )
-    flags = [f for f in (row.risk_flags or ()) if f in policy.approval_flags]
-    if flags:
-        names = "、".join(vocab.RISK_FLAGS.get(f, {}).get("name", f) for f in sorted(flags))
-        reasons.append(f"风险标记须审批：{names}")
-    return reasons
+def _state(row) -> lifecycle.State:
+    return lifecycle.State(
+        status=row.status,
+        kind=row.kind,
+        compensation=None if row.compensation is None else Decimal(row.compensation),
+        risk_flags=frozenset(row.risk_flags or ()),
+    )
 
 
 def approvals(rt: Runtime, actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
@@ -117,29 +113,13 @@ def approvals(rt: Runtime, actor: Actor, limit: int = 50) -> list[dict[str, Any]
     now = rt.clock()
     policy = rt.policy
     with reading(rt) as conn:
-        # A superset of what needs approval, in SQL (risk flags are a JSON list of codes);
-        # lifecycle.approval_required decides below.
-        flags_text = cast(C.risk_flags, String)
-        maybe = or_(
-            C.compensation > policy.approval_threshold,
-            *(flags_text.like(f'%"{flag}"%') for flag in sorted(policy.approval_flags)),
-        )
         rows = conn.execute(
-            select(*_QUEUE_COLUMNS).where(C.status == "proposed", maybe, *scope(p)).order_by(C.id)
+            select(*_QUEUE_COLUMNS)
+            .where(complaint_queries.awaiting_approval(policy), *scope(p))
+            .order_by(C.id)
         ).all()
-    waiting = [
-        r
-        for r in rows
-        if lifecycle.approval_required(
-            lifecycle.State(
-                status=r.status,
-                kind=r.kind,
-                compensation=None if r.compensation is None else Decimal(r.compensation),
-                risk_flags=frozenset(r.risk_flags or ()),
-            ),
-            policy,
-        )
-    ]
+    states = {r.id: _state(r) for r in rows}
+    waiting = [r for r in rows if approval.waiting(states[r.id], policy)]
     far = datetime.max.replace(tzinfo=BEIJING)
     waiting.sort(key=lambda r: (r.next_due_at or far, r.id))
     out = []
@@ -147,6 +127,6 @@ def approvals(rt: Runtime, actor: Actor, limit: int = 50) -> list[dict[str, Any]
         item = _queue_item(r, now)
         item["compensation"] = None if r.compensation is None else f"{Decimal(r.compensation):.2f}"
         item["risk_flags"] = sorted(r.risk_flags or ())
-        item["reason"] = "；".join(_approval_reasons(r, policy))
+        item["reason"] = "；".join(x["text"] for x in approval.reasons(states[r.id], policy))
         out.append(item)
     return out

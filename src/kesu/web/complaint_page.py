@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from kesu.complaints import lifecycle, queries, transitions
+from kesu.accounts.roles import roles
+from kesu.complaints import lifecycle, queries, reveal, transitions
 from kesu.law import advice, articles, library
 from kesu.problems import Problem
+from kesu.web import i18n
 from kesu.web.pages import Page, PageRoute, is_htmx, redirect, render, staff
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -62,20 +64,36 @@ async def complaint_page(
     number: str, pg: Page = Depends(staff), done: str | None = None
 ) -> Response:
     data = await run_in_threadpool(_complaint_data, pg, number)
-    if done:
+    view = data["c"]
+    waiting = view.get("approval")
+    if done == "proposed" and waiting:
+        # The proposer is told it now waits, for whom and why (the banner says it too).
+        why = "；".join(r["text"] for r in waiting["reasons"])
+        pg.flash.append(
+            ("ok", pg.t("done.awaiting_approval", who=_approvers(pg, waiting), why=why))
+        )
+    elif done:
         pg.flash.append(("ok", pg.t(f"done.{done}") if done in DONE else pg.t("done.action")))
     return render(
         pg,
         "workbench/complaint.html",
         fields=ACTION_FIELDS,
-        customer=data["c"]["customer"],
+        customer=view["customer"],
         number=number,
         lifecycle_actions=lifecycle.ACTIONS,
+        reveal_basis=reveal.basis(view["assignee"], view["status"], pg.p),
+        approvers=_approvers(pg, waiting) if waiting else "",
         **data,
     )
 
 
 DONE = {"registered", "action", "uploaded"}
+
+
+def _approvers(pg: Page, waiting: dict[str, Any]) -> str:
+    name = i18n.namer(pg.lang)
+    names = [name(roles(), a["role"]) for a in waiting["approvers"]]
+    return (" or " if pg.lang == "en" else "或").join(names)
 
 
 @router.post("/complaints/{number}/act")
@@ -94,8 +112,11 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
             params[name] = value
     version = str(form.get("expected_version") or "")
     expected = int(version) if version.isdigit() else None
-    await run_in_threadpool(transitions.transition, pg.rt, number, action, params, pg.p, expected)
-    return redirect(f"/complaints/{number}?done=action", pg.request)
+    after = await run_in_threadpool(
+        transitions.transition, pg.rt, number, action, params, pg.p, expected
+    )
+    done = "proposed" if action == "propose" and after.get("approval") else "action"
+    return redirect(f"/complaints/{number}?done={done}", pg.request)
 
 
 @router.get("/complaints/{number}/obligations")
@@ -124,19 +145,25 @@ async def draft(number: str, pg: Page = Depends(staff)) -> Response:
 
 
 @router.post("/complaints/{number}/reveal")
-async def reveal(number: str, pg: Page = Depends(staff)) -> Response:
+async def reveal_customer(number: str, pg: Page = Depends(staff)) -> Response:
+    """One click: the phone for a call back (or, for pii.show, everything), audited."""
     form = await pg.form()
     reason = str(form.get("reason") or "").strip()
-    if len(reason) < 2:
-        raise Problem(
-            422,
-            "reason_required",
-            "Reason required",
-            "请填写查看完整个人信息的理由（记入审计日志）。",
-        )
-    data = await run_in_threadpool(queries.personal_data, pg.rt, number, pg.p, reason[:200])
+    scope = "full" if form.get("scope") == "full" else "phone"
+
+    def load() -> tuple[dict[str, Any], dict[str, Any]]:
+        shown = reveal.reveal(pg.rt, number, pg.p, reason, scope)
+        view = queries.get(pg.rt, number, pg.p)  # the rest stays masked for scope phone
+        return shown, {**view["customer"], **shown["customer"]}
+
+    shown, customer = await run_in_threadpool(load)
     return render(
-        pg, "workbench/_customer.html", customer=data["customer"], revealed=True, number=number
+        pg,
+        "workbench/_customer.html",
+        customer=customer,
+        revealed=shown["scope"],
+        reveal_reason=shown["reason"],
+        number=number,
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
+from kesu.accounts.roles import action_permissions
 from kesu.complaints import bulk, export, lifecycle, queries
 from kesu.complaints.bulk_routes import stream
 from kesu.complaints.schemas import MAX_BULK
@@ -30,6 +31,17 @@ async def total(pg: Page = Depends(staff)) -> Response:
     f, _ = _queue_filters(pg, dict(pg.request.query_params))
     n = await run_in_threadpool(queries.count, pg.rt, f, pg.p)
     return render(pg, "workbench/_queue_total.html", n=n)
+
+
+@router.get("/workbench/approvals-count")
+async def approvals_count(pg: Page = Depends(staff)) -> Response:
+    """The header's counter for those who may approve: complaints waiting for approval in
+    their scope (the queue's 待审批 filter), nothing when there are none."""
+    n = 0
+    if pg.p.can_any(action_permissions("approve")):
+        f = {"awaiting_approval": True}
+        n = await run_in_threadpool(queries.count, pg.rt, f, pg.p)
+    return render(pg, "workbench/_approvals_count.html", n=n)
 
 
 def _format(fmt: str) -> str:

@@ -46,6 +46,8 @@ def _queue_filters(pg: Page, q: dict[str, str]) -> tuple[dict[str, Any], str]:
             f["customer_phone"] = digits  # a phone number: found by its keyed hash
         else:
             f["q"] = text
+    if q.get("approval") == "waiting":
+        f["awaiting_approval"] = True  # proposed, waiting for a supervisor's approval
     due = q.get("due")
     if due == "overdue":
         f["overdue"] = True
