@@ -108,6 +108,7 @@ CODES: dict[int, tuple[str, ...]] = {
         "idempotency_key_reused",
         "received_in_future",
         "reason_required",
+        "unknown_reveal_reason",
         "merge_target_not_found",
         "org_required",
         "org_not_allowed",
