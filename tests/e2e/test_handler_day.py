@@ -80,7 +80,13 @@ def test_a_handlers_day_call_back_approval_reply_close(new_page, server):
     assert "*" in handler.locator("#customer dd").first.inner_text()  # the name stays masked
     mine = [e for e in _pii_shown(server.rt, number) if e["actor"] == "demo-handler"]
     assert mine == [
-        {"reason": "callback", "scope": "phone", "basis": "assignee", "actor": "demo-handler"}
+        {
+            "reason": "callback",
+            "reason_name": "回访客户",
+            "scope": "phone",
+            "basis": "assignee",
+            "actor": "demo-handler",
+        }
     ]
 
     # Accept, investigate, propose a compensation above the threshold: it waits.

@@ -74,7 +74,12 @@ def test_the_assignee_reveals_the_phone_with_one_click(rt, signed_in):
     assert "号码已显示（已留痕）" in got.text and "回访客户" in got.text
     [entry] = _audit(rt, "pii.show")
     assert (entry.actor, entry.target_id) == ("hu.handler", number)
-    assert entry.detail == {"reason": "callback", "scope": "phone", "basis": "assignee"}
+    assert entry.detail == {
+        "reason": "callback",
+        "reason_name": "回访客户",
+        "scope": "phone",
+        "basis": "assignee",
+    }
 
     # Asking for everything, or for someone else's complaint: refused, nothing shown.
     got = web.post(

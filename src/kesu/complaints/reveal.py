@@ -6,8 +6,8 @@ without any other permission; a holder of `pii.show` may reveal the phone of any
 complaint in their scope, or ask for scope `full` (name, account, place, description and
 demands unmasked). Everyone else is refused (403) and keeps seeing the masked values.
 The reason is a code of `reveal_reasons` in data/reference.yaml (an unknown one: 422
-`unknown_reveal_reason`); each reveal is one audit entry `pii.show` with the reason, the
-scope and the basis (`assignee` or `pii.show`), written in the reveal's transaction.
+`unknown_reveal_reason`); each reveal is one audit entry `pii.show` with the reason (code
+and name), the scope and the basis (`assignee` or `pii.show`), written in the reveal's transaction.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def reveal(
         if why is None or (scope == "full" and why != "pii.show"):
             raise _refused(p, full=why is not None)
         code = check_reason(reason)
-        detail: dict[str, Any] = {"reason": code, "scope": scope, "basis": why}
+        name = vocab.REVEAL_REASONS[code]["name"]
+        detail: dict[str, Any] = {"reason": code, "reason_name": name, "scope": scope, "basis": why}
         if note:
             detail["note"] = note
         audit(conn, p, now, "pii.show", "complaint", number, detail)
@@ -100,7 +101,7 @@ def reveal(
             "number": number,
             "scope": scope,
             "reason": code,
-            "reason_name": vocab.REVEAL_REASONS[code]["name"],
+            "reason_name": name,
             "basis": why,
             "customer": customer,
             "shown_to": p.name,
