@@ -127,14 +127,12 @@ def _allowed(request: Request) -> str:
 
 
 def _housekeeping(rt: Runtime) -> None:
-    """Retention once a day; the notification outbox each pass."""
-    from kesu.channels import outbox
+    """Retention once a day (the outbox has its own thread: channels.delivery.run)."""
     from kesu.complaints import retention
 
     done = retention.run_daily(rt)
     if done and done["anonymised"]:
         log.info("retention: %s complaints anonymised", done["anonymised"])
-    outbox.deliver(rt)
 
 
 def _warm_dashboard(rt: Runtime) -> None:
@@ -199,7 +197,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
-        thread = None
+        thread = sender = None
         # Build the similar-complaints index in the background, not on the first request.
         threading.Thread(
             target=_warm_triage, args=(runtime,), name="kesu-triage-warm", daemon=True
@@ -216,10 +214,17 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
                 daemon=True,
             )
             thread.start()
+            from kesu.channels import delivery
+
+            sender = threading.Thread(
+                target=delivery.run, args=(runtime, stop), name="kesu-outbox", daemon=True
+            )
+            sender.start()
         yield
         stop.set()
-        if thread is not None:
-            thread.join(timeout=5)
+        for running in (thread, sender):
+            if running is not None:
+                running.join(timeout=5)
 
     app = FastAPI(
         title="kesu 客诉 API",
