@@ -29,6 +29,8 @@ PURE = {
     "kesu.accounts.roles",
     "kesu.accounts.masking",
     "kesu.channels.phones",
+    "kesu.channels.sms_text",
+    "kesu.channels.mail",
     "kesu.appeals.materials",
     "kesu.appeals.time_limits",
 }
@@ -52,6 +54,7 @@ OWNED = {
     "sla_policies": ("kesu.deadlines.",),
     "sla_policy_history": ("kesu.deadlines.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
+    "notification_optouts": ("kesu.channels.",),
 }
 
 

@@ -400,6 +400,14 @@ notifications = Table(
     Index("ix_notifications_pending", "status", "next_attempt_at"),
 )
 
+# Customers who asked for the essential messages only (by the keyed hash of the number).
+notification_optouts = Table(
+    "notification_optouts",
+    metadata,
+    Column("phone_hash", String(40), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 app_state = Table(
     "app_state",
     metadata,

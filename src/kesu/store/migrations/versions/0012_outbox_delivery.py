@@ -1,6 +1,6 @@
 """notifications delivered for real: a stable message id sent to the gateway (uid), the
 claim of the worker holding a message's lease, and where it went (sink); status dead
-after the configured attempts
+after the configured attempts; customers who opted out of non-essential messages
 
 Revision ID: 0012
 Revises: 0011
@@ -10,6 +10,8 @@ import uuid
 
 import sqlalchemy as sa
 from alembic import op
+
+import kesu.store.types
 
 revision = "0012"
 down_revision = "0011"
@@ -31,9 +33,15 @@ def upgrade() -> None:
         )
     conn.execute(sa.text("UPDATE notifications SET status = 'dead' WHERE status = 'failed'"))
     op.create_index("ux_notifications_uid", "notifications", ["uid"], unique=True)
+    op.create_table(
+        "notification_optouts",
+        sa.Column("phone_hash", sa.String(40), primary_key=True),
+        sa.Column("created_at", kesu.store.types.UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notification_optouts")
     op.drop_index("ux_notifications_uid", "notifications")
     with op.batch_alter_table("notifications") as batch:
         batch.drop_column("sink")
