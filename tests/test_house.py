@@ -40,7 +40,7 @@ IMPURE_IN_PURE_PACKAGES = re.compile(
     r"index_store|promotion|complaint_facts)$"
 )
 EDGE = re.compile(
-    r"(\.routes$|\.attachment_routes$|\.bulk_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"
+    r"(\.routes$|_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"
     r"^kesu\.app$|^kesu\.demo(\.|$)|^kesu\.web_common$|^kesu\.accounts\.web$)"
 )
 OWNED = {

@@ -17,6 +17,7 @@ from starlette.routing import Match
 
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
+from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.routes import router as intake_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
@@ -161,6 +162,7 @@ def page_routers() -> list:
     from kesu.web import (
         admin_audit,
         admin_calendar,
+        admin_outbox,
         admin_overview,
         admin_sla,
         admin_teams,
@@ -174,7 +176,15 @@ def page_routers() -> list:
         workbench,
     )
 
-    admin = [admin_overview, admin_users, admin_teams, admin_sla, admin_calendar, admin_audit]
+    admin = [
+        admin_overview,
+        admin_users,
+        admin_teams,
+        admin_sla,
+        admin_calendar,
+        admin_outbox,
+        admin_audit,
+    ]
     return [
         auth.router,
         workbench.router,
@@ -294,6 +304,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(triage_router)
     app.include_router(law_router)
     app.include_router(reports_router)
+    app.include_router(outbox_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]
