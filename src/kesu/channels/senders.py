@@ -133,11 +133,14 @@ class SmtpMailer:
 
 class DemoSink:
     """Demo mode: nothing leaves the machine; the outbox keeps the message as sent to
-    "demo" (the admin page shows it) and the console shows it, the number masked."""
+    "demo" (the admin page /admin/outbox shows every one). The portal's sign-in codes are
+    also printed on the console (the number masked): a newcomer needs them to sign in."""
 
     name = "demo"
 
     def send(self, m: Outgoing) -> None:
+        if m.purpose != "portal_code":
+            return
         to = masking.phone(m.recipient) if m.channel == "sms" else _mask_mail(m.recipient)
         print(
             f"[演示模式{'短信' if m.channel == 'sms' else '邮件'}] 发往 {to}：{m.body}", flush=True
