@@ -30,6 +30,8 @@ PURE = {
     "kesu.accounts.roles",
     "kesu.accounts.masking",
     "kesu.channels.phones",
+    "kesu.channels.sms_text",
+    "kesu.channels.mail",
     "kesu.appeals.materials",
     "kesu.appeals.time_limits",
 }
@@ -39,7 +41,7 @@ IMPURE_IN_PURE_PACKAGES = re.compile(
     r"index_store|promotion|complaint_facts)$"
 )
 EDGE = re.compile(
-    r"(\.routes$|\.attachment_routes$|\.bulk_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"
+    r"(\.routes$|_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"
     r"^kesu\.app$|^kesu\.demo(\.|$)|^kesu\.web_common$|^kesu\.accounts\.web$)"
 )
 OWNED = {
@@ -53,6 +55,7 @@ OWNED = {
     "sla_policies": ("kesu.deadlines.",),
     "sla_policy_history": ("kesu.deadlines.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
+    "notification_optouts": ("kesu.channels.",),
 }
 
 

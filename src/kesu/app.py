@@ -17,6 +17,7 @@ from starlette.routing import Match
 
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
+from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.routes import router as intake_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
@@ -127,14 +128,12 @@ def _allowed(request: Request) -> str:
 
 
 def _housekeeping(rt: Runtime) -> None:
-    """Retention once a day; the notification outbox each pass."""
-    from kesu.channels import outbox
+    """Retention once a day (the outbox has its own thread: channels.delivery.run)."""
     from kesu.complaints import retention
 
     done = retention.run_daily(rt)
     if done and done["anonymised"]:
         log.info("retention: %s complaints anonymised", done["anonymised"])
-    outbox.deliver(rt)
 
 
 def _warm_dashboard(rt: Runtime) -> None:
@@ -163,6 +162,7 @@ def page_routers() -> list:
     from kesu.web import (
         admin_audit,
         admin_calendar,
+        admin_outbox,
         admin_overview,
         admin_sla,
         admin_teams,
@@ -176,7 +176,15 @@ def page_routers() -> list:
         workbench,
     )
 
-    admin = [admin_overview, admin_users, admin_teams, admin_sla, admin_calendar, admin_audit]
+    admin = [
+        admin_overview,
+        admin_users,
+        admin_teams,
+        admin_sla,
+        admin_calendar,
+        admin_outbox,
+        admin_audit,
+    ]
     return [
         auth.router,
         workbench.router,
@@ -199,7 +207,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
-        thread = None
+        thread = sender = None
         # Build the similar-complaints index in the background, not on the first request.
         threading.Thread(
             target=_warm_triage, args=(runtime,), name="kesu-triage-warm", daemon=True
@@ -216,10 +224,17 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
                 daemon=True,
             )
             thread.start()
+            from kesu.channels import delivery
+
+            sender = threading.Thread(
+                target=delivery.run, args=(runtime, stop), name="kesu-outbox", daemon=True
+            )
+            sender.start()
         yield
         stop.set()
-        if thread is not None:
-            thread.join(timeout=5)
+        for running in (thread, sender):
+            if running is not None:
+                running.join(timeout=5)
 
     app = FastAPI(
         title="kesu 客诉 API",
@@ -289,6 +304,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(triage_router)
     app.include_router(law_router)
     app.include_router(reports_router)
+    app.include_router(outbox_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

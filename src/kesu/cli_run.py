@@ -5,6 +5,7 @@ them."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Annotated
 
@@ -145,9 +146,14 @@ def worker(
     rt = open_runtime()
     ensure_law_index(rt)
     wait = interval if interval is not None else rt.settings.watch_interval
-    from kesu.channels import outbox
+    from kesu.channels import delivery
     from kesu.complaints import retention
 
+    stop = threading.Event()
+    if not once:  # messages go out every second or so, whatever the watch interval
+        threading.Thread(
+            target=delivery.run, args=(rt, stop), name="kesu-outbox", daemon=True
+        ).start()
     while True:
         n = watcher.watch_once(rt)
         w = watcher.warn_once(rt)
@@ -156,11 +162,15 @@ def worker(
             console.print(
                 f"保存期限：匿名化 {kept['anonymised']} 件，法律保全跳过 {len(kept['held'])} 件。"
             )
-        outbox.deliver(rt)
-        if n or w or once:
-            console.print(f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个。")
         if once:
+            sent = delivery.deliver(rt)
+            console.print(
+                f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个；消息发出 {sent['sent']} 条，"
+                f"待重试 {sent['retry']} 条，失败 {sent['dead']} 条。"
+            )
             return
+        if n or w:
+            console.print(f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个。")
         time.sleep(wait)
 
 

@@ -63,6 +63,28 @@ class Settings:
     demo: bool = False
     company_name: str = "【公司名称】"
     hotline: str = "【客服热线】"
+    # Messages out (channels.delivery). Email: smtp://user:pass@host:port, smtps://…,
+    # ?starttls=true; SMS: a generic HTTP gateway signed with the secret. Unset: the
+    # messages wait in the outbox (demo mode records them in its own sink instead).
+    smtp_url: str | None = None
+    mail_from: str = "kesu@localhost"
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: str = ""
+    # The operator's SMS signature, put in front of every text (counts toward its length).
+    sms_signature: str = "【客诉】"
+    # Retries: attempt n waits base·2^(n-1) seconds (capped, with jitter); after
+    # max_attempts the message is dead and shown to admins. The defaults retry for
+    # about three and a half hours, so an hour's gateway outage loses nothing.
+    outbox_max_attempts: int = 16
+    outbox_retry_seconds: float = 30.0
+    outbox_retry_cap_seconds: float = 900.0
+    # A claimed message is another worker's again if not marked within this lease.
+    outbox_lease_seconds: float = 120.0
+    gateway_timeout: float = 10.0
+    # Where customers reach the portal (links in their messages).
+    public_url: str = "http://localhost:8000"
+    # How often the worker (or the embedded server) looks for messages to send.
+    outbox_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -91,4 +113,32 @@ class Settings:
             s = replace(s, hotline=v)
         if v := values.get("KESU_LAW_DIR"):
             s = replace(s, law_dir=Path(v))
-        return s
+        return _delivery(s, values)
+
+
+def _delivery(s: Settings, values: dict[str, str]) -> Settings:
+    """The settings of messages out (KESU_SMTP_URL, KESU_SMS_GATEWAY_URL, retries …)."""
+    text = {
+        "KESU_SMTP_URL": "smtp_url",
+        "KESU_MAIL_FROM": "mail_from",
+        "KESU_SMS_GATEWAY_URL": "sms_gateway_url",
+        "KESU_SMS_GATEWAY_SECRET": "sms_gateway_secret",
+        "KESU_SMS_SIGNATURE": "sms_signature",
+        "KESU_PUBLIC_URL": "public_url",
+    }
+    numbers = {
+        "KESU_OUTBOX_RETRY_SECONDS": "outbox_retry_seconds",
+        "KESU_OUTBOX_RETRY_CAP_SECONDS": "outbox_retry_cap_seconds",
+        "KESU_OUTBOX_LEASE_SECONDS": "outbox_lease_seconds",
+        "KESU_GATEWAY_TIMEOUT": "gateway_timeout",
+        "KESU_OUTBOX_POLL_SECONDS": "outbox_poll_seconds",
+    }
+    for key, name in text.items():
+        if v := values.get(key):
+            s = replace(s, **{name: v})
+    for key, name in numbers.items():
+        if v := values.get(key):
+            s = replace(s, **{name: float(v)})
+    if v := values.get("KESU_OUTBOX_MAX_ATTEMPTS"):
+        s = replace(s, outbox_max_attempts=int(v))
+    return s

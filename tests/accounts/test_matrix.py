@@ -73,6 +73,7 @@ _SNAPSHOT = select(
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
     _count(t.complaints, _C.legal_hold).label("legal_holds"),
+    _count(t.notifications, t.notifications.c.status == "dead").label("dead_messages"),
     _count(t.users, _U.active).label("active_users"),
     _count(t.users, _U.role == "admin").label("admins"),
     _count(t.api_tokens, t.api_tokens.c.revoked_at.is_not(None)).label("revoked_tokens"),
@@ -199,6 +200,9 @@ OPERATIONS = [
     ("sla policy add", "POST", "/api/v1/sla-policies"),
     ("sla policy change", "PUT", "/api/v1/sla-policies/{policy_id}"),
     ("sla policy remove", "DELETE", "/api/v1/sla-policies/{policy_id}"),
+    ("outbox", "GET", "/api/v1/outbox"),
+    ("outbox message", "GET", "/api/v1/outbox/{message_id}"),
+    ("outbox resend", "POST", "/api/v1/outbox/{message_id}/resend"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -236,6 +240,9 @@ NEEDS = {
     "sla policy add": {"sla.manage"},
     "sla policy change": {"sla.manage"},
     "sla policy remove": {"sla.manage"},
+    "outbox": {"outbox.manage"},
+    "outbox message": {"outbox.manage"},
+    "outbox resend": {"outbox.manage"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -288,6 +295,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "POST", "/api/v1/complaints/bulk", {"json": bulk}, "flag"
     if name.startswith("sla policy"):
         return _sla_policy(name, client)
+    if name.startswith("outbox"):
+        return _outbox(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -359,6 +368,29 @@ def _sla_policy(name: str, client) -> tuple[str, str, dict, str | None]:
         },
     )
     return "DELETE", f"/api/v1/sla-policies/{made['id']}", {}, None
+
+
+def _outbox(name: str, client) -> tuple[str, str, dict, str | None]:
+    """A dead message (its gateway refused it every time) to read or send again."""
+    from sqlalchemy import update
+
+    from kesu.channels import outbox
+    from kesu.store.db import write
+
+    rt = client.app.state.runtime
+    with write(rt.engine) as conn:
+        outbox.enqueue(conn, rt.clock(), "sms", "13800001234", "您的投诉已受理。", "test")
+        mid = conn.execute(select(func.max(t.notifications.c.id))).scalar_one()
+        conn.execute(
+            update(t.notifications)
+            .where(t.notifications.c.id == mid)
+            .values(status="dead", attempts=16, last_error="短信网关返回 HTTP 503")
+        )
+    if name == "outbox":
+        return "GET", "/api/v1/outbox", {"params": {"status": "dead"}}, None
+    if name == "outbox message":
+        return "GET", f"/api/v1/outbox/{mid}", {}, None
+    return "POST", f"/api/v1/outbox/{mid}/resend", {}, None
 
 
 def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
@@ -593,6 +625,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ),
         ("PUT", "/api/v1/sla-policies/1", {"json": {"length": 5}}),
         ("DELETE", "/api/v1/sla-policies/1", {}),
+        ("POST", "/api/v1/outbox/1/resend", {}),
     ]
     routes = {
         (m, path)
@@ -652,6 +685,8 @@ def _template(url: str) -> str:
         parts[4] = "{username}"
     if len(parts) > 4 and parts[3] == "sla-policies":
         parts[4] = "{policy_id}"
+    if len(parts) > 4 and parts[3] == "outbox":
+        parts[4] = "{message_id}"
     if len(parts) > 5 and parts[3] == "calendar":
         parts[5] = "{year}"
     return "/".join(parts)

@@ -1,19 +1,24 @@
 """The notification outbox: messages to customers and staff, written in the same
-transaction as what caused them, then delivered by the worker.
+transaction as what caused them, then delivered by the worker (channels.delivery).
 
-Nothing acknowledged is lost: a message waits in `notifications` until it is
-delivered. No SMS gateway or mail server is wired yet (issue 15 builds the
-senders and retries): only demo mode "delivers", to the console, masked.
+A message is `pending` until a sender's gateway accepts it (`sent`), or until it has
+failed the configured number of attempts (`dead`: shown to admins, who may resend it).
+Claiming is one statement: the due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; the
+single writer on SQLite) get the worker's claim token and their next attempt moved a
+lease ahead, so several workers never take the same message, and a worker that dies
+mid-send leaves its messages to the next one once the lease runs out.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from kesu.accounts import masking
 from kesu.store import tables as t
 from kesu.store.db import read, write
 
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 N = t.notifications.c
+STATES = ("pending", "sent", "dead")
 
 
 def enqueue(
@@ -31,11 +37,14 @@ def enqueue(
     body: str,
     purpose: str,
     subject: str | None = None,
-) -> None:
+    not_before: datetime | None = None,
+) -> str:
     """Put one message in the outbox, in the caller's transaction (recipient and body are
-    encrypted by the table's column types)."""
+    encrypted by the table's column types). Returns its stable id."""
+    uid = uuid.uuid4().hex
     conn.execute(
         insert(t.notifications).values(
+            uid=uid,
             channel=channel,
             recipient=recipient,
             subject=subject,
@@ -43,42 +52,133 @@ def enqueue(
             body=body,
             status="pending",
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=not_before or now,
             created_at=now,
         )
     )
+    return uid
 
 
-def deliver(rt: Runtime, limit: int = 100) -> int:
-    """Send what the outbox holds.
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    uid: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+    purpose: str
+    attempts: int  # this attempt included
+    claim: str
 
-    No SMS gateway is configured yet: only demo mode delivers (to the console);
-    otherwise messages wait in the outbox, none is lost.
-    """
-    if not rt.settings.demo:
-        return 0
+
+def claim(rt: Runtime, channels: list[str], limit: int) -> list[Claimed]:
+    """Take up to `limit` due messages of `channels` for this worker (one statement)."""
+    if not channels:
+        return []
     now = rt.clock()
-    sent = 0
+    token = uuid.uuid4().hex
+    due = (
+        select(N.id)
+        .where(N.status == "pending", N.next_attempt_at <= now, N.channel.in_(channels))
+        .order_by(N.next_attempt_at, N.id)
+        .limit(limit)
+    )
+    if rt.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    lease = timedelta(seconds=rt.settings.outbox_lease_seconds)
+    stmt = (
+        update(t.notifications)
+        .where(N.id.in_(due.scalar_subquery()), N.status == "pending")
+        .values(claim=token, next_attempt_at=now + lease, attempts=N.attempts + 1)
+        .returning(N.id, N.uid, N.channel, N.recipient, N.subject, N.body, N.purpose, N.attempts)
+    )
     with write(rt.engine) as conn:
-        rows = conn.execute(
-            select(t.notifications)
-            .where(N.status == "pending", N.next_attempt_at <= now)
-            .order_by(N.id)
-            .limit(limit)
-        ).all()
-        for n in rows:
-            # Demo delivery is the console; the number is masked like everywhere else.
-            print(f"[演示模式短信] 发往 {masking.phone(n.recipient)}：{n.body}", flush=True)
-            conn.execute(
-                update(t.notifications)
-                .where(N.id == n.id)
-                .values(status="sent", sent_at=now, attempts=n.attempts + 1)
-            )
-            sent += 1
-    return sent
+        rows = conn.execute(stmt).all()
+    return sorted((Claimed(*r, claim=token) for r in rows), key=lambda c: c.id)
+
+
+def mark_sent(rt: Runtime, c: Claimed, sink: str) -> bool:
+    """The gateway accepted it. False if this worker's lease had run out and another
+    worker holds the message now (it may then be sent twice, with the same id)."""
+    with write(rt.engine) as conn:
+        done = conn.execute(
+            update(t.notifications)
+            .where(N.id == c.id, N.claim == c.claim, N.status == "pending")
+            .values(status="sent", sent_at=rt.clock(), sink=sink, claim=None, last_error=None)
+        ).rowcount
+    return bool(done)
+
+
+def backoff(attempt: int, base: float, cap: float, rnd: random.Random | None = None) -> float:
+    """Seconds before attempt `attempt + 1`: base·2^(attempt-1), capped, with half of it
+    random (so many messages failed together do not all come back at once)."""
+    span = min(cap, base * 2 ** max(attempt - 1, 0))
+    return span / 2 + (rnd or random).uniform(0, span / 2)
+
+
+def mark_failed(rt: Runtime, c: Claimed, error: str) -> str:
+    """A failed attempt: retried later with backoff, or dead after the last attempt.
+    Returns the message's new state."""
+    s = rt.settings
+    now = rt.clock()
+    dead = c.attempts >= s.outbox_max_attempts
+    wait = backoff(c.attempts, s.outbox_retry_seconds, s.outbox_retry_cap_seconds)
+    values: dict[str, Any] = {"last_error": error[:500], "claim": None}
+    if dead:
+        values["status"] = "dead"
+    else:
+        values["next_attempt_at"] = now + timedelta(seconds=wait)
+    with write(rt.engine) as conn:
+        conn.execute(
+            update(t.notifications)
+            .where(N.id == c.id, N.claim == c.claim, N.status == "pending")
+            .values(**values)
+        )
+    return "dead" if dead else "pending"
+
+
+def resend(conn: Connection, now: datetime, message_id: int) -> bool:
+    """An admin sends a dead message again: pending now, its attempts counted afresh
+    (same stable id). False when it is not dead."""
+    return bool(
+        conn.execute(
+            update(t.notifications)
+            .where(N.id == message_id, N.status == "dead")
+            .values(status="pending", attempts=0, next_attempt_at=now, claim=None)
+        ).rowcount
+    )
 
 
 def pending(rt: Runtime) -> int:
     """How many messages wait in the outbox."""
     with read(rt.engine) as conn:
         return conn.execute(select(func.count()).where(N.status == "pending")).scalar_one()
+
+
+def counts(rt: Runtime) -> dict[str, int]:
+    """Messages per state (every state listed, zero included)."""
+    with read(rt.engine) as conn:
+        rows = conn.execute(select(N.status, func.count()).group_by(N.status)).all()
+    out = dict.fromkeys(STATES, 0)
+    out.update({status: n for status, n in rows})
+    return out
+
+
+def listing(
+    conn: Connection, status: str | None, channel: str | None, limit: int, before: int | None
+) -> list[dict[str, Any]]:
+    """The newest messages first (for the admin page), filtered by state and channel."""
+    q = select(t.notifications).order_by(N.id.desc()).limit(limit)
+    if status:
+        q = q.where(N.status == status)
+    if channel:
+        q = q.where(N.channel == channel)
+    if before:
+        q = q.where(N.id < before)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def one(conn: Connection, message_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(t.notifications).where(N.id == message_id)).first()
+    return dict(row._mapping) if row else None

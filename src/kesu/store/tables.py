@@ -385,13 +385,27 @@ notifications = Table(
     Column("subject", String(200)),
     Column("body", EncryptedText, nullable=False),
     Column("purpose", String(40), nullable=False),
-    Column("status", String(10), nullable=False),  # pending | sent | failed
+    Column("status", String(10), nullable=False),  # pending | sent | dead
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # A pending message is due at next_attempt_at; a claim moves it a lease ahead, so a
+    # worker that dies mid-send leaves it to the next one once the lease runs out.
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
+    # The stable id sent to the gateway (a resend after a crash carries the same id).
+    Column("uid", String(32), unique=True),
+    Column("claim", String(32)),  # the claim token of the worker holding the lease
+    Column("sink", String(20)),  # where it went: sms-http, smtp, demo
     Index("ix_notifications_pending", "status", "next_attempt_at"),
+)
+
+# Customers who asked for the essential messages only (by the keyed hash of the number).
+notification_optouts = Table(
+    "notification_optouts",
+    metadata,
+    Column("phone_hash", String(40), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 app_state = Table(

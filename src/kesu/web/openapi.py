@@ -62,6 +62,7 @@ CODES: dict[int, tuple[str, ...]] = {
         "statutory_rule",
         "sla_policy_exists",
         "sla_policy_default",
+        "message_not_dead",
     ),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),

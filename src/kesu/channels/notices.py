@@ -1,0 +1,109 @@
+"""What customers are told, and when: the templates of data/notifications.yaml rendered
+for one complaint event and put in the outbox, in the transaction of the change.
+
+Non-urgent SMS wait for the end of the quiet hours (Beijing time); a customer who opted
+out gets only the essential messages (the complaint accepted, answered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from kesu.accounts import crypto
+from kesu.channels import outbox
+from kesu.clock import BEIJING, as_utc
+from kesu.data_files import load_yaml
+from kesu.store import tables as t
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    event: str
+    kinds: frozenset[str]
+    essential: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Notices:
+    quiet_start: time
+    quiet_end: time
+    customer: dict[str, Template]  # by event
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+@cache
+def notices() -> Notices:
+    raw = load_yaml("notifications.yaml")
+    customer = {}
+    for key, item in raw["customer"].items():
+        tpl = Template(
+            key, item["event"], frozenset(item["kinds"]), bool(item["essential"]), item["text"]
+        )
+        customer[tpl.event] = tpl
+    quiet = raw["quiet_hours"]
+    return Notices(_clock(quiet["start"]), _clock(quiet["end"]), customer)
+
+
+def after_quiet_hours(now: datetime, start: time, end: time) -> datetime | None:
+    """When a non-urgent SMS may go if `now` is in the quiet hours (Beijing), else None."""
+    local = now.astimezone(BEIJING)
+    at = local.time()
+    quiet = (at >= start or at < end) if start > end else (start <= at < end)
+    if not quiet:
+        return None
+    day = local.date() if at < end else local.date() + timedelta(days=1)
+    return as_utc(datetime.combine(day, end, tzinfo=BEIJING))
+
+
+def render(tpl: Template, fields: Mapping[str, Any]) -> str:
+    return "".join(tpl.text.split("\n")).format_map(dict(fields))
+
+
+def opted_out(conn: Connection, phone: str) -> bool:
+    o = t.notification_optouts.c
+    found = conn.execute(select(o.phone_hash).where(o.phone_hash == crypto.phone_hash(phone)))
+    return found.first() is not None
+
+
+def set_opt_out(conn: Connection, phone: str, out: bool, now: datetime) -> None:
+    """A customer's choice: only the essential messages (out) or all of them."""
+    o = t.notification_optouts.c
+    ph = crypto.phone_hash(phone)
+    conn.execute(delete(t.notification_optouts).where(o.phone_hash == ph))
+    if out:
+        conn.execute(insert(t.notification_optouts).values(phone_hash=ph, created_at=now))
+
+
+def wanted(event: str, kind: str) -> bool:
+    """Whether customers are told of `event` on a complaint of `kind`."""
+    tpl = notices().customer.get(event)
+    return tpl is not None and kind in tpl.kinds
+
+
+def tell_customer(
+    conn: Connection, now: datetime, event: str, kind: str, phone: str | None, fields: Mapping
+) -> str | None:
+    """The customer's SMS for `event`, if there is one for this kind of complaint; the
+    outbox id, or None when nothing is sent (no template, no number, opted out)."""
+    n = notices()
+    tpl = n.customer.get(event)
+    if tpl is None or kind not in tpl.kinds or not phone:
+        return None
+    if not tpl.essential and opted_out(conn, phone):
+        return None
+    wait = after_quiet_hours(now, n.quiet_start, n.quiet_end)
+    return outbox.enqueue(
+        conn, now, "sms", phone, render(tpl, fields), f"customer.{tpl.key}", not_before=wait
+    )

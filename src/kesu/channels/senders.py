@@ -1,0 +1,171 @@
+"""Where messages go: one small interface, a sender per channel.
+
+A sender takes one `Outgoing` message and returns when the gateway has accepted it, or
+raises `SendFailed` (the outbox retries it later). Each message carries its stable `uid`,
+sent to the gateway, so a message sent again after a worker died can be dropped by id.
+
+Built in: the generic HTTP SMS gateway (`KESU_SMS_GATEWAY_URL`, HMAC-signed JSON), SMTP
+email (`KESU_SMTP_URL`), and the demo sink (demo mode: kept in the outbox as sent to
+"demo", and printed masked to the console). An operator adds its own short-message
+platform by writing a class with `name` and `send()` and registering it in `ADAPTERS`
+(docs/channels.md shows how).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from kesu.accounts import masking
+from kesu.channels import mail, sms_text
+from kesu.settings import Settings
+
+
+class SendFailed(Exception):
+    """The gateway did not accept the message; the text is kept as its last error."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    uid: str
+    channel: str  # sms | email
+    recipient: str
+    subject: str | None
+    body: str
+    purpose: str
+    now: datetime
+
+
+class Sender(Protocol):
+    name: str
+
+    def send(self, m: Outgoing) -> None: ...
+
+
+def signature(secret: str, body: bytes) -> str:
+    """`sha256=<hex>`: the HMAC-SHA256 of the exact request body with the shared secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class HttpSmsGateway:
+    """POST {"id", "to", "text"} as JSON, signed in X-Kesu-Signature; 2xx is accepted."""
+
+    name = "sms-http"
+
+    def __init__(self, url: str, secret: str, sign_as: str, timeout: float) -> None:
+        self.url, self.secret, self.sign_as, self.timeout = url, secret, sign_as, timeout
+
+    def send(self, m: Outgoing) -> None:
+        text = sms_text.signed(m.body, self.sign_as)
+        body = json.dumps({"id": m.uid, "to": m.recipient, "text": text}, ensure_ascii=False)
+        data = body.encode("utf-8")
+        req = urllib.request.Request(
+            self.url,
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "X-Kesu-Signature": signature(self.secret, data),
+                "X-Kesu-Message-Id": m.uid,
+            },
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as e:
+            raise SendFailed(f"短信网关返回 HTTP {e.code}") from None
+        except TimeoutError:
+            raise SendFailed(f"短信网关 {self.timeout:g} 秒未应答") from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise SendFailed(f"连不上短信网关：{reason}") from None
+        if not 200 <= status < 300:
+            raise SendFailed(f"短信网关返回 HTTP {status}")
+
+
+class SmtpMailer:
+    """Email through an SMTP server: smtp://user:pass@host:port, smtps://…, ?starttls=true."""
+
+    name = "smtp"
+
+    def __init__(self, url: str, sender: str, timeout: float) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"KESU_SMTP_URL 应为 smtp://… 或 smtps://…：{url}")
+        self.tls = parts.scheme == "smtps"
+        query = parse_qs(parts.query)
+        self.starttls = query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.tls else 25)
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender, self.timeout = sender, timeout
+
+    def send(self, m: Outgoing) -> None:
+        msg = mail.build(m.uid, self.sender, m.recipient, m.subject or "", m.body, m.now)
+        try:
+            if self.tls:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if self.user:
+                    client.login(self.user, self.password or "")
+                client.send_message(msg)
+        except smtplib.SMTPResponseException as e:
+            raise SendFailed(f"邮件服务器拒绝：{e.smtp_code} {e.smtp_error!r}") from None
+        except (smtplib.SMTPException, OSError) as e:
+            raise SendFailed(f"邮件发送失败：{e}") from None
+
+
+class DemoSink:
+    """Demo mode: nothing leaves the machine; the outbox keeps the message as sent to
+    "demo" (the admin page /admin/outbox shows every one). The portal's sign-in codes are
+    also printed on the console (the number masked): a newcomer needs them to sign in."""
+
+    name = "demo"
+
+    def send(self, m: Outgoing) -> None:
+        if m.purpose != "portal_code":
+            return
+        to = masking.phone(m.recipient) if m.channel == "sms" else _mask_mail(m.recipient)
+        print(
+            f"[演示模式{'短信' if m.channel == 'sms' else '邮件'}] 发往 {to}：{m.body}", flush=True
+        )
+
+
+def _mask_mail(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def senders_for(settings: Settings) -> dict[str, Sender]:
+    """The sender of each channel this installation can deliver; a channel with none keeps
+    its messages waiting in the outbox (nothing is lost), except in demo mode."""
+    out: dict[str, Sender] = {}
+    if settings.sms_gateway_url:
+        out["sms"] = HttpSmsGateway(
+            settings.sms_gateway_url,
+            settings.sms_gateway_secret,
+            settings.sms_signature,
+            settings.gateway_timeout,
+        )
+    if settings.smtp_url:
+        out["email"] = SmtpMailer(settings.smtp_url, settings.mail_from, settings.gateway_timeout)
+    if settings.demo:
+        for channel in ("sms", "email"):
+            out.setdefault(channel, DemoSink())
+    return out

@@ -1,0 +1,89 @@
+"""Customers are told by SMS, in the transaction of the change: accepted (number, the
+statutory reply date and its article, the portal link), answered (with the link to rate),
+closed; quiet hours defer them; an opted-out customer gets only the essential ones."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kesu.channels import notices
+from kesu.clock import BEIJING
+from kesu.store import tables as t
+from kesu.store.db import write
+
+N = t.notifications.c
+
+
+def _messages(rt) -> list[dict]:
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(t.notifications).order_by(N.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def _to_the_end(n, act):
+    act(n, "accept")
+    act(n, "investigate")
+    act(n, "propose", resolution="经核查多扣30元，已退还。", compensation=30)
+    act(n, "reply")
+    act(n, "callback", result="basically_satisfied")
+    act(n, "close")
+
+
+def test_the_customer_is_told_at_each_step(rt, make_complaint, act):
+    c = make_complaint()
+    n = c["number"]
+    assert _messages(rt) == []  # registration alone tells nothing yet
+    _to_the_end(n, act)
+    sent = _messages(rt)
+    assert [m["purpose"] for m in sent] == [
+        "customer.accepted",
+        "customer.replied",
+        "customer.closed",
+    ]
+    assert {m["recipient"] for m in sent} == {"13800001234"}
+    accepted = sent[0]["body"]
+    # Received Saturday 2026-11-28: the fifteen days (电信用户申诉处理办法 第十条) count
+    # from the next day and end with 2026-12-14 (the deadline engine's due time, 23:59).
+    assert f"单号{n}" in accepted
+    assert "于2026年12月14日前答复您（时限依据《电信用户申诉处理办法》第十条）" in accepted
+    assert f"http://localhost:8000/portal/complaints/{n}" in accepted
+    assert "评价" in sent[1]["body"] and "已办结" in sent[2]["body"]
+    # Sent at 10:00 Beijing time: nothing deferred.
+    assert all(m["next_attempt_at"] == m["created_at"] for m in sent)
+
+
+def test_quiet_hours_defer_the_sms_to_eight_in_the_morning(rt, make_complaint, act, clock):
+    n = make_complaint()["number"]
+    clock.advance(hours=12, minutes=30)  # 22:30 Beijing time
+    act(n, "accept")
+    (m,) = _messages(rt)
+    at = m["next_attempt_at"].astimezone(BEIJING)
+    assert (at.date().isoformat(), at.hour, at.minute) == ("2026-11-29", 8, 0)
+
+
+def test_an_opted_out_customer_gets_only_what_they_must_know(rt, make_complaint, act, clock):
+    n = make_complaint()["number"]
+    with write(rt.engine) as conn:
+        notices.set_opt_out(conn, "13800001234", True, clock())
+    _to_the_end(n, act)
+    assert [m["purpose"] for m in _messages(rt)] == ["customer.accepted", "customer.replied"]
+    with write(rt.engine) as conn:
+        notices.set_opt_out(conn, "13800001234", False, clock())
+        assert not notices.opted_out(conn, "13800001234")
+
+
+def test_quiet_hours_edges():
+    start, end = notices.notices().quiet_start, notices.notices().quiet_end
+    from datetime import datetime
+
+    def at(h, m=0):
+        return datetime(2026, 12, 7, h, m, tzinfo=BEIJING)
+
+    assert notices.after_quiet_hours(at(20, 59), start, end) is None
+    assert notices.after_quiet_hours(at(8, 0), start, end) is None
+    assert notices.after_quiet_hours(at(21, 0), start, end) == datetime(
+        2026, 12, 8, 8, 0, tzinfo=BEIJING
+    )
+    assert notices.after_quiet_hours(at(3, 15), start, end) == datetime(
+        2026, 12, 7, 8, 0, tzinfo=BEIJING
+    )
