@@ -81,6 +81,8 @@ class Settings:
     # A claimed message is another worker's again if not marked within this lease.
     outbox_lease_seconds: float = 120.0
     gateway_timeout: float = 10.0
+    # SMS to customers in these hours (Beijing time) wait until they end; "off": never.
+    sms_quiet_hours: str = "21:00-08:00"
     # Where customers reach the portal (links in their messages).
     public_url: str = "http://localhost:8000"
     # How often the worker (or the embedded server) looks for messages to send.
@@ -125,6 +127,7 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
         "KESU_SMS_GATEWAY_SECRET": "sms_gateway_secret",
         "KESU_SMS_SIGNATURE": "sms_signature",
         "KESU_PUBLIC_URL": "public_url",
+        "KESU_SMS_QUIET_HOURS": "sms_quiet_hours",
     }
     numbers = {
         "KESU_OUTBOX_RETRY_SECONDS": "outbox_retry_seconds",

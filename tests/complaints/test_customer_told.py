@@ -4,6 +4,8 @@ closed; quiet hours defer them; an opted-out customer gets only the essential on
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from kesu.channels import notices
@@ -73,8 +75,8 @@ def test_an_opted_out_customer_gets_only_what_they_must_know(rt, make_complaint,
 
 
 def test_quiet_hours_edges():
-    start, end = notices.notices().quiet_start, notices.notices().quiet_end
-    from datetime import datetime
+    start, end = notices.quiet_window("21:00-08:00")
+    assert notices.quiet_window("off") is None
 
     def at(h, m=0):
         return datetime(2026, 12, 7, h, m, tzinfo=BEIJING)

@@ -33,14 +33,21 @@ class Template:
 
 @dataclass(frozen=True)
 class Notices:
-    quiet_start: time
-    quiet_end: time
     customer: dict[str, Template]  # by event
 
 
-def _clock(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
+def quiet_window(text: str) -> tuple[time, time] | None:
+    """`21:00-08:00` → (21:00, 08:00); empty or `off` → None (no quiet hours)."""
+    text = text.strip()
+    if text.lower() in ("", "off", "none"):
+        return None
+    start, _, end = text.partition("-")
+
+    def clock(part: str) -> time:
+        hours, _, minutes = part.strip().partition(":")
+        return time(int(hours), int(minutes or 0))
+
+    return clock(start), clock(end)
 
 
 @cache
@@ -52,8 +59,7 @@ def notices() -> Notices:
             key, item["event"], frozenset(item["kinds"]), bool(item["essential"]), item["text"]
         )
         customer[tpl.event] = tpl
-    quiet = raw["quiet_hours"]
-    return Notices(_clock(quiet["start"]), _clock(quiet["end"]), customer)
+    return Notices(customer)
 
 
 def after_quiet_hours(now: datetime, start: time, end: time) -> datetime | None:
@@ -93,7 +99,13 @@ def wanted(event: str, kind: str) -> bool:
 
 
 def tell_customer(
-    conn: Connection, now: datetime, event: str, kind: str, phone: str | None, fields: Mapping
+    conn: Connection,
+    now: datetime,
+    event: str,
+    kind: str,
+    phone: str | None,
+    fields: Mapping,
+    quiet: tuple[time, time] | None = None,
 ) -> str | None:
     """The customer's SMS for `event`, if there is one for this kind of complaint; the
     outbox id, or None when nothing is sent (no template, no number, opted out)."""
@@ -103,7 +115,7 @@ def tell_customer(
         return None
     if not tpl.essential and opted_out(conn, phone):
         return None
-    wait = after_quiet_hours(now, n.quiet_start, n.quiet_end)
+    wait = after_quiet_hours(now, *quiet) if quiet else None
     return outbox.enqueue(
         conn, now, "sms", phone, render(tpl, fields), f"customer.{tpl.key}", not_before=wait
     )

@@ -66,4 +66,5 @@ def tell_customer(
     }
     if event == "accepted" and (limit := reply_limit(rt, conn, row.id)):
         fields["reply_due"], fields["basis"] = limit
-    return notices.tell_customer(conn, now, event, kind, row.customer_phone, fields)
+    quiet = notices.quiet_window(rt.settings.sms_quiet_hours)
+    return notices.tell_customer(conn, now, event, kind, row.customer_phone, fields, quiet)
