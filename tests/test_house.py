@@ -23,6 +23,7 @@ BASE = {"kesu", "kesu.clock", "kesu.problems", "kesu.data_files", "kesu.settings
 PURE = {
     "kesu.complaints.lifecycle",
     "kesu.complaints.vocabulary",
+    "kesu.complaints.repeats",
     "kesu.deadlines.calendar",
     "kesu.deadlines.rules",
     "kesu.deadlines.sla",
