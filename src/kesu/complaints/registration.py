@@ -74,11 +74,13 @@ def register(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     guard: Callable[[Connection, datetime], None] | None = None,
+    then: Callable[[Connection, Any, datetime], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register a complaint. Returns (the complaint, whether it was created now).
 
     `guard(conn, now)` runs first inside the write transaction (a limit checked and
     counted atomically with the insert); it refuses by raising a Problem.
+    `then(conn, row, now)` runs in it after the insert (a split links the two complaints).
 
     Without a category, the triage classifier fills it in when it is confident
     enough; the registration event records that it was automatic, and how sure.
@@ -111,6 +113,8 @@ def register(
             row, deadline_rows = _insert(
                 rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar, policies
             )
+            if then is not None:
+                then(conn, row, now)
             audit(
                 conn,
                 p,

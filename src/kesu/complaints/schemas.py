@@ -233,6 +233,22 @@ class FormComplaintIn(ComplaintIn):
     ]
 
 
+class SplitIn(BaseModel):
+    """The second problem a complaint raised, registered as a complaint of its own
+    (complaints.split): its category (another than the first's) and its description."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    category: Category
+    description: Annotated[
+        str, Field(min_length=1, max_length=MAX_DESCRIPTION), AfterValidator(_described)
+    ]
+    title: Text200 | None = None
+    kind: Kind | None = None
+    demands: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
 class ActionParams(BaseModel):
     """What an action takes besides its name (one complaint's transition, or a bulk action)."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from kesu.accounts import crypto, masking
 from kesu.accounts.roles import Principal, action_permissions
 from kesu.clock import to_beijing
-from kesu.complaints import lifecycle
+from kesu.complaints import events, lifecycle
 from kesu.complaints import vocabulary as vocab
 from kesu.deadlines import service as deadlines
 from kesu.store import tables as t
@@ -153,6 +153,7 @@ def full_view(
     if deadline_rows is None:
         deadline_rows = deadlines.for_complaints(conn, [row.id])[row.id]
     out["deadlines"] = [deadlines.view(d, rt.rules) for d in deadline_rows]
+    out.update(events.split_links(conn, row.id))  # linked both ways (complaints.split)
     out["allowed_actions"] = actions_for(state_of(row), rt, now, p)
     return out
 

@@ -75,7 +75,7 @@ async def complaint_page(
     )
 
 
-DONE = {"registered", "action", "uploaded"}
+DONE = {"registered", "action", "uploaded", "split"}
 
 
 @router.post("/complaints/{number}/act")
