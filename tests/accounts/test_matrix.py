@@ -594,6 +594,11 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
         (
             "POST",
+            f"/api/v1/complaints/{n}/split",
+            {"json": {"category": "other", "description": "另反映营业厅排队两小时无人办理。"}},
+        ),
+        (
+            "POST",
             "/api/v1/sla-policies",
             {"json": {"rule": "ack_24h", "length": 5, "unit": "hours"}},
         ),
