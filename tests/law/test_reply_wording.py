@@ -121,6 +121,7 @@ def test_restating_keeps_facts_and_demands_and_drops_the_agents_framing():
     assert restate("我家宽带坏了，你们公司的师傅一直不来", never) == (
         "您家宽带坏了，我公司的师傅一直不来。"
     )
+    assert restate("客户称我司营业员未告知合约期", never) == "我公司营业员未告知合约期。"
     long = "，".join(["宽带断网"] * 80)
     short = restate(long, never, limit=40)
     assert short.endswith("等情况。") and len(short) < 60

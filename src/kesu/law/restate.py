@@ -23,6 +23,9 @@ _SENTENCES = re.compile(r"[。！？!?；;\n]+")
 _CLAUSES = re.compile(r"[，,、]+")
 # Longest first: 我们家 before 我们 before 我.
 _PRONOUNS = {
+    # The operator as an agent's note names it stays the operator.
+    "我公司": "我公司",
+    "我司": "我公司",
     "我们家": "您家",
     "我家": "您家",
     "我们": "您",
