@@ -81,6 +81,8 @@ def test_a_draft_names_the_remedy_proposed_as_what_it_is(client, act, kind):
     proposed = next(e for e in events if e["type"] == "resolution_proposed")
     assert proposed["data"]["remedy_kind"] == kind
     assert events[-1]["type"] == "reply_drafted" and events[-1]["data"]["remedy_kind"] == kind
+    view = client.get(f"/api/v1/complaints/{number}").json()
+    assert (view["compensation"], view["remedy_kind"]) == ("30.00", kind)
 
 
 def test_the_handler_may_name_the_kind_when_drafting(client, act):
@@ -154,3 +156,39 @@ def test_an_article_named_in_the_running_text_must_be_held():
     for t in held.templates:
         for cited in _named_articles(t.resolution + t.findings):
             C.resolve(cited)
+
+
+def test_the_handler_names_the_remedy_on_the_page_and_the_draft_words_it(rt, client, act):
+    from fastapi.testclient import TestClient
+
+    from kesu.accounts import users
+    from kesu.app import create_app
+    from tests.conftest import sign_in
+
+    body = complaint_body(category="billing", description=ANGRY)
+    number = client.post("/api/v1/complaints", json=body).json()["number"]
+    act(number, "accept")
+    act(number, "investigate")
+    users.create_user(rt, "test", "remedy.handler", "handler", "password-123456")
+    with TestClient(create_app(rt, watcher=False)) as web:
+        sign_in(web, {"username": "remedy.handler", "password": "password-123456"})
+        page = web.get(f"/complaints/{number}")
+        propose = page.text.split('data-action="propose"', 1)[1].split("</form>", 1)[0]
+        assert 'name="remedy_kind"' in propose and ">退费</option>" in propose
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = web.post(
+            f"/complaints/{number}/act",
+            data={
+                "csrf_token": csrf,
+                "action": "propose",
+                "resolution": "经核实多扣30元，予以退还。",
+                "compensation": "30",
+                "remedy_kind": "refund",
+            },
+        )
+        assert r.status_code == 200 and "金额（元）：30.00 元（退费）" in r.text
+        draft = web.post(
+            f"/complaints/{number}/draft", data={"csrf_token": csrf, "outcome": "upheld"}
+        )
+        assert "为您办理退费，退还相关费用30.00元。" in draft.text
+        assert "补偿" not in draft.text and "骗子" not in draft.text

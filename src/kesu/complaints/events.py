@@ -105,3 +105,17 @@ def split_links(conn: Connection, complaint_id: int) -> dict[str, Any]:
         else:
             out["split_into"].append(r.data.get("into"))
     return out
+
+
+def remedy_kind(conn: Connection, complaint_id: int) -> str | None:
+    """What the last proposed or replied remedy is (refund, reduction, damages, goodwill),
+    as its event recorded it; None when no one said."""
+    rows = conn.execute(
+        select(E.data)
+        .where(E.complaint_id == complaint_id, E.type.in_(("resolution_proposed", "replied")))
+        .order_by(E.id.desc())
+    ).scalars()
+    for data in rows:
+        if (data or {}).get("remedy_kind"):
+            return str(data["remedy_kind"])
+    return None

@@ -127,15 +127,5 @@ def tally(conn: Connection, now: datetime) -> dict[str, int]:
 
 
 def remedy_kind(conn: Connection, complaint_id: int) -> str | None:
-    """What the last proposed or replied remedy is (refund, reduction, damages, goodwill),
-    as its event recorded it; None when no one said."""
-    E = t.complaint_events.c
-    rows = conn.execute(
-        select(E.data)
-        .where(E.complaint_id == complaint_id, E.type.in_(("resolution_proposed", "replied")))
-        .order_by(E.id.desc())
-    ).scalars()
-    for data in rows:
-        if (data or {}).get("remedy_kind"):
-            return str(data["remedy_kind"])
-    return None
+    """What the last proposed or replied remedy is (refund, reduction, damages, goodwill)."""
+    return events.remedy_kind(conn, complaint_id)

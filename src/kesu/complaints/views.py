@@ -140,6 +140,8 @@ def full_view(
             "closed_at": iso(row.closed_at),
             "converted_at": iso(row.converted_at),
             "compensation": money(row.compensation),
+            # 退费/减免/赔偿/补偿, as the proposal said (kept in its event, no column).
+            "remedy_kind": events.remedy_kind(conn, row.id) if row.compensation else None,
             "resolution": row.resolution,
             "root_cause": row.root_cause,
             "first_receiver": row.first_receiver,
