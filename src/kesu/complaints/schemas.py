@@ -240,8 +240,15 @@ class SplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     category: Category
+    # Stated for the document as _described checks it: 10 characters besides spaces.
     description: Annotated[
-        str, Field(min_length=1, max_length=MAX_DESCRIPTION), AfterValidator(_described)
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_DESCRIPTION,
+            json_schema_extra={"pattern": r"(\S\s*){" + str(MIN_FORM_DESCRIPTION) + "}"},
+        ),
+        AfterValidator(_described),
     ]
     title: Text200 | None = None
     kind: Kind | None = None
