@@ -78,18 +78,25 @@ def render(tpl: Template, fields: Mapping[str, Any]) -> str:
 
 
 def opted_out(conn: Connection, phone: str) -> bool:
+    return opted_out_hash(conn, crypto.phone_hash(phone))
+
+
+def opted_out_hash(conn: Connection, phone_hash: str) -> bool:
     o = t.notification_optouts.c
-    found = conn.execute(select(o.phone_hash).where(o.phone_hash == crypto.phone_hash(phone)))
+    found = conn.execute(select(o.phone_hash).where(o.phone_hash == phone_hash))
     return found.first() is not None
 
 
 def set_opt_out(conn: Connection, phone: str, out: bool, now: datetime) -> None:
+    set_opt_out_hash(conn, crypto.phone_hash(phone), out, now)
+
+
+def set_opt_out_hash(conn: Connection, phone_hash: str, out: bool, now: datetime) -> None:
     """A customer's choice: only the essential messages (out) or all of them."""
     o = t.notification_optouts.c
-    ph = crypto.phone_hash(phone)
-    conn.execute(delete(t.notification_optouts).where(o.phone_hash == ph))
+    conn.execute(delete(t.notification_optouts).where(o.phone_hash == phone_hash))
     if out:
-        conn.execute(insert(t.notification_optouts).values(phone_hash=ph, created_at=now))
+        conn.execute(insert(t.notification_optouts).values(phone_hash=phone_hash, created_at=now))
 
 
 def wanted(event: str, kind: str) -> bool:
