@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kesu.complaints import ownership
+
 OPEN_STATUSES = frozenset(
     {"registered", "accepted", "investigating", "proposed", "approved", "replied", "callback"}
 )
@@ -44,6 +46,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "flag": {"name": "标记风险", "en": "Set risk flags"},
     "convert": {"name": "转为投诉", "en": "Convert to complaint"},
     "classify": {"name": "更正分类", "en": "Correct the category"},
+    **ownership.ACTIONS,
 }
 
 # Statuses each action may start from (kind-specific exceptions in _from_ok).
@@ -64,6 +67,8 @@ _FROM: dict[str, frozenset[str]] = {
     "flag": OPEN_STATUSES,
     "convert": OPEN_STATUSES - {"callback"},
     "classify": OPEN_STATUSES | {"closed"},
+    "assign": OPEN_STATUSES,
+    "claim": OPEN_STATUSES,
 }
 
 
@@ -98,6 +103,7 @@ class State:
     escalation_level: int = 0
     number: str | None = None
     category: str | None = None
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -326,11 +332,12 @@ def _transfer(state: State, params: Mapping[str, Any], policy: Policy, now: date
     team = _text(params, "team")
     if team is None or (policy.teams and team not in policy.teams):
         raise BadInput("team_required", "转派须指明有效的处理班组（team）。")
-    if team == state.team:
-        raise BadInput("same_team", "投诉单已在该班组，无需转派。")
-    changes: dict[str, Any] = {"team": team}
-    if (assignee := _text(params, "assignee")) is not None:
-        changes["assignee"] = assignee
+    assignee = _text(params, "assignee")
+    if team == state.team and assignee is None:
+        raise BadInput("same_team", "投诉单已在该班组，无需转派；班组内换处理人请用“指派”。")
+    if team == state.team:  # a person of the same team: an assignment
+        return _owned("transfer")(state, params, policy, now)
+    changes: dict[str, Any] = {"team": team, **({"assignee": assignee} if assignee else {})}
     return Outcome("transfer", state.status, changes, "transferred")
 
 
@@ -407,6 +414,19 @@ def convert_on_breach(state: State) -> Outcome | None:
     return None
 
 
+def _owned(action: str):
+    def outcome(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
+        try:
+            changes = ownership.OUTCOMES["claim" if action == "claim" else "assign"](
+                state.assignee, params
+            )
+        except ownership.Refused as err:
+            raise BadInput(err.code, err.detail) from None
+        return Outcome(action, state.status, changes, "assigned")
+
+    return outcome
+
+
 _OUTCOMES = {
     "accept": _accept,
     "investigate": _investigate,
@@ -424,4 +444,6 @@ _OUTCOMES = {
     "flag": _flag,
     "convert": _convert,
     "classify": _classify,
+    "assign": _owned("assign"),
+    "claim": _owned("claim"),
 }

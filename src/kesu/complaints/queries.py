@@ -162,8 +162,14 @@ def _cursor_decode(cursor: str) -> list[Any]:
         raise _bad_cursor() from None
 
 
-def filters(f: Mapping[str, Any], now: datetime) -> list:
-    """SQL conditions for the list filters (status, kind, …, due, received, phone, q)."""
+ME = "me"
+
+
+def filters(f: Mapping[str, Any], now: datetime, p: Principal | None = None) -> list:
+    """SQL conditions for the list filters (status, kind, …, due, received, phone, q);
+    the assignee `me` is the principal listing."""
+    if p is not None and f.get("assignee") and ME in f["assignee"]:
+        f = {**f, "assignee": [p.name if a == ME else a for a in f["assignee"]]}
     conds = []
     if f.get("status"):
         conds.append(C.status.in_(f["status"]))
@@ -207,7 +213,7 @@ def list_complaints(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") 
     _reader(p)
     now = rt.clock()
     limit = f.get("limit", 50)
-    conds = filters(f, now) + scope_conditions(p)
+    conds = filters(f, now, p) + scope_conditions(p)
     sort = f.get("sort", "received")
     cursor = _cursor_decode(f["cursor"]) if f.get("cursor") else None
     with read(rt.engine) as conn:
@@ -318,7 +324,7 @@ def count(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") -> int:
         return conn.execute(
             select(func.count())
             .select_from(t.complaints)
-            .where(*filters(f, rt.clock()), *scope_conditions(p))
+            .where(*filters(f, rt.clock(), p), *scope_conditions(p))
         ).scalar_one()
 
 
@@ -332,7 +338,7 @@ def scan(
     p = as_principal(actor)
     _reader(p)
     now = rt.clock()
-    conds = filters(f, now) + scope_conditions(p)
+    conds = filters(f, now, p) + scope_conditions(p)
     with read(rt.engine) as conn:
         top = conn.execute(select(func.max(C.id))).scalar()
     if top is None:

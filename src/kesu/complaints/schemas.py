@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -99,7 +100,23 @@ Category = Annotated[
 Priority = Annotated[
     str, _enum(vocab.PRIORITIES), _one_of(vocab.PRIORITIES, "unknown_priority", "优先级")
 ]
-Team = Annotated[str, _enum(vocab.TEAMS), _one_of(vocab.TEAMS, "unknown_team", "班组")]
+TEAM_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+
+
+def _team_code(value: str) -> str:
+    # The teams live in the database (admins add them): registration checks it is one.
+    if not re.fullmatch(TEAM_PATTERN, value):
+        raise PydanticCustomError(
+            "unknown_team",
+            "未知的班组“{value}”，可选：{choices}",
+            {"value": value, "choices": "、".join(vocab.TEAMS)},
+        )
+    return value
+
+
+Team = Annotated[
+    str, Field(max_length=40, json_schema_extra={"pattern": TEAM_PATTERN}), AfterValidator(_team_code)
+]
 RiskFlag = Annotated[
     str, _enum(vocab.RISK_FLAGS), _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")
 ]

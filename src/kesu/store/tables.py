@@ -72,6 +72,8 @@ complaints = Table(
     Column("team", String(40)),
     Column("first_receiver", String(64)),
     Column("assignee", String(64)),
+    # The first person the complaint was assigned to (首问负责): set once, never moved.
+    Column("first_assignee", String(64)),
     Column("reopen_count", Integer, nullable=False, server_default="0"),
     Column("callback_result", String(30)),
     Column("callback_attempts", Integer, nullable=False, server_default="0"),
@@ -295,6 +297,8 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("org", String(100)),  # reseller organisation
     Column("team", String(40)),
+    # The categories this user handles (a team's skill routing picks among them).
+    Column("skills", JSON),
     Column("password_hash", Text),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("must_change_password", Boolean, nullable=False, server_default=false()),
@@ -303,6 +307,37 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("last_login_at", UTCDateTime),
+)
+
+# Teams (data/reference.yaml `teams:` is what a new installation starts with): the name,
+# the assignment policy (manual, round_robin, least_open), whether it routes by the
+# members' category skills, and the round-robin counter (advanced by one UPDATE).
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("name_en", String(100)),
+    Column("policy", String(20), nullable=False, server_default="manual"),
+    Column("by_skill", Boolean, nullable=False, server_default=false()),
+    Column("rr_counter", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+
+# Every change of a team or of its members: who, when, before and after. The highest id
+# is the teams' version (a process re-reads the teams when it moved).
+team_history = Table(
+    "team_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", String(40), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
 )
 
 api_tokens = Table(
