@@ -22,6 +22,7 @@ LIMIT = 450
 BASE = {"kesu", "kesu.clock", "kesu.problems", "kesu.data_files", "kesu.settings"}
 PURE = {
     "kesu.complaints.lifecycle",
+    "kesu.complaints.ownership",
     "kesu.complaints.vocabulary",
     "kesu.deadlines.calendar",
     "kesu.deadlines.rules",
@@ -38,7 +39,7 @@ IMPURE_IN_PURE_PACKAGES = re.compile(
     r"index_store|promotion|complaint_facts)$"
 )
 EDGE = re.compile(
-    r"(\.routes$|\.attachment_routes$|\.bulk_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"
+    r"(\.routes$|\.attachment_routes$|\.bulk_routes$|\.team_routes$|^kesu\.web(\.|$)|\.commands$|^kesu\.cli|"
     r"^kesu\.app$|^kesu\.demo(\.|$)|^kesu\.web_common$|^kesu\.accounts\.web$)"
 )
 OWNED = {
@@ -51,6 +52,8 @@ OWNED = {
     "calendar_years": ("kesu.deadlines.",),
     "sla_policies": ("kesu.deadlines.",),
     "sla_policy_history": ("kesu.deadlines.",),
+    "teams": ("kesu.accounts.",),
+    "team_history": ("kesu.accounts.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
 }
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 from kesu.accounts import team_store
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
-from kesu.accounts.team_store import T, U, Team
+from kesu.accounts.team_store import T, Team, U
 from kesu.accounts.users import normalise_username
 from kesu.clock import to_beijing
 from kesu.complaints import vocabulary as vocab
@@ -89,9 +89,7 @@ def _one(conn: Connection, code: str) -> dict[str, Any]:
     row = conn.execute(select(t.teams).where(T.code == code)).first()
     if row is None:
         raise _not_found(code)
-    return _team_view(
-        team_store.team_of(row), team_store.members(conn, code, active_only=False)
-    )
+    return _team_view(team_store.team_of(row), team_store.members(conn, code, active_only=False))
 
 
 def _not_found(code: str) -> Problem:
@@ -242,7 +240,12 @@ def set_user(
             conn.execute(update(t.users).where(U.username == username).values(**values))
             for team in {before["team"], after["team"]} - {None}:
                 team_store.history(
-                    conn, team, "member", now, p.name, {"user": username, **before},
+                    conn,
+                    team,
+                    "member",
+                    now,
+                    p.name,
+                    {"user": username, **before},
                     {"user": username, **after},
                 )
             _audit(conn, p, now, "user.team", username, before, after, kind="user")

@@ -90,9 +90,7 @@ def route(rt: Runtime, conn: Connection, team_code: str | None, category: str | 
     if team is None or team.policy == "manual":
         return None, "manual"
     rows = [m for m in team_store.members(conn, team.code) if _can_own(m.role)]
-    names = ownership.candidates(
-        [team_store.member_of(m) for m in rows], category, team.by_skill
-    )
+    names = ownership.candidates([team_store.member_of(m) for m in rows], category, team.by_skill)
     if not names:
         return None, team.policy
     if team.policy == "round_robin":

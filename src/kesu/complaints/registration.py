@@ -275,9 +275,7 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, c
     event = _registered_event(row, planned, actor, now, triage=triage)
     conn.execute(events.INSERT, {"complaint_id": cid, **event})
     if how is not None:
-        assignment.assigned_event(
-            conn, cid, now, actor, "registered", row["assignee"], None, how
-        )
+        assignment.assigned_event(conn, cid, now, actor, "registered", row["assignee"], None, how)
     if late:
         row["number"] = next_number(conn, now)
         conn.execute(_SET_NUMBER, {"cid": cid, "n": row["number"]})

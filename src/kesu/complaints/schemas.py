@@ -115,7 +115,9 @@ def _team_code(value: str) -> str:
 
 
 Team = Annotated[
-    str, Field(max_length=40, json_schema_extra={"pattern": TEAM_PATTERN}), AfterValidator(_team_code)
+    str,
+    Field(max_length=40, json_schema_extra={"pattern": TEAM_PATTERN}),
+    AfterValidator(_team_code),
 ]
 RiskFlag = Annotated[
     str, _enum(vocab.RISK_FLAGS), _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")

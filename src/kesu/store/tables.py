@@ -11,7 +11,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     Numeric,
     String,
     Table,
@@ -22,16 +21,9 @@ from sqlalchemy import (
 )
 
 from kesu.accounts.crypto import EncryptedText
+from kesu.store.meta import metadata
+from kesu.store.team_tables import team_history, teams  # noqa: F401 (re-exported)
 from kesu.store.types import BigId, UTCDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 complaints = Table(
     "complaints",
@@ -307,37 +299,6 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("last_login_at", UTCDateTime),
-)
-
-# Teams (data/reference.yaml `teams:` is what a new installation starts with): the name,
-# the assignment policy (manual, round_robin, least_open), whether it routes by the
-# members' category skills, and the round-robin counter (advanced by one UPDATE).
-teams = Table(
-    "teams",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("code", String(40), nullable=False, unique=True),
-    Column("name", String(100), nullable=False),
-    Column("name_en", String(100)),
-    Column("policy", String(20), nullable=False, server_default="manual"),
-    Column("by_skill", Boolean, nullable=False, server_default=false()),
-    Column("rr_counter", Integer, nullable=False, server_default="0"),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Column("updated_by", String(64), nullable=False),
-)
-
-# Every change of a team or of its members: who, when, before and after. The highest id
-# is the teams' version (a process re-reads the teams when it moved).
-team_history = Table(
-    "team_history",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("team", String(40), nullable=False),
-    Column("action", String(20), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("before", JSON),
-    Column("after", JSON),
 )
 
 api_tokens = Table(
