@@ -72,9 +72,13 @@ def list_filters(
     kind: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.KINDS))] = None,
     category: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.CATEGORIES))] = None,
     channel: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.CHANNELS))] = None,
+    # Documented as the file's teams; the teams admins add are accepted too.
     team: Annotated[
         str | None,
-        Query(max_length=400, description="班组代码，可逗号分隔多个（管理员可新增班组）"),
+        Query(
+            description="班组代码，可逗号分隔多个（管理员新增的班组也可）",
+            json_schema_extra=_csv_of(vocab.TEAMS),
+        ),
     ] = None,
     priority: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.PRIORITIES))] = None,
     assignee: Annotated[

@@ -114,11 +114,9 @@ def _team_code(value: str) -> str:
     return value
 
 
-Team = Annotated[
-    str,
-    Field(max_length=40, json_schema_extra={"pattern": TEAM_PATTERN}),
-    AfterValidator(_team_code),
-]
+# Documented as the teams a new installation has (the file's); the teams admins add are
+# accepted too: registration checks the code against the teams in the database.
+Team = Annotated[str, Field(max_length=40), _enum(vocab.TEAMS), AfterValidator(_team_code)]
 RiskFlag = Annotated[
     str, _enum(vocab.RISK_FLAGS), _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")
 ]
