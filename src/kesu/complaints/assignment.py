@@ -60,6 +60,13 @@ def check_assignee(conn: Connection, username: str, team: str | None) -> str:
     return name
 
 
+def person(conn: Connection, name: str) -> str | None:
+    """`name` if it is an active user who may own complaints (the accepter, say), else None
+    (the system, a customer, a name that is not a user)."""
+    row = team_store.user(conn, name)
+    return row.username if row is not None and row.active and _can_own(row.role) else None
+
+
 def check_claim(conn: Connection, p: Principal, team: str | None) -> None:
     """Only a person of the complaint's team claims it (the system acts for anyone)."""
     if p.kind == "system":

@@ -140,8 +140,11 @@ def _routed(rt: Runtime, conn: Connection, row, outcome, p) -> lifecycle.Outcome
     """Accepting makes the complaint the accepter's (when nobody has it); a transfer into
     another team without a named person goes by that team's assignment policy."""
     changes = dict(outcome.changes)
-    if outcome.action == "accept" and row.assignee is None and p.kind != "system":
-        changes.update(assignee=p.name, _how="accept")
+    if outcome.action == "accept" and row.assignee is None:
+        who = assignment.person(conn, p.name) if p.kind != "customer" else None
+        if who is None:
+            return outcome
+        changes.update(assignee=who, _how="accept")
     elif outcome.action == "transfer" and "team" in changes and "assignee" not in changes:
         who, how = assignment.route(rt, conn, changes["team"], row.category)
         changes.update(assignee=who, _how=how)
