@@ -3,7 +3,10 @@ registered to the team is assigned by it, and the handler sees it on its page.""
 
 from __future__ import annotations
 
-from kesu.complaints import registration
+import re
+
+from kesu.accounts.roles import system
+from kesu.complaints import queries, registration
 from kesu.complaints.schemas import ComplaintIn
 from tests.conftest import complaint_body
 from tests.e2e.conftest import shot
@@ -49,3 +52,24 @@ def test_admin_changes_a_teams_policy_and_the_next_complaint_follows_it(new_page
     assert first["assignee"] in text
     supervisor.goto(f"/complaints/{waiting['number']}")
     assert supervisor.locator('details[data-action="assign"]').count() == 1
+
+
+def test_a_supervisor_reassigns_several_inside_the_team(new_page, server):
+    # The escalations team goes round robin in the demo: one each for its two people.
+    made = [_register(server, "escalation") for _ in range(2)]
+    numbers = [c["number"] for c in made]
+    assert {c["assignee"] for c in made} == {"demo-supervisor", "guo.jianguo"}
+    page = new_page("demo-supervisor")
+    page.goto("/workbench?view=open&team=escalation&sort=received")
+    for number in numbers:
+        page.locator(f"#queue input[name=number][value='{number}']").check()
+    page.select_option("#bulk select[name=action]", "assign")
+    page.fill("#bulk input[name=assignee]", "guo.jianguo")
+    page.locator("#bulk button.primary").click()
+    page.wait_for_url(re.compile("/workbench/bulk"))
+    # The one guo.jianguo already had is refused and says why; the other moved to him.
+    assert "完成 1 件，未完成 1 件" in page.locator("#bulk-summary").inner_text()
+    assert "无需重新指派" in page.locator("#bulk-results").inner_text()
+    for c in made:
+        after = queries.get(server.rt, c["number"], system())
+        assert after["assignee"] == "guo.jianguo" and after["first_assignee"] == c["assignee"]
