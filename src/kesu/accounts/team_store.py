@@ -120,7 +120,7 @@ def members(conn: Connection, code: str, active_only: bool = True) -> list:
     )
     if active_only:
         stmt = stmt.where(U.active)
-    return conn.execute(stmt.order_by(U.username)).all()
+    return list(conn.execute(stmt.order_by(U.username)).all())
 
 
 def user(conn: Connection, username: str):
