@@ -56,7 +56,11 @@ class MembersIn(BaseModel):
 class UserTeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    team: Annotated[str, Field(max_length=40)] | None = None
+    # Documented as the file's teams; the teams admins add are accepted too (checked by
+    # accounts.teams: unknown_team).
+    team: (
+        Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(vocab.TEAMS)})] | None
+    ) = None
     skills: Annotated[list[Skill], Field(max_length=50)] | None = None
 
 
