@@ -48,9 +48,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("complaints") as batch:
-        batch.drop_column("first_assignee")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("skills")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of complaints or users
+    # would drop a table other tables' foreign keys point at.
+    op.drop_column("complaints", "first_assignee")
+    op.drop_column("users", "skills")
     op.drop_table("team_history")
     op.drop_table("teams")
