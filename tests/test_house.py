@@ -23,6 +23,8 @@ BASE = {"kesu", "kesu.clock", "kesu.problems", "kesu.data_files", "kesu.settings
 PURE = {
     "kesu.complaints.lifecycle",
     "kesu.complaints.approval",
+    "kesu.complaints.ownership",
+    "kesu.complaints.lifecycle_table",
     "kesu.complaints.vocabulary",
     "kesu.complaints.repeats",
     "kesu.deadlines.calendar",
@@ -55,6 +57,8 @@ OWNED = {
     "calendar_years": ("kesu.deadlines.",),
     "sla_policies": ("kesu.deadlines.",),
     "sla_policy_history": ("kesu.deadlines.",),
+    "teams": ("kesu.accounts.",),
+    "team_history": ("kesu.accounts.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
     "notification_optouts": ("kesu.channels.",),
 }

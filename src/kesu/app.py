@@ -17,6 +17,7 @@ from starlette.routing import Match
 
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
+from kesu.accounts.team_routes import router as teams_router
 from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.routes import router as intake_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
@@ -298,6 +299,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
         return {"status": "ok", "version": __version__}
 
     app.include_router(accounts_router)
+    app.include_router(teams_router)
     app.include_router(intake_router)
     app.include_router(bulk_router)  # before /complaints/{number}: export.csv is no number
     app.include_router(complaints_router)

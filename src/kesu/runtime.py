@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kesu.accounts import team_store
+from kesu.accounts.team_store import Team
 from kesu.clock import Clock, system_clock
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.lifecycle import Policy
@@ -19,7 +21,7 @@ from kesu.deadlines.rules import Rule, parse_rules
 from kesu.deadlines.sla import EMPTY, PolicySet
 from kesu.law.loader import article_text
 from kesu.settings import Settings
-from kesu.store.db import make_engine, migrate
+from kesu.store.db import make_engine, migrate, write
 
 
 def load_rules() -> dict[str, Rule]:
@@ -38,6 +40,10 @@ class Runtime:
     _calendar_checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sla: PolicySet = EMPTY
+    teams_ttl: float = 2.0
+    _teams: dict[str, Team] = field(default_factory=dict)
+    _teams_version: int = -1
+    _teams_checked: float = 0.0
     # Per-process caches of the slices that need one (e.g. the dashboard's figures).
     caches: dict[str, Any] = field(default_factory=dict)
 
@@ -49,7 +55,18 @@ class Runtime:
         engine = make_engine(settings.database_url)
         if migrate_db:
             migrate(engine)
-        return cls(settings=settings, engine=engine, clock=clock)
+        rt = cls(settings=settings, engine=engine, clock=clock)
+        if migrate_db:
+            rt.seed_teams()
+        return rt
+
+    def seed_teams(self) -> None:
+        """A new installation starts with the teams of data/reference.yaml."""
+        with self.engine.connect() as conn:
+            if not team_store.missing_defaults(conn) or team_store.version(conn):
+                return
+        with write(self.engine) as conn:
+            team_store.seed(conn, self.clock())
 
     @property
     def policy(self) -> Policy:
@@ -61,7 +78,7 @@ class Runtime:
             approval_flags=vocab.APPROVAL_FLAGS,
             validity_reasons=frozenset(vocab.VALIDITY_REASONS),
             callback_results=frozenset(vocab.CALLBACK_RESULTS),
-            teams=frozenset(vocab.TEAMS),
+            teams=frozenset(self.teams()),
             risk_flags=frozenset(vocab.RISK_FLAGS),
             root_causes=frozenset(vocab.ROOT_CAUSES),
             categories=frozenset(vocab.CATEGORIES),
@@ -97,6 +114,35 @@ class Runtime:
         if sla_store.version(conn) != current.version:
             current = self._sla = sla_store.load(conn)
         return current
+
+    def teams(self, conn=None) -> dict[str, Team]:
+        """The teams (code → Team), from the database; seeded from the file on first use.
+
+        Their version (the history's highest id) is checked at most every `teams_ttl`
+        seconds; a change made in this process re-reads them at once (invalidate_teams).
+        """
+        now = time.monotonic()
+        if self._teams_version > 0 and now - self._teams_checked < self.teams_ttl:
+            return self._teams
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.teams(own)
+        v = team_store.version(conn)
+        if v == 0:  # not seeded yet (start() seeds): the file's teams
+            return team_store.defaults()
+        if v != self._teams_version:
+            self._teams = team_store.load(conn)
+            self._teams_version = v
+        self._teams_checked = now
+        return self._teams
+
+    def team_names(self) -> dict[str, dict[str, Any]]:
+        """The teams as the vocabulary states them ({code: {name, en}}), for pages and lists."""
+        return {code: team.vocab_entry() for code, team in self.teams().items()}
+
+    def invalidate_teams(self) -> None:
+        self._teams_checked = 0.0
+        self._teams_version = -1
 
     def invalidate_calendar(self) -> None:
         with self._lock:

@@ -236,6 +236,7 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "year": "2027",
         "token_id": "1",
         "policy_id": "1",
+        "code": "billing",
         "username": "t-supervisor",
         "case_id": "cmp-x",
         "attachment_id": "1",

@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import func, select
 
 import kesu
-from kesu.accounts import tokens, users
+from kesu.accounts import teams, tokens, users
 from kesu.complaints import vocabulary as vocab
 from kesu.deadlines import sla_policies
 from kesu.store import tables as t
@@ -69,6 +69,7 @@ _SNAPSHOT = select(
             t.calendar_years,
             t.law_cases,
             t.sla_policy_history,
+            t.team_history,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
@@ -152,6 +153,10 @@ SCENES: dict[str, tuple[list, dict, dict, str]] = {
     "transfer": ([], {}, {"team": "billing"}, "registered"),
     "escalate": ([], {}, {}, "registered"),
     "flag": ([], {}, {"add_flags": ["vip"]}, "registered"),
+    # Every role's user is of the front line (the test puts them there), as is the
+    # supervisor who registers: assign names the supervisor, claim takes it oneself.
+    "assign": ([], {}, {"assignee": "t-supervisor"}, "registered"),
+    "claim": ([], {}, {}, "registered"),
 }
 
 
@@ -204,6 +209,12 @@ OPERATIONS = [
     ("outbox", "GET", "/api/v1/outbox"),
     ("outbox message", "GET", "/api/v1/outbox/{message_id}"),
     ("outbox resend", "POST", "/api/v1/outbox/{message_id}/resend"),
+    ("teams list", "GET", "/api/v1/teams"),
+    ("team get", "GET", "/api/v1/teams/{code}"),
+    ("team create", "POST", "/api/v1/teams"),
+    ("team change", "PATCH", "/api/v1/teams/{code}"),
+    ("team members", "PUT", "/api/v1/teams/{code}/members"),
+    ("user team", "PUT", "/api/v1/users/{username}/team"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -245,6 +256,12 @@ NEEDS = {
     "outbox": {"outbox.manage"},
     "outbox message": {"outbox.manage"},
     "outbox resend": {"outbox.manage"},
+    "teams list": {"complaint.read"},
+    "team get": {"complaint.read"},
+    "team create": {"teams.manage"},
+    "team change": {"teams.manage"},
+    "team members": {"teams.manage"},
+    "user team": {"teams.manage"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -303,6 +320,19 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _sla_policy(name, client)
     if name.startswith("outbox"):
         return _outbox(name, client)
+    if name == "teams list":
+        return "GET", "/api/v1/teams", {}, None
+    if name == "team get":
+        return "GET", "/api/v1/teams/legal", {}, None
+    if name == "team create":
+        new = {"code": "team_" + me.replace("-", "_"), "name": f"{me}的班组"}
+        return "POST", "/api/v1/teams", {"json": new}, None
+    if name == "team change":
+        return "PATCH", "/api/v1/teams/legal", {"json": {"policy": "least_open"}}, None
+    if name == "team members":
+        return "PUT", "/api/v1/teams/legal/members", {"json": {"members": []}}, None
+    if name == "user team":  # moving oneself into a team: only a team manager may
+        return "PUT", f"/api/v1/users/{me}/team", {"json": {"skills": ["billing"]}}, None
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -452,10 +482,12 @@ def test_each_role_may_do_exactly_what_roles_yaml_allows(rt, client, as_role):
     """
     wrong: list[str] = [f"not in the matrix: {m} {p}" for m, p in unclassified_routes(client.app)]
     desks: dict[str | None, Desk] = {}
+    teams.set_user(rt, "system", "t-supervisor", {"team": "frontline"})
     for role in ROLES:
         mine = perms(role)
         h = as_role(role, org_of(role))
         me = client.get("/api/v1/auth/me", headers=h).json()["username"]
+        teams.set_user(rt, "system", me, {"team": "frontline"})
         # A reseller's complaints are those registered by its organisation. Complaints in
         # the same state are interchangeable: one that a refused request left as it was
         # serves the next role (or action) too.
@@ -637,6 +669,10 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("PUT", "/api/v1/sla-policies/1", {"json": {"length": 5}}),
         ("DELETE", "/api/v1/sla-policies/1", {}),
         ("POST", "/api/v1/outbox/1/resend", {}),
+        ("POST", "/api/v1/teams", {"json": {"code": "audit_team", "name": "审计组"}}),
+        ("PATCH", "/api/v1/teams/billing", {"json": {"policy": "round_robin"}}),
+        ("PUT", "/api/v1/teams/billing/members", {"json": {"members": ["target-user"]}}),
+        ("PUT", "/api/v1/users/target-user/team", {"json": {"team": "billing"}}),
     ]
     routes = {
         (m, path)
@@ -698,6 +734,8 @@ def _template(url: str) -> str:
         parts[4] = "{policy_id}"
     if len(parts) > 4 and parts[3] == "outbox":
         parts[4] = "{message_id}"
+    if len(parts) > 4 and parts[3] == "teams":
+        parts[4] = "{code}"
     if len(parts) > 5 and parts[3] == "calendar":
         parts[5] = "{year}"
     return "/".join(parts)

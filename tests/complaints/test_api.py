@@ -154,6 +154,7 @@ def test_full_life_through_the_api(client, make_complaint, act, clock):
     assert [e["type"] for e in events] == [
         "registered",
         "accepted",
+        "assigned",
         "transferred",
         "investigation_started",
         "resolution_proposed",
@@ -161,7 +162,11 @@ def test_full_life_through_the_api(client, make_complaint, act, clock):
         "callback_done",
         "closed",
     ]
-    assert events[2]["data"]["changes"]["team"] == "billing"
+    # Accepting made it the accepter's; the transfer to a team that assigns by hand
+    # leaves it to the team's queue (no one of the old team keeps it).
+    assert events[2]["data"] == {"assignee": "t-supervisor", "previous": None, "how": "accept"}
+    assert events[3]["data"]["changes"]["team"] == "billing"
+    assert events[3]["data"]["changes"]["assignee"] is None
     assert events[1]["note"] == "已告知客户处理流程和时限"
 
 

@@ -14,12 +14,17 @@ def _other_team(view: dict) -> str:
 
 
 def _assign(client, make_complaint, username: str) -> str:
-    """A complaint accepted and transferred to `username` (the supervisor's doing)."""
+    """A complaint transferred to `username` (the supervisor's doing), who is put in the
+    receiving team first: an assignee must belong to the complaint's team."""
+    from kesu.accounts import teams
+
     view = make_complaint()
     n = view["number"]
+    team = _other_team(view)
+    teams.set_user(client.app.state.runtime, "system", username, {"team": team})
     r = client.post(
         f"/api/v1/complaints/{n}/transitions",
-        json={"action": "transfer", "team": _other_team(view), "assignee": username},
+        json={"action": "transfer", "team": team, "assignee": username},
     )
     assert r.status_code == 200, r.text
     assert r.json()["assignee"] == username

@@ -43,6 +43,34 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
     events = client.get(f"/api/v1/complaints/{one}/events").json()["items"]
     assert events[0]["type"] == "registered"
     assert replay.has_data(rt)
+    # Every team's queue has work, and the demo users' 我的待办 too (GET …?assignee=me).
+    with rt.engine.connect() as conn:
+        per_team = dict(
+            conn.execute(select(c.team, func.count()).where(c.is_open).group_by(c.team)).all()
+        )
+        unowned = conn.execute(select(func.count()).where(c.is_open, c.assignee.is_(None))).scalar()
+    assert set(per_team) == set(vocab.TEAMS) and min(per_team.values()) > 0, per_team
+    assert unowned == 0
+
+
+def test_the_demo_users_have_their_own_work(rt, client):
+    from kesu.accounts import users
+    from kesu.accounts.bootstrap import DEMO_PASSWORD
+    from tests.conftest import sign_in
+
+    replay.load(rt, count=320, seed=2026)
+    for role in ("agent", "handler", "supervisor"):
+        web = client.__class__(client.app)
+        got = sign_in(
+            web, {"username": f"demo-{role}", "password": DEMO_PASSWORD.format(role=role)}
+        )
+        assert got.status_code == 200, got.text
+        mine = web.get("/api/v1/complaints", params={"assignee": "me", "open": "true"}).json()
+        assert mine["items"], role
+        assert {i["assignee"] for i in mine["items"]} == {f"demo-{role}"}
+        team = users.list_users(rt, "system")
+        assert any(u["username"] == f"demo-{role}" and u["team"] for u in team)
+        web.close()
 
 
 def test_demo_resellers_see_only_their_own_sales(rt, tokens):

@@ -21,14 +21,14 @@ def _checked(page) -> int:
 
 def test_a_supervisor_bulk_transfers_and_exports(new_page, server, tmp_path):
     page = new_page("demo-supervisor")
-    page.goto("/workbench?view=open&team=billing")
+    page.goto("/workbench?view=open&team=frontline")
     rows = page.locator("#queue tbody tr[data-number]")
     assert rows.count() >= 3
     # The total for the filters comes in after the page.
     total = page.locator("#queue-total .queue-total")
     total.wait_for()
     n = int(re.search(r"共 (\d+) 件", total.inner_text()).group(1))  # type: ignore[union-attr]
-    assert n == queries.count(server.rt, {"open": True, "team": ["billing"]}, system())
+    assert n == queries.count(server.rt, {"open": True, "team": ["frontline"]}, system())
 
     # Select all on the page, then none, then three.
     page.locator("#queue input.select-all").check()
@@ -72,9 +72,9 @@ def test_a_supervisor_bulk_transfers_and_exports(new_page, server, tmp_path):
     for number in numbers:
         assert queries.get(server.rt, number, system())["team"] == "network"
 
-    # Back in the queue, they have left the billing team's list.
+    # Back in the queue, they have left the front line's list.
     page.locator("a.button", has_text="返回工单列表").click()
-    page.wait_for_url(re.compile("team=billing"))
+    page.wait_for_url(re.compile("team=frontline"))
     shown = set(
         page.locator("#queue tbody tr[data-number]").evaluate_all(
             "rows => rows.map(r => r.dataset.number)"

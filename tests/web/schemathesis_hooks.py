@@ -46,6 +46,13 @@ BUSINESS_RULES = {
     "note_required",
     "team_required",
     "same_team",
+    # An assignee must be a user of kesu, of the complaint's team (the database's):
+    "unknown_assignee",
+    "assignee_not_in_team",
+    "assignee_cannot_handle",
+    "assignee_required",
+    "same_assignee",
+    "unknown_user",  # a team's members are users of kesu
     "same_category",
     "merge_target_required",
     "merge_into_self",

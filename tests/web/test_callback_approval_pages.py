@@ -38,6 +38,10 @@ def signed_in(rt):
 
 
 def _assign(rt, number: str, username: str) -> None:
+    """Transferred to `username` in the escalation team (an assignee belongs to the team)."""
+    from kesu.accounts import teams
+
+    teams.set_user(rt, "system", username, {"team": "escalation"})
     transitions.transition(
         rt, number, "transfer", {"team": "escalation", "assignee": username}, r.system()
     )

@@ -11,7 +11,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from kesu.accounts import crypto
+from kesu.accounts import crypto, users
 from kesu.accounts.sessions import customer_principal
 from kesu.app import create_app
 from kesu.channels import portal, portal_track, portal_words
@@ -220,7 +220,16 @@ def test_the_detail_page_shows_nothing_internal(web, rt, act, client):
     csrf = _sign_in(web, rt)
     number = _number(_submit(web, csrf).text)
     act(number, "accept", note="内部备注：客户难缠INTERNAL-7731")
-    act(number, "transfer", team="escalation", assignee="王处理员", note="转疑难组")
+    users.create_user(
+        rt,
+        "test",
+        "wang.handler",
+        "handler",
+        "password-123456",
+        team="escalation",
+        display_name="王处理员",
+    )
+    act(number, "transfer", team="escalation", assignee="wang.handler", note="转疑难组")
     act(number, "flag", add_flags=["media"], note="舆情风险")
     staff_file = client.post(
         f"/api/v1/complaints/{number}/attachments",
@@ -234,6 +243,7 @@ def test_the_detail_page_shows_nothing_internal(web, rt, act, client):
         "INTERNAL-7731",
         "内部备注",
         "王处理员",
+        "wang.handler",
         "疑难投诉组",
         "一线受理组",
         "转疑难组",

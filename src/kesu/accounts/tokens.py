@@ -141,7 +141,7 @@ def token_principal(rt: Runtime, raw: str, ip: str | None) -> Principal | None:
                 .where(t.api_tokens.c.token_hash == digest(raw))
                 .values(last_used_at=now)
             )
-    return r.for_role(
+    p = r.for_role(
         row.username,
         row.role,
         kind="token",
@@ -150,3 +150,5 @@ def token_principal(rt: Runtime, raw: str, ip: str | None) -> Principal | None:
         scopes=row.scopes,
         ip=ip,
     )
+    p.extra["team"] = row.team  # the user's team: whose complaints they may claim
+    return p

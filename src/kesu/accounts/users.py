@@ -50,6 +50,7 @@ def user_view(row) -> dict[str, Any]:
         "role_name": r.roles().get(row.role, {}).get("name", row.role),
         "org": row.org,
         "team": row.team,
+        "skills": sorted(row.skills or ()),
         "active": bool(row.active),
         "must_change_password": bool(row.must_change_password),
         "locked_until": _iso(row.locked_until),

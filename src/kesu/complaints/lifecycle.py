@@ -18,53 +18,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-OPEN_STATUSES = frozenset(
-    {"registered", "accepted", "investigating", "proposed", "approved", "replied", "callback"}
-)
-TERMINAL_STATUSES = frozenset({"closed", "invalid", "merged"})
-STATUSES = OPEN_STATUSES | TERMINAL_STATUSES
-QUICK_KINDS = frozenset({"inquiry", "consultation"})
-CALLBACK_DONE = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
-PRIORITY_ORDER = ("low", "normal", "high", "urgent")
-
-ACTIONS: dict[str, dict[str, str]] = {
-    "accept": {"name": "受理", "en": "Accept"},
-    "investigate": {"name": "开始调查", "en": "Start investigation"},
-    "propose": {"name": "拟定方案", "en": "Propose resolution"},
-    "approve": {"name": "审批通过", "en": "Approve"},
-    "reject": {"name": "退回重拟", "en": "Send back"},
-    "reply": {"name": "答复客户", "en": "Reply"},
-    "callback": {"name": "回访", "en": "Call back"},
-    "close": {"name": "归档", "en": "Close"},
-    "reopen": {"name": "重开", "en": "Reopen"},
-    "merge": {"name": "合并", "en": "Merge"},
-    "transfer": {"name": "转派", "en": "Transfer"},
-    "escalate": {"name": "升级", "en": "Escalate"},
-    "invalidate": {"name": "判为无效", "en": "Mark invalid"},
-    "flag": {"name": "标记风险", "en": "Set risk flags"},
-    "convert": {"name": "转为投诉", "en": "Convert to complaint"},
-    "classify": {"name": "更正分类", "en": "Correct the category"},
-}
-
-# Statuses each action may start from (kind-specific exceptions in _from_ok).
-_FROM: dict[str, frozenset[str]] = {
-    "accept": frozenset({"registered"}),
-    "investigate": frozenset({"accepted"}),
-    "propose": frozenset({"investigating"}),
-    "approve": frozenset({"proposed"}),
-    "reject": frozenset({"proposed", "approved"}),
-    "reply": frozenset({"accepted", "investigating", "proposed", "approved"}),
-    "callback": frozenset({"replied"}),
-    "close": frozenset({"replied", "callback"}),
-    "reopen": frozenset({"replied", "callback", "closed"}),
-    "merge": frozenset({"registered", "accepted", "investigating", "proposed", "approved"}),
-    "transfer": OPEN_STATUSES,
-    "escalate": OPEN_STATUSES - {"callback"},
-    "invalidate": frozenset({"registered", "accepted", "investigating"}),
-    "flag": OPEN_STATUSES,
-    "convert": OPEN_STATUSES - {"callback"},
-    "classify": OPEN_STATUSES | {"closed"},
-}
+from kesu.complaints import ownership
+from kesu.complaints.lifecycle_table import ACTIONS as ACTIONS
+from kesu.complaints.lifecycle_table import CALLBACK_DONE as CALLBACK_DONE
+from kesu.complaints.lifecycle_table import FROM as _FROM
+from kesu.complaints.lifecycle_table import OPEN_STATUSES as OPEN_STATUSES
+from kesu.complaints.lifecycle_table import PRIORITY_ORDER as PRIORITY_ORDER
+from kesu.complaints.lifecycle_table import QUICK_KINDS as QUICK_KINDS
+from kesu.complaints.lifecycle_table import STATUSES as STATUSES
+from kesu.complaints.lifecycle_table import TERMINAL_STATUSES as TERMINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -100,6 +62,7 @@ class State:
     escalation_level: int = 0
     number: str | None = None
     category: str | None = None
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -337,11 +300,12 @@ def _transfer(state: State, params: Mapping[str, Any], policy: Policy, now: date
     team = _text(params, "team")
     if team is None or (policy.teams and team not in policy.teams):
         raise BadInput("team_required", "转派须指明有效的处理班组（team）。")
-    if team == state.team:
-        raise BadInput("same_team", "投诉单已在该班组，无需转派。")
-    changes: dict[str, Any] = {"team": team}
-    if (assignee := _text(params, "assignee")) is not None:
-        changes["assignee"] = assignee
+    assignee = _text(params, "assignee")
+    if team == state.team and assignee is None:
+        raise BadInput("same_team", "投诉单已在该班组，无需转派；班组内换处理人请用“指派”。")
+    if team == state.team:  # a person of the same team: an assignment
+        return _owned("transfer")(state, params, policy, now)
+    changes: dict[str, Any] = {"team": team, **({"assignee": assignee} if assignee else {})}
     return Outcome("transfer", state.status, changes, "transferred")
 
 
@@ -420,6 +384,19 @@ def convert_on_breach(state: State) -> Outcome | None:
     return None
 
 
+def _owned(action: str):
+    def outcome(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
+        try:
+            changes = ownership.OUTCOMES["claim" if action == "claim" else "assign"](
+                state.assignee, params
+            )
+        except ownership.Refused as err:
+            raise BadInput(err.code, err.detail) from None
+        return Outcome(action, state.status, changes, "assigned")
+
+    return outcome
+
+
 _OUTCOMES = {
     "accept": _accept,
     "investigate": _investigate,
@@ -437,4 +414,6 @@ _OUTCOMES = {
     "flag": _flag,
     "convert": _convert,
     "classify": _classify,
+    "assign": _owned("assign"),
+    "claim": _owned("claim"),
 }

@@ -151,9 +151,19 @@ def awaiting_approval(policy: lifecycle.Policy):
     )
 
 
-def filters(f: Mapping[str, Any], now: datetime, policy: lifecycle.Policy | None = None) -> list:
+ME = "me"
+
+
+def filters(
+    f: Mapping[str, Any],
+    now: datetime,
+    policy: lifecycle.Policy | None = None,
+    p: Principal | None = None,
+) -> list:
     """SQL conditions for the list filters (status, kind, …, due, received, phone, q,
-    awaiting approval under `policy`)."""
+    awaiting approval under `policy`); the assignee `me` is the principal listing."""
+    if p is not None and f.get("assignee") and ME in f["assignee"]:
+        f = {**f, "assignee": [p.name if a == ME else a for a in f["assignee"]]}
     conds = []
     if f.get("awaiting_approval"):
         conds.append(awaiting_approval(policy or lifecycle.Policy()))
@@ -199,7 +209,7 @@ def list_complaints(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") 
     _reader(p)
     now = rt.clock()
     limit = f.get("limit", 50)
-    conds = filters(f, now, rt.policy) + scope_conditions(p)
+    conds = filters(f, now, rt.policy, p) + scope_conditions(p)
     sort = f.get("sort", "received")
     cursor = _cursor_decode(f["cursor"]) if f.get("cursor") else None
     with read(rt.engine) as conn:
@@ -310,7 +320,7 @@ def count(rt: Runtime, f: Mapping[str, Any], actor: Actor = "system") -> int:
         return conn.execute(
             select(func.count())
             .select_from(t.complaints)
-            .where(*filters(f, rt.clock(), rt.policy), *scope_conditions(p))
+            .where(*filters(f, rt.clock(), rt.policy, p), *scope_conditions(p))
         ).scalar_one()
 
 
@@ -324,7 +334,7 @@ def scan(
     p = as_principal(actor)
     _reader(p)
     now = rt.clock()
-    conds = filters(f, now, rt.policy) + scope_conditions(p)
+    conds = filters(f, now, rt.policy, p) + scope_conditions(p)
     with read(rt.engine) as conn:
         top = conn.execute(select(func.max(C.id))).scalar()
     if top is None:

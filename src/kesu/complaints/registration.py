@@ -21,7 +21,7 @@ from kesu.accounts import crypto
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
 from kesu.clock import as_utc
-from kesu.complaints import events, lookups, repeats
+from kesu.complaints import assignment, events, lookups, repeats
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.numbering import next_number, next_numbers
 from kesu.complaints.queries import check_visible
@@ -101,6 +101,7 @@ def register(
                 _same_scope(existing, p)
                 return _replay(rt, conn, existing, p, request_hash), False
     _check_received(data, now)
+    check_team(rt, data)
     reading = arrival.read_text(data)  # the CPU work, outside the write transaction
     calendar = rt.calendar()
     policies = rt.sla_policies()  # read now: a policy changed before this takes effect
@@ -191,6 +192,7 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
         "team": data.get("team") or "frontline",
         "first_receiver": data.get("first_receiver") or actor,
         "assignee": data.get("assignee"),
+        "first_assignee": data.get("assignee"),
         "reopen_count": 0,
         "callback_attempts": 0,
         "escalation_level": 0,
@@ -198,6 +200,30 @@ def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, A
         "reseller": data.get("reseller"),
         "legal_hold": False,
     }
+
+
+def _route(rt, conn, row: dict[str, Any]) -> str | None:
+    """A complaint nobody was named for goes by its team's assignment policy (how, or
+    None when nobody was assigned)."""
+    if row["assignee"] is not None:
+        return None
+    who, how = assignment.route(rt, conn, row["team"], row["category"])
+    if who is None:
+        return None
+    row["assignee"] = row["first_assignee"] = who
+    return how
+
+
+def check_team(rt: Runtime, data: Mapping[str, Any]) -> None:
+    """The team a complaint is registered to must be one of the teams (the database's)."""
+    team = data.get("team")
+    if team and team not in rt.teams():
+        raise Problem(
+            422,
+            "unknown_team",
+            "Unknown team",
+            f"未知的班组“{team}”，可选：{'、'.join(rt.teams())}",
+        )
 
 
 _COLUMNS = tuple(col.name for col in t.complaints.columns)
@@ -245,12 +271,15 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, c
     # On PostgreSQL the day's counter row is locked from the moment a number is
     # taken until commit: take it last, so concurrent registrations overlap.
     row["number"] = f"~{uuid.uuid4().hex[:19]}" if late else next_number(conn, now)
+    how = _route(rt, conn, row)
     cid = conn.execute(_INSERT_COMPLAINT, row).scalar_one()
     for d in planned:
         d["complaint_id"] = cid
     deadlines.store(conn, planned)
     event = _registered_event(row, planned, actor, now, triage=triage)
     conn.execute(events.INSERT, {"complaint_id": cid, **event})
+    if how is not None:
+        assignment.assigned_event(conn, cid, now, actor, "registered", row["assignee"], None, how)
     if late:
         row["number"] = next_number(conn, now)
         conn.execute(_SET_NUMBER, {"cid": cid, "n": row["number"]})
@@ -274,6 +303,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
         return []
     for data in items:
         _check_received(data, now)  # before numbers are reserved
+        check_team(rt, data)
     with write(rt.engine) as conn:
         numbers = next_numbers(conn, now, len(items))
     with write(rt.engine) as conn:
@@ -286,6 +316,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
             row, planned = _prepare(rt, data, actor, now, calendar, policies)
             row["number"] = number
             row["id"] = cid
+            how = _route(rt, conn, row)
             rows.append(row)
             for d in planned:
                 d["complaint_id"] = cid
@@ -293,6 +324,20 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
             history.append(
                 {"complaint_id": cid, **_registered_event(row, planned, actor, now, "批量导入")}
             )
+            if how is not None:
+                data_ = assignment.assigned_data(row["assignee"], None, how)
+                history.append(
+                    {
+                        "complaint_id": cid,
+                        "at": now,
+                        "type": "assigned",
+                        "actor": actor,
+                        "from_status": "registered",
+                        "to_status": "registered",
+                        "note": None,
+                        "data": dict(data_),
+                    }
+                )
         bulk.insert_many(conn, t.complaints, rows)
         deadlines.store_many(conn, all_deadlines)
         bulk.insert_many(conn, t.complaint_events, history)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,6 +64,7 @@ def _time(value: str | None, field: str) -> datetime | None:
 
 
 def list_filters(
+    request: Request,
     status: Annotated[
         str | None,
         Query(description="状态，可逗号分隔多个", json_schema_extra=_csv_of(lifecycle.STATUSES)),
@@ -71,9 +72,18 @@ def list_filters(
     kind: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.KINDS))] = None,
     category: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.CATEGORIES))] = None,
     channel: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.CHANNELS))] = None,
-    team: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.TEAMS))] = None,
+    # Documented as the file's teams; the teams admins add are accepted too.
+    team: Annotated[
+        str | None,
+        Query(
+            description="班组代码，可逗号分隔多个（管理员新增的班组也可）",
+            json_schema_extra=_csv_of(vocab.TEAMS),
+        ),
+    ] = None,
     priority: Annotated[str | None, Query(json_schema_extra=_csv_of(vocab.PRIORITIES))] = None,
-    assignee: Annotated[str | None, Query(max_length=64, description="处理人（用户名）")] = None,
+    assignee: Annotated[
+        str | None, Query(max_length=64, description="处理人（用户名；me 表示当前用户）")
+    ] = None,
     flag: Annotated[
         str | None,
         Query(
@@ -98,7 +108,7 @@ def list_filters(
         "kind": _csv(kind, vocab.KINDS, "unknown_kind", "类型"),
         "category": _csv(category, vocab.CATEGORIES, "unknown_category", "分类"),
         "channel": _csv(channel, vocab.CHANNELS, "unknown_channel", "渠道"),
-        "team": _csv(team, vocab.TEAMS, "unknown_team", "班组"),
+        "team": _csv(team, runtime(request).teams(), "unknown_team", "班组"),
         "priority": _csv(priority, vocab.PRIORITIES, "unknown_priority", "优先级"),
         "assignee": [assignee.strip()] if assignee and assignee.strip() else None,
         "flag": _csv(flag, vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记"),
@@ -207,7 +217,9 @@ async def post_split(
 
 
 @router.get("/reference", summary="代码表 Vocabulary")
-async def reference(p: Principal = Depends(principal)) -> dict[str, Any]:
+async def reference(
+    p: Principal = Depends(principal), rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
     return {
         "channels": vocab.CHANNELS,
         "kinds": vocab.KINDS,
@@ -219,7 +231,7 @@ async def reference(p: Principal = Depends(principal)) -> dict[str, Any]:
         "callback_results": vocab.CALLBACK_RESULTS,
         "reveal_reasons": vocab.REVEAL_REASONS,
         "root_causes": vocab.ROOT_CAUSES,
-        "teams": vocab.TEAMS,
+        "teams": await run_in_threadpool(rt.team_names),
         "remedy_kinds": vocab.REMEDY_KINDS,
         "actions": lifecycle.ACTIONS,
     }

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, select
 
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.complaints import vocabulary as vocab
 from kesu.complaints.queries import scope_conditions
 from kesu.store import tables as t
 from kesu.store.db import read
@@ -19,7 +18,7 @@ C = t.complaints.c
 
 
 def team_load(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
-    """Every team of the vocabulary (in its order) with its open and overdue counts.
+    """Every team (as stored, in its order) with its open and overdue counts.
 
     One GROUP BY over the open complaints (the partial index on `team … WHERE is_open`
     serves it). Complaints of a team code the vocabulary no longer has, and those
@@ -36,14 +35,15 @@ def team_load(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
     )
     with read(rt.engine) as conn:
         counts = {row.team: (int(row.open), int(row.overdue or 0)) for row in conn.execute(stmt)}
-    others = sorted(k for k in counts if k is not None and k not in vocab.TEAMS)
-    codes: list[str | None] = [*vocab.TEAMS, *others]
+    teams = rt.teams()
+    others = sorted(k for k in counts if k is not None and k not in teams)
+    codes: list[str | None] = [*teams, *others]
     if None in counts:
         codes.append(None)
     return [
         {
             "team": code,
-            "known": code in vocab.TEAMS,
+            "known": code in teams,
             "open": counts.get(code, (0, 0))[0],
             "overdue": counts.get(code, (0, 0))[1],
         }

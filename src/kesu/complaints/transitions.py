@@ -9,6 +9,7 @@ transaction. Merging into another complaint is one of the actions.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from kesu.accounts import masking
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
 from kesu.clock import as_utc
-from kesu.complaints import events, lifecycle, lookups, notify, repeats
+from kesu.complaints import assignment, events, lifecycle, lookups, notify, repeats
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.queries import check_visible, load, load_visible
 from kesu.complaints.views import actions_for, facts_of, full_view, iso, money, present, state_of
@@ -57,7 +58,13 @@ def apply(
 ) -> None:
     """Write what the lifecycle decided: deadlines met and started, the row, the event."""
     changes: dict[str, Any] = dict(outcome.changes)
+    how = changes.pop("_how", outcome.action)
     event_data: dict[str, Any] = {"action": outcome.action}
+    assigned = bool(changes.get("assignee")) and changes["assignee"] != row.assignee
+    if assigned and row.first_assignee is None:
+        changes["first_assignee"] = changes["assignee"]  # 首问负责: the first one stays
+    if assigned and outcome.event == "assigned":
+        event_data.update(assignment.assigned_data(changes["assignee"], row.assignee, how))
     if "category" in changes:
         event_data["previous_category"] = row.category
     if "merged_into" in changes:
@@ -116,6 +123,10 @@ def apply(
         )
     event_data.update(extra_data or {})
     events.append(conn, row.id, now, outcome.event, actor, row.status, status, note, event_data)
+    if assigned and outcome.event != "assigned":  # every assignment is an event of its own
+        assignment.assigned_event(
+            conn, row.id, now, actor, status, changes["assignee"], row.assignee, how
+        )
     notify.tell_customer(rt, conn, row, outcome.event, now, changes)
 
 
@@ -134,6 +145,35 @@ def _repeat_decided(conn: Connection, row, changes: Mapping[str, Any]) -> dict[s
     )
     flags = repeats.with_flag(row.risk_flags or (), found)
     return {"risk_flags": flags} if flags != sorted(row.risk_flags or ()) else {}
+
+
+def _owner(rt: Runtime, conn: Connection, row, action, params, p) -> dict[str, Any]:
+    """The assignee of `assign`/`transfer` checked (a user of the team); who claims."""
+    params = dict(params)
+    if params.get("assignee") and action in ("assign", "transfer"):
+        team = row.team if action == "assign" else params.get("team")
+        params["assignee"] = assignment.check_assignee(conn, str(params["assignee"]), team)
+    if action == "claim":
+        assignment.check_claim(conn, p, row.team)
+        params["by"] = p.name
+    return params
+
+
+def _routed(rt: Runtime, conn: Connection, row, outcome, p) -> lifecycle.Outcome:
+    """Accepting makes the complaint the accepter's (when nobody has it); a transfer into
+    another team without a named person goes by that team's assignment policy."""
+    changes = dict(outcome.changes)
+    if outcome.action == "accept" and row.assignee is None:
+        who = assignment.person(conn, p.name) if p.kind != "customer" else None
+        if who is None:
+            return outcome
+        changes.update(assignee=who, _how="accept")
+    elif outcome.action == "transfer" and "team" in changes and "assignee" not in changes:
+        who, how = assignment.route(rt, conn, changes["team"], row.category)
+        changes.update(assignee=who, _how=how)
+    else:
+        return outcome
+    return replace(outcome, changes=changes)
 
 
 def _merge_target(conn: Connection, row, number: str):
@@ -196,9 +236,14 @@ def transition(
                 allowed_actions=allowed,
             )
         try:
+            params = _owner(rt, conn, row, action, params, p)
             outcome = lifecycle.decide(state, action, params, rt.policy, now)
         except lifecycle.LifecycleError as err:
             raise _problem(err, allowed) from None
+        except Problem as problem:
+            problem.extra.setdefault("allowed_actions", allowed)
+            raise
+        outcome = _routed(rt, conn, row, outcome, p)
         apply(rt, conn, row, outcome, p.name, params.get("note"), now)
         after = load(conn, number)
         audit(
@@ -219,6 +264,7 @@ _AUDITED = (
     "priority",
     "team",
     "assignee",
+    "first_assignee",
     "compensation",
     "resolution",
     "risk_flags",

@@ -60,6 +60,7 @@ def state_of(row) -> lifecycle.State:
         escalation_level=row.escalation_level,
         number=row.number,
         category=row.category,
+        assignee=row.assignee,
     )
 
 
@@ -80,8 +81,13 @@ def actions_for(state: lifecycle.State, rt: Runtime, now: datetime, p: Principal
     return [
         a
         for a in lifecycle.allowed_actions(state, rt.policy, now)
-        if p.can_any(action_permissions(a))
+        if p.can_any(action_permissions(a)) and (a != "claim" or _may_claim(state, p))
     ]
+
+
+def _may_claim(state: lifecycle.State, p: Principal) -> bool:
+    """Claiming is for a person of the complaint's team who does not have it yet."""
+    return state.assignee != p.name and (p.kind == "system" or p.extra.get("team") == state.team)
 
 
 def summary(row, now: datetime, merged_into: str | None = None) -> dict[str, Any]:
@@ -145,6 +151,7 @@ def full_view(
             "resolution": row.resolution,
             "root_cause": row.root_cause,
             "first_receiver": row.first_receiver,
+            "first_assignee": row.first_assignee,
             "callback_result": row.callback_result,
             "callback_attempts": row.callback_attempts,
             "escalation_level": row.escalation_level,

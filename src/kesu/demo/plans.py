@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from kesu.complaints import vocabulary as vocab
+from kesu.demo import staff
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余"
@@ -55,9 +56,13 @@ TEAM_BY_CATEGORY = {
     "marketing": "marketing",
     "security": "legal",
 }
-AGENTS = ["李娜", "王磊", "赵敏", "陈静", "刘洋"]
-HANDLERS = ["周涛", "孙丽", "马超", "朱燕", "胡明"]
-SUPERVISORS = ["郭建国", "何春梅"]
+# The demo's people are users of kesu in teams (demo/staff.py): accepting makes a
+# complaint the accepter's, a transfer goes by the receiving team's policy.
+AGENTS = staff.AGENTS
+HANDLERS = staff.HANDLERS
+SUPERVISORS = staff.SUPERVISORS
+# Complaints with these flags, and appeals, go to the escalations team.
+ESCALATED_FLAGS = frozenset({"media", "regulator", "legal"})
 REASONS = list(vocab.VALIDITY_REASONS)
 
 
@@ -143,7 +148,9 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
         set(entry.get("risk_flags") or ()) & vocab.APPROVAL_FLAGS
     )
     team = TEAM_BY_CATEGORY.get(entry["category"])
-    if team and kind != "fault" and rng.random() < 0.6:
+    if kind == "appeal" or set(entry.get("risk_flags") or ()) & ESCALATED_FLAGS:
+        team = "escalation"
+    if team and (kind != "fault" or team == "network") and rng.random() < 0.6:
         steps.append(
             (
                 hours(rng, 0.2, 6),

@@ -20,7 +20,7 @@ from kesu.clock import BEIJING, FrozenClock
 from kesu.complaints import lookups, registration, transitions
 from kesu.data_files import load_yaml
 from kesu.deadlines import watcher
-from kesu.demo import plans
+from kesu.demo import plans, staff
 from kesu.problems import Problem
 from kesu.store.db import read
 
@@ -36,6 +36,7 @@ def has_data(rt) -> bool:
 def load(
     rt, count: int = DEFAULT_COUNT, seed: int = 2026, progress: Callable[[int], None] | None = None
 ) -> dict[str, int]:
+    staff.ensure(rt)
     rng = random.Random(seed)
     entries = list(load_yaml("demo/texts.yaml")["entries"])
     rng.shuffle(entries)

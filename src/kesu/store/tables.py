@@ -11,7 +11,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     Numeric,
     String,
     Table,
@@ -22,16 +21,9 @@ from sqlalchemy import (
 )
 
 from kesu.accounts.crypto import EncryptedText
+from kesu.store.meta import metadata
+from kesu.store.team_tables import team_history, teams  # noqa: F401 (re-exported)
 from kesu.store.types import BigId, UTCDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 complaints = Table(
     "complaints",
@@ -72,6 +64,8 @@ complaints = Table(
     Column("team", String(40)),
     Column("first_receiver", String(64)),
     Column("assignee", String(64)),
+    # The first person the complaint was assigned to (首问负责): set once, never moved.
+    Column("first_assignee", String(64)),
     Column("reopen_count", Integer, nullable=False, server_default="0"),
     Column("callback_result", String(30)),
     Column("callback_attempts", Integer, nullable=False, server_default="0"),
@@ -295,6 +289,8 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("org", String(100)),  # reseller organisation
     Column("team", String(40)),
+    # The categories this user handles (a team's skill routing picks among them).
+    Column("skills", JSON),
     Column("password_hash", Text),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("must_change_password", Boolean, nullable=False, server_default=false()),

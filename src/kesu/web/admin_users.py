@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
 from kesu.complaints import lifecycle
-from kesu.complaints import vocabulary as vocab
 from kesu.data_files import load_yaml
 from kesu.problems import Problem
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
@@ -76,7 +75,7 @@ async def create_user(pg: Page = Depends(staff)) -> Response:
 
     def work() -> Response:
         try:
-            if values["team"] and values["team"] not in vocab.TEAMS:
+            if values["team"] and values["team"] not in pg.rt.teams():
                 raise Problem(
                     422, "unknown_team", "Unknown team", f"未知的班组“{values['team']}”。"
                 )

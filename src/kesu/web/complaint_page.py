@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from kesu.accounts import teams as team_admin
 from kesu.accounts.roles import roles
 from kesu.complaints import lifecycle, queries, reveal, transitions
 from kesu.law import advice, articles, library
@@ -34,6 +35,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "flag": ("add_flags", "remove_flags", "note"),
     "convert": ("note",),
     "classify": ("category", "note"),
+    "assign": ("assignee", "note"),
+    "claim": ("note",),
 }
 
 
@@ -56,7 +59,19 @@ def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
         # Narrowed to the user's permissions by the complaint view (complaints.views).
         "actions": view["allowed_actions"],
         "attachments": _attachments(pg, number),
+        # Who `assign` may name: the active people of the complaint's team.
+        "team_members": _team_members(pg, view) if "assign" in view["allowed_actions"] else [],
     }
+
+
+def _team_members(pg: Page, view: dict[str, Any]) -> list[dict[str, Any]]:
+    if not view.get("team"):
+        return []
+    try:
+        team = team_admin.one(pg.rt, pg.p, view["team"])
+    except Problem:
+        return []
+    return [m for m in team["members"] if m["active"] and m["username"] != view.get("assignee")]
 
 
 @router.get("/complaints/{number}")

@@ -169,6 +169,8 @@ def render(
         "csrf": pg.csrf or "",
         "path": pg.request.url.path,
         "now": pg.rt.clock(),
+        # The teams as stored (admins add and rename them), as the vocabulary states them.
+        "teams": pg.rt.team_names(),
     }
     values.update(ctx)
     html = env.get_template(template).render(values)

@@ -34,7 +34,7 @@ def _queue_filters(pg: Page, q: dict[str, str]) -> tuple[dict[str, Any], str]:
         "channel": _csv(q.get("channel"), vocab.CHANNELS, "unknown_channel", "渠道"),
         "priority": _csv(q.get("priority"), vocab.PRIORITIES, "unknown_priority", "优先级"),
         "flag": _csv(q.get("flag"), vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记"),
-        "team": _csv(q.get("team"), vocab.TEAMS, "unknown_team", "班组"),
+        "team": _csv(q.get("team"), pg.rt.teams(), "unknown_team", "班组"),
         "sort": "received" if q.get("sort") == "received" else "due",
         "limit": PAGE_SIZE,
         "cursor": q.get("cursor") or None,
