@@ -1,4 +1,4 @@
-"""A handler's day, in a real browser: a complaint assigned to them is opened, the
+"""A handler's day, in a real browser: a complaint of their team is claimed, the
 customer's phone revealed with one click to call back (audited, phone only), a remedy
 proposed that needs approval (the banner says who and why), a supervisor approves it from
 the header's counter, and the handler replies, records the call back and closes it."""
@@ -17,23 +17,26 @@ from tests.e2e.conftest import shot
 C = t.complaints.c
 
 
-def _assigned_complaint(rt) -> str:
-    """A registered complaint of the demo, without a flag that needs approval, given to
-    demo-handler by a transfer (the data setup; claiming is another change)."""
-    with rt.engine.connect() as conn:
-        rows = conn.execute(
-            select(C.number, C.team, C.risk_flags)
-            .where(C.status == "registered", C.kind == "complaint")
-            .order_by(C.id.desc())
-        ).all()
-    number, team, _ = next(
-        r for r in rows if not {"legal", "media", "mass_incident"} & set(r.risk_flags or ())
-    )
-    other = "escalation" if team != "escalation" else "billing"
-    transitions.transition(
-        rt, number, "transfer", {"team": other, "assignee": "demo-handler"}, system("e2e")
-    )
-    return number
+def _team_complaint(rt) -> str:
+    """A new complaint of demo-handler's team (billing), given by the team's policy to a
+    colleague (another billing member if the policy picked demo-handler)."""
+    from kesu.channels import intake
+    from kesu.demo.staff import STAFF
+
+    body = {
+        "channel": "hotline",
+        "customer": {"phone": "13912340001", "name": "钱七", "province": "广东省"},
+        "category": "billing",
+        "team": "billing",
+        "description": "用户来电反映本月话费多扣了45元，要求核实并退还多收的费用。",
+    }
+    view, _ = intake.receive(rt, intake.validate(body), system("e2e"))
+    if view["assignee"] in (None, "demo-handler"):
+        colleague = next(
+            u for u, _, role, team, _ in STAFF if team == "billing" and u != "demo-handler"
+        )
+        transitions.transition(rt, view["number"], "assign", {"assignee": colleague}, system())
+    return view["number"]
 
 
 def _act(page, action: str, fields: dict[str, str] | None = None, done: str = "action") -> None:
@@ -63,13 +66,16 @@ def _pii_shown(rt, number: str) -> list[dict]:
 
 
 def test_a_handlers_day_call_back_approval_reply_close(new_page, server):
-    number = _assigned_complaint(server.rt)
+    number = _team_complaint(server.rt)
     phone = reveal.reveal(server.rt, number, system("e2e"), "audit")["customer"]["phone"]
     handler = new_page("demo-handler")
     handler.goto(f"/complaints/{number}")
+    # Not theirs yet: no reveal; they claim it (their team's), and it is theirs.
+    assert handler.locator("#reveal-form").count() == 0
+    _act(handler, "claim")
+    assert "demo-handler" in handler.locator("main").inner_text()
     customer = handler.locator("#customer")
     assert phone not in customer.inner_text() and "****" in customer.inner_text()
-    assert "demo-handler" in handler.locator("main").inner_text()
 
     # One click: the reason 回访客户 is chosen already; the phone only, audited.
     assert handler.locator("#reveal-form select[name=reason]").input_value() == "callback"
