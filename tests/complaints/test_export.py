@@ -201,3 +201,18 @@ def test_the_workbook_is_written_as_its_batches_come():
     ws = load_workbook(io.BytesIO(b"".join(got + rest)))["投诉单"]
     assert ws.max_row == 1501 and ws["A1"].font.b and ws.freeze_panes == "A2"
     assert ws["A1502"].value is None and ws["C1501"].value == 499
+
+
+def test_a_team_added_by_an_admin_is_exported_by_its_name(rt):
+    from kesu.accounts import teams
+
+    teams.create(rt, system(), {"code": "vip_care", "name": "大客户服务组"})
+    registration.register(
+        rt,
+        ComplaintIn.model_validate(complaint_body(team="vip_care")).model_dump(),
+        system(),
+    )
+    file = export.export(rt, {}, "csv", system())
+    table = list(csv.reader(io.StringIO(b"".join(file.chunks).decode("utf-8-sig"))))
+    column = table[0].index("班组")
+    assert [row[column] for row in table[1:]] == ["大客户服务组"]

@@ -56,7 +56,8 @@ COLUMNS: list[tuple[str, int, Any]] = [
     ("分类", 14, lambda s: _name(vocab.CATEGORIES, s["category"])),
     ("状态", 8, lambda s: s["status_name"]),
     ("优先级", 8, lambda s: _name(vocab.PRIORITIES, s["priority"])),
-    ("班组", 12, lambda s: _name(vocab.TEAMS, s["team"])),
+    # The teams admins added live in the database: their names come with the batch.
+    ("班组", 12, lambda s: s.get("team_name") or _name(vocab.TEAMS, s["team"])),
     ("处理人", 12, lambda s: s["assignee"] or ""),
     ("客户号码", 14, lambda s: s["customer"]["phone"] or ""),
     ("客户姓名", 10, lambda s: s["customer"]["name"] or ""),
@@ -147,7 +148,11 @@ def export(rt: Runtime, f: Mapping[str, Any], fmt: str, actor: Actor) -> Export:
             None,
             {"format": fmt, "filters": shown, "rows": total},
         )
-    batches = queries.scan(rt, f, p, batch=BATCH)
+    teams = rt.team_names()
+    batches = (
+        [{**s, "team_name": teams.get(s["team"] or "", {}).get("name")} for s in batch]
+        for batch in queries.scan(rt, f, p, batch=BATCH)
+    )
     stamp = to_beijing(now).strftime("%Y%m%d-%H%M")
     if fmt == "csv":
         return Export(total, CSV, f"kesu-complaints-{stamp}.csv", csv_chunks(batches))

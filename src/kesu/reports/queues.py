@@ -38,7 +38,7 @@ _QUEUE_COLUMNS = (
 )
 
 
-def _queue_item(row, now: datetime) -> dict[str, Any]:
+def _queue_item(row, now: datetime, teams: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "number": row.number,
         "status": row.status,
@@ -47,7 +47,7 @@ def _queue_item(row, now: datetime) -> dict[str, Any]:
         "category": row.category,
         "category_name": vocab.CATEGORIES.get(row.category or "", {}).get("name"),
         "team": row.team,
-        "team_name": vocab.TEAMS.get(row.team or "", {}).get("name"),
+        "team_name": teams.get(row.team or "", {}).get("name"),
         "assignee": row.assignee,
         "next_due_at": iso(row.next_due_at),
         "overdue": row.next_due_at is not None and row.next_due_at < now,
@@ -84,7 +84,7 @@ def about_to_breach(
                 rules.setdefault(d.complaint_id, d.rule)
     out = []
     for r in rows:
-        item = _queue_item(r, now)
+        item = _queue_item(r, now, rt.team_names())
         rule = rules.get(r.id)
         item["rule"] = rule
         item["rule_name"] = rt.rules[rule].name if rule in rt.rules else rule
@@ -124,7 +124,7 @@ def approvals(rt: Runtime, actor: Actor, limit: int = 50) -> list[dict[str, Any]
     waiting.sort(key=lambda r: (r.next_due_at or far, r.id))
     out = []
     for r in waiting[:limit]:
-        item = _queue_item(r, now)
+        item = _queue_item(r, now, rt.team_names())
         item["compensation"] = None if r.compensation is None else f"{Decimal(r.compensation):.2f}"
         item["risk_flags"] = sorted(r.risk_flags or ())
         item["reason"] = "；".join(x["text"] for x in approval.reasons(states[r.id], policy))
