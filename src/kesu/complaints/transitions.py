@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select, update
 from kesu.accounts import masking
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
+from kesu.channels import webhooks
 from kesu.complaints import events, lifecycle, notify
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.queries import check_visible, load, load_visible
@@ -112,6 +113,7 @@ def apply(
     event_data.update(extra_data or {})
     events.append(conn, row.id, now, outcome.event, actor, row.status, status, note, event_data)
     notify.tell_customer(rt, conn, row, outcome.event, now, changes)
+    webhooks.status_changed(conn, now, row.status, {**row._mapping, **changes, "status": status})
 
 
 def _merge_target(conn: Connection, row, number: str):

@@ -396,8 +396,29 @@ notifications = Table(
     # The stable id sent to the gateway (a resend after a crash carries the same id).
     Column("uid", String(32), unique=True),
     Column("claim", String(32)),  # the claim token of the worker holding the lease
-    Column("sink", String(20)),  # where it went: sms-http, smtp, demo
+    Column("sink", String(20)),  # where it went: sms-http, smtp, demo, webhook
+    # A webhook's subscription (its delivery log); no foreign key: the log outlives it.
+    Column("webhook_id", Integer),
     Index("ix_notifications_pending", "status", "next_attempt_at"),
+    Index("ix_notifications_webhook_id", "webhook_id"),
+)
+
+# Webhooks out: a URL subscribed to complaint events, signed with its secret; paused by
+# hand or after failing for a day (channels.webhooks).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(500), nullable=False),
+    Column("secret", EncryptedText, nullable=False),
+    Column("events", JSON, nullable=False),  # list of event names
+    Column("state", String(10), nullable=False),  # active | paused
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failing_since", UTCDateTime),
+    Column("last_error", Text),
+    Column("paused_at", UTCDateTime),
+    Column("pause_reason", String(200)),
 )
 
 # Customers who asked for the essential messages only (by the keyed hash of the number).
