@@ -18,8 +18,8 @@ from starlette.routing import Match
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
 from kesu.channels.outbox_routes import router as outbox_router
-from kesu.channels.webhook_routes import router as webhooks_router
 from kesu.channels.routes import router as intake_router
+from kesu.channels.webhook_routes import router as webhooks_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
 from kesu.complaints.bulk_routes import router as bulk_router
