@@ -11,7 +11,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     Numeric,
     String,
     Table,
@@ -22,16 +21,11 @@ from sqlalchemy import (
 )
 
 from kesu.accounts.crypto import EncryptedText
+from kesu.store.schema import metadata as metadata
+from kesu.store.tables_outbox import notification_optouts as notification_optouts
+from kesu.store.tables_outbox import notifications as notifications
+from kesu.store.tables_outbox import webhook_subscriptions as webhook_subscriptions
 from kesu.store.types import BigId, UTCDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 complaints = Table(
     "complaints",
@@ -373,60 +367,6 @@ limit_gates = Table(
     "limit_gates",
     metadata,
     Column("key", String(80), primary_key=True),
-)
-
-# The notification outbox: messages leave through it and are retried.
-notifications = Table(
-    "notifications",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("channel", String(10), nullable=False),  # sms | email
-    Column("recipient", EncryptedText, nullable=False),
-    Column("subject", String(200)),
-    Column("body", EncryptedText, nullable=False),
-    Column("purpose", String(40), nullable=False),
-    Column("status", String(10), nullable=False),  # pending | sent | dead
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    # A pending message is due at next_attempt_at; a claim moves it a lease ahead, so a
-    # worker that dies mid-send leaves it to the next one once the lease runs out.
-    Column("next_attempt_at", UTCDateTime, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime),
-    Column("last_error", Text),
-    # The stable id sent to the gateway (a resend after a crash carries the same id).
-    Column("uid", String(32), unique=True),
-    Column("claim", String(32)),  # the claim token of the worker holding the lease
-    Column("sink", String(20)),  # where it went: sms-http, smtp, demo, webhook
-    # A webhook's subscription (its delivery log); no foreign key: the log outlives it.
-    Column("webhook_id", Integer),
-    Index("ix_notifications_pending", "status", "next_attempt_at"),
-    Index("ix_notifications_webhook_id", "webhook_id"),
-)
-
-# Webhooks out: a URL subscribed to complaint events, signed with its secret; paused by
-# hand or after failing for a day (channels.webhooks).
-webhook_subscriptions = Table(
-    "webhook_subscriptions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("url", String(500), nullable=False),
-    Column("secret", EncryptedText, nullable=False),
-    Column("events", JSON, nullable=False),  # list of event names
-    Column("state", String(10), nullable=False),  # active | paused
-    Column("created_by", String(64), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("failing_since", UTCDateTime),
-    Column("last_error", Text),
-    Column("paused_at", UTCDateTime),
-    Column("pause_reason", String(200)),
-)
-
-# Customers who asked for the essential messages only (by the keyed hash of the number).
-notification_optouts = Table(
-    "notification_optouts",
-    metadata,
-    Column("phone_hash", String(40), primary_key=True),
-    Column("created_at", UTCDateTime, nullable=False),
 )
 
 app_state = Table(
