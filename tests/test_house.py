@@ -56,7 +56,7 @@ OWNED = {
     "sla_policy_history": ("kesu.deadlines.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
     "notification_optouts": ("kesu.channels.",),
-    "webhook_subscriptions": ("kesu.channels.",),
+    "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
 }
 
 

@@ -202,6 +202,13 @@ def test_test_send_and_the_api(rt, clock, receiver, client, as_role):
     made = r.json()
     sid, receiver.secret = made["id"], made["secret"]
     assert len(made["secret"]) >= 32 and made["events"] == ["registered", "closed"]
+    with rt.engine.connect() as conn:  # the secret is stored encrypted, like personal data
+        raw = conn.execute(
+            select(t.webhook_subscriptions.c.secret.cast(t.Text)).where(
+                t.webhook_subscriptions.c.id == sid
+            )
+        ).scalar_one()
+    assert raw.startswith("enc1:") and made["secret"] not in raw
     listed = client.get("/api/v1/webhooks", headers=admin).json()
     assert [s["id"] for s in listed["items"]] == [sid]
     assert "secret" not in listed["items"][0] and made["secret"] not in str(listed)
