@@ -1,6 +1,6 @@
 """The tables of messages going out (owned by channels/): the outbox, the customers who
 opted out of non-essential messages, the webhook subscriptions. Declared on the one
-MetaData and gathered by kesu.store.tables (`t.notifications` …)."""
+MetaData and gathered by kesu.store.tables, where every slice finds them."""
 
 from __future__ import annotations
 
