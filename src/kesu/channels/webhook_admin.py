@@ -4,6 +4,7 @@ Every change is audited; the secret is never shown again after creation."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 PERMISSION = "outbox.manage"
 MIN_SECRET = 16
+# http or https, a host name or IPv4 address, an optional port; path and query in printable
+# ASCII (a Chinese path is percent-encoded). The API's schema states the same patterns.
+_URL = r"https?://[A-Za-z0-9][A-Za-z0-9.\-]*(:[0-9]{1,5})?([/?#][!-~]*)?"
+_SECRET = r"[!-~]{16,200}"  # printable ASCII, no space
+URL_PATTERN, SECRET_PATTERN = f"^{_URL}$", f"^{_SECRET}$"
 
 
 def _iso(value: Any) -> str | None:
@@ -58,14 +64,14 @@ def delivery(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_url(url: Any) -> str:
-    url = url.strip() if isinstance(url, str) else ""
-    parts = urlsplit(url)
-    if len(url) > 500 or parts.scheme not in ("http", "https") or not parts.hostname:
+    url = url if isinstance(url, str) else ""
+    if len(url) > 500 or not re.fullmatch(_URL, url) or not urlsplit(url).hostname:
         raise Problem(
             422,
             "invalid_webhook_url",
             "Invalid webhook URL",
-            "推送地址须为 http:// 或 https:// 开头的完整网址（500 个字符以内）。",
+            "推送地址须为 http:// 或 https:// 开头的完整网址（500 个字符以内，"
+            "中文等字符须先进行百分号编码）。",
             field="url",
         )
     return url
@@ -85,14 +91,14 @@ def check_events(events: Any) -> list[str]:
 
 
 def _secret(given: str | None) -> str:
-    if given is None or given == "":
+    if given is None:
         return secrets.token_urlsafe(32)
-    if not isinstance(given, str) or not MIN_SECRET <= len(given) <= 200 or given.strip() != given:
+    if not isinstance(given, str) or not re.fullmatch(_SECRET, given):
         raise Problem(
             422,
             "invalid_webhook_secret",
             "Invalid webhook secret",
-            f"签名密钥须为 {MIN_SECRET}–200 个字符，首尾不能有空格；留空则由系统生成。",
+            f"签名密钥须为 {MIN_SECRET}–200 个英文字母、数字或符号（不含空格）；留空则由系统生成。",
             field="secret",
         )
     return given

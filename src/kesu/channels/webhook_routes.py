@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
-from kesu.channels import webhook_admin
+from kesu.channels import webhook_admin, webhooks
 from kesu.problems import not_found
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
@@ -21,20 +21,35 @@ _MAX_ID = 2**31 - 1
 WebhookId = Annotated[int, Path(ge=1, description="推送订阅编号 Subscription id")]
 
 
+# The rules are checked in webhook_admin (stable codes, Chinese messages); the schema
+# states them.
+_URL = {"pattern": webhook_admin.URL_PATTERN, "maxLength": 500}
+_EVENTS = {"minItems": 1, "items": {"type": "string", "enum": list(webhooks.EVENTS)}}
+
+
+def _url(description: str, **default: Any) -> Any:
+    return Field(description=description, json_schema_extra=_URL, **default)
+
+
+def _events(description: str, **default: Any) -> Any:
+    return Field(description=description, json_schema_extra=_EVENTS, **default)
+
+
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(description="接收推送的网址（http/https）")
-    events: list[str] = Field(
-        description="订阅的事件：registered, status_changed, deadline_warning, "
-        "deadline_breached, closed"
+    url: str = _url("接收推送的网址（http/https）")
+    events: list[str] = _events("订阅的事件")
+    secret: str | None = Field(
+        None,
+        description="签名密钥；不填则由系统生成，仅在创建时返回一次",
+        json_schema_extra={"pattern": webhook_admin.SECRET_PATTERN},
     )
-    secret: str | None = Field(None, description="签名密钥；不填则由系统生成，仅在创建时返回一次")
 
 
 class WebhookChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str | None = None
-    events: list[str] | None = None
+    url: str | None = _url("新的网址", default=None)
+    events: list[str] | None = _events("新的事件", default=None)
     active: bool | None = Field(None, description="false 暂停，true 恢复")
 
 

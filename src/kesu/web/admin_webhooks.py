@@ -41,9 +41,9 @@ async def webhooks_page(pg: Page = Depends(staff)) -> Response:
 @router.post("/admin/webhooks")
 async def webhooks_create(pg: Page = Depends(staff)) -> Response:
     form = await pg.form()
-    url = str(form.get("url") or "")
+    url = str(form.get("url") or "").strip()
     chosen = [str(e) for e in form.getlist("events")]  # type: ignore[attr-defined]
-    secret = str(form.get("secret") or "") or None
+    secret = str(form.get("secret") or "").strip() or None
     try:
         made = await run_in_threadpool(webhook_admin.create, pg.rt, pg.p, url, chosen, secret)
     except Problem as e:
