@@ -282,3 +282,38 @@ def test_test_send_and_the_api(rt, clock, receiver, client, as_role):
         assert client.post(f"/api/v1/webhooks/{sid}/test", headers=h).status_code == 403
         assert client.delete(f"/api/v1/webhooks/{sid}", headers=h).status_code == 403
     assert len(client.get("/api/v1/webhooks", headers=admin).json()["items"]) == 1
+
+
+def test_the_watchers_warning_and_breach_are_sent(rt, clock, receiver, make_complaint):
+    from kesu.deadlines import watcher
+
+    _subscribe(rt, receiver, ["deadline_warning", "deadline_breached"])
+    n = make_complaint()["number"]
+    assert _outbox(rt) == []  # not subscribed to registrations
+    clock.advance(hours=20)  # the 24-hour acknowledgement is 4 hours away (lead: 6 hours)
+    assert watcher.warn_once(rt) >= 1
+    clock.advance(hours=5)
+    assert watcher.watch_once(rt) >= 1
+    delivery.deliver(rt)
+    got = receiver.received
+    assert [(r["json"]["event"], r["json"]["complaint"]["number"]) for r in got][:1] == [
+        ("deadline_warning", n)
+    ]
+    kinds = {r["json"]["event"] for r in got}
+    assert kinds == {"deadline_warning", "deadline_breached"}
+    breach = next(r["json"] for r in got if r["json"]["event"] == "deadline_breached")
+    assert breach["deadline"]["rule"] == "ack_24h" and breach["deadline"]["due_at"]
+    assert receiver.refused == []
+
+
+def test_a_bulk_import_sends_each_registration(rt, receiver):
+    from kesu.complaints import registration
+    from kesu.complaints.schemas import ComplaintIn
+    from tests.conftest import complaint_body
+
+    _subscribe(rt, receiver, ["registered"])
+    item = ComplaintIn.model_validate(complaint_body()).model_dump()
+    numbers = registration.bulk_import(rt, [item] * 3, "import")
+    assert delivery.deliver(rt)["sent"] == 3
+    assert sorted(receiver.events()) == sorted(("registered", n) for n in numbers)
+    assert {r["json"]["complaint"]["status"] for r in receiver.received} == {"registered"}
