@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
@@ -23,8 +24,8 @@ WebhookId = Annotated[int, Path(ge=1, description="推送订阅编号 Subscripti
 
 # The rules are checked in webhook_admin (stable codes, Chinese messages); the schema
 # states them.
-_URL = {"pattern": webhook_admin.URL_PATTERN, "maxLength": 500}
-_EVENTS = {"minItems": 1, "items": {"type": "string", "enum": list(webhooks.EVENTS)}}
+_URL: JsonDict = {"pattern": webhook_admin.URL_PATTERN, "maxLength": 500}
+_EVENTS: JsonDict = {"minItems": 1, "items": {"type": "string", "enum": list(webhooks.EVENTS)}}
 
 
 def _url(description: str, **default: Any) -> Any:
