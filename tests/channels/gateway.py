@@ -85,6 +85,7 @@ class Receiver:
         self.fail_first = fail_first
         self.tolerance = tolerance
         self.down = False
+        self.status = 204  # what it answers a good delivery (e.g. 302 to a sign-in page)
         self.requests = 0
         self.refused: list[str] = []  # why each refused request was refused
         self.received: list[dict] = []  # accepted: {"headers": {...}, "json": {...}}
@@ -119,8 +120,10 @@ class Receiver:
                 self.refused.append("timestamp")
                 return 401
             headers = {k.lower(): v for k, v in headers.items()}  # names are case-blind
+            if self.status >= 300:
+                return self.status
             self.received.append({"headers": headers, "body": body, "json": json.loads(body)})
-        return 204
+        return self.status
 
     def events(self) -> list[tuple[str, str]]:
         out = []

@@ -317,3 +317,13 @@ def test_a_bulk_import_sends_each_registration(rt, receiver):
     assert delivery.deliver(rt)["sent"] == 3
     assert sorted(receiver.events()) == sorted(("registered", n) for n in numbers)
     assert {r["json"]["complaint"]["status"] for r in receiver.received} == {"registered"}
+
+
+def test_a_redirect_is_not_a_delivery(rt, receiver):
+    """urllib would follow a 302 with a GET and report success; kesu does not follow it."""
+    sid = _subscribe(rt, receiver, ["closed"])
+    receiver.status = 302
+    webhook_admin.test(rt, "admin-test", sid)
+    assert delivery.deliver(rt)["retry"] == 1
+    (log,) = webhook_admin.deliveries(rt, "admin-test", sid)["items"]
+    assert log["status"] == "pending" and "HTTP 302" in log["last_error"]

@@ -83,8 +83,20 @@ class HttpSmsGateway:
         post(self.url, data, headers, self.timeout, "短信网关")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a 2xx: urllib would follow a 302 with a GET and
+    call the message delivered; refused, it is an HTTPError like any other."""
+
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: str) -> None:
-    """POST JSON; returns on a 2xx answer, raises SendFailed (in Chinese) otherwise."""
+    """POST JSON; returns on a 2xx answer (redirects not followed), raises SendFailed (in
+    Chinese) otherwise."""
     req = urllib.request.Request(
         url,
         data=data,
@@ -92,7 +104,7 @@ def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: st
         headers={"Content-Type": "application/json; charset=utf-8", **headers},
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _opener.open(req, timeout=timeout) as resp:
             status = resp.status
     except urllib.error.HTTPError as e:
         raise SendFailed(f"{who}返回 HTTP {e.code}") from None
