@@ -24,6 +24,7 @@ PURE = {
     "kesu.complaints.lifecycle",
     "kesu.complaints.approval",
     "kesu.complaints.vocabulary",
+    "kesu.complaints.repeats",
     "kesu.deadlines.calendar",
     "kesu.deadlines.rules",
     "kesu.deadlines.sla",

@@ -175,6 +175,7 @@ def page_routers() -> list:
         intake_form,
         portal,
         queue_bulk,
+        split_page,
         workbench,
     )
 
@@ -194,6 +195,7 @@ def page_routers() -> list:
         queue_bulk.router,
         intake_form.router,
         complaint_page.router,
+        split_page.router,
         dashboard.router,
         *(m.router for m in admin),
         portal.router,

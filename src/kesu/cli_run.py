@@ -140,7 +140,7 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="只运行一轮 Run one pass and exit")] = False,
     interval: Annotated[float | None, typer.Option(help="间隔秒数 Seconds between passes")] = None,
 ) -> None:
-    """运行时限监控：标记超期并写入事件。Mark breached deadlines (safe with several workers)."""
+    """运行时限监控并发送外发消息。Watch deadlines and send the outbox (several may run)."""
     from kesu.deadlines import watcher
 
     rt = open_runtime()

@@ -65,6 +65,8 @@ class Runtime:
             risk_flags=frozenset(vocab.RISK_FLAGS),
             root_causes=frozenset(vocab.ROOT_CAUSES),
             categories=frozenset(vocab.CATEGORIES),
+            derived_flags=vocab.DERIVED_FLAGS,
+            remedy_kinds=frozenset(vocab.REMEDY_KINDS),
         )
 
     def calendar(self, conn=None) -> WorkCalendar:

@@ -202,6 +202,7 @@ OPERATIONS = [
     ("list export csv", "GET", "/api/v1/complaints/export.csv"),
     ("list export xlsx", "GET", "/api/v1/complaints/export.xlsx"),
     ("bulk flag", "POST", "/api/v1/complaints/bulk"),
+    ("split", "POST", "/api/v1/complaints/{number}/split"),
     ("sla policy add", "POST", "/api/v1/sla-policies"),
     ("sla policy change", "PUT", "/api/v1/sla-policies/{policy_id}"),
     ("sla policy remove", "DELETE", "/api/v1/sla-policies/{policy_id}"),
@@ -249,6 +250,7 @@ NEEDS = {
     "list export csv": {"report.read"},
     "list export xlsx": {"report.read"},
     "bulk flag": {"complaint.flag"},
+    "split": {"complaint.split"},
     "sla policy add": {"sla.manage"},
     "sla policy change": {"sla.manage"},
     "sla policy remove": {"sla.manage"},
@@ -312,6 +314,10 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         n = desk.ready("flag")
         bulk = {"numbers": [n], "action": "flag", "params": {"add_flags": ["vip"]}}
         return "POST", "/api/v1/complaints/bulk", {"json": bulk}, "flag"
+    if name == "split":  # the first complaint is not changed: its record only gains an event
+        n = desk.ready("shared")
+        second = {"category": "other", "description": "另反映营业厅排队两小时无人办理。"}
+        return "POST", f"/api/v1/complaints/{n}/split", {"json": second}, None
     if name.startswith("sla policy"):
         return _sla_policy(name, client)
     if name.startswith("outbox"):
@@ -658,6 +664,11 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
+        (
+            "POST",
+            f"/api/v1/complaints/{n}/split",
+            {"json": {"category": "other", "description": "另反映营业厅排队两小时无人办理。"}},
+        ),
         (
             "POST",
             "/api/v1/sla-policies",

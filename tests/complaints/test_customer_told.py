@@ -89,3 +89,13 @@ def test_quiet_hours_edges():
     assert notices.after_quiet_hours(at(3, 15), start, end) == datetime(
         2026, 12, 7, 8, 0, tzinfo=BEIJING
     )
+
+
+def test_a_fault_is_told_when_it_will_be_repaired(rt, make_complaint, act):
+    n = make_complaint(
+        kind="fault", category="network", description="家里宽带从昨天起完全断网，光猫红灯闪烁。"
+    )["number"]
+    act(n, "accept")
+    (m,) = _messages(rt)
+    assert m["body"].startswith(f"您报修的故障已受理，单号{n}。我们将于")
+    assert "前修复（时限依据《" in m["body"] and "答复" not in m["body"]

@@ -37,3 +37,23 @@ def test_calendar_and_audit_pages(new_page):
     auditor.goto("/admin/audit")
     assert "demo-auditor" in auditor.locator("main").inner_text()
     shot(auditor, "admin-audit")
+
+
+def test_admin_sees_the_messages_the_demo_would_have_sent(new_page, server):
+    """Demo mode: the built-in sink keeps what would have gone out; the admin reads it."""
+    from kesu.channels import delivery, outbox
+
+    delivery.deliver(server.rt, budget=30)
+    counts = outbox.counts(server.rt)
+    assert counts["sent"] > 0
+    admin = new_page("demo-admin")
+    admin.goto("/admin/outbox")
+    main = admin.locator("main")
+    assert "外发消息" in main.locator("h1").inner_text()
+    assert "演示模式" in admin.locator("#outbox-senders").inner_text()
+    sent = admin.locator("#outbox-counts [data-state=sent] .n").inner_text()
+    assert int(sent) == counts["sent"]
+    first = admin.locator("#outbox tbody tr").first
+    assert "受理告知" in main.inner_text() or "答复告知" in main.inner_text()
+    assert "****" in first.inner_text()  # recipients masked
+    shot(admin, "admin-outbox")

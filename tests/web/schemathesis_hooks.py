@@ -56,6 +56,7 @@ BUSINESS_RULES = {
     "category_required",
     "validity_reason_required",
     "idempotency_key_reused",  # the key was used before with another body
+    "split_same_category",  # a split's category must differ from the stored complaint's
     # An SLA policy's period depends on its unit, its warning lead on the period, and
     # the kinds, categories and priorities it may name on its rule (docs/api.md):
     "invalid_length",

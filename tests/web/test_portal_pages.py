@@ -538,3 +538,39 @@ def test_plain_deadline_says_what_is_owed():
     assert portal_words.plain_deadline(rt, ack, now)["plain"].endswith(
         "告知处理流程和时限（运营商承诺）。"
     )
+
+
+def test_a_customer_chooses_only_the_essential_messages(web, rt, act, make_complaint):
+    """受理告知 and the answer always go; 办结告知 only when the customer wants every step."""
+    from sqlalchemy import select
+
+    from kesu.store import tables as t
+
+    csrf = _sign_in(web, rt)
+    page = web.get("/portal/complaints")
+    assert "短信通知" in page.text and 'value="all" checked' in page.text
+    r = web.post("/portal/messages", data={"csrf_token": csrf, "messages": "essential"})
+    assert r.status_code == 200 and "已保存您的短信通知设置。" in r.text
+    assert 'value="essential" checked' in r.text
+    n = make_complaint(customer={"phone": PHONE, "name": "王五"})["number"]
+    for action, params in [
+        ("accept", {}),
+        ("reply", {"resolution": "已修复线路，恢复上网。"}),
+        ("callback", {"result": "satisfied"}),
+        ("close", {}),
+    ]:
+        act(n, action, **params)
+    with rt.engine.connect() as conn:
+        purposes = (
+            conn.execute(
+                select(t.notifications.c.purpose)
+                .where(t.notifications.c.purpose.like("customer.%"))
+                .order_by(t.notifications.c.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert purposes == ["customer.accepted", "customer.replied"]
+    # Back to every step.
+    web.post("/portal/messages", data={"csrf_token": csrf, "messages": "all"})
+    assert 'value="all" checked' in web.get("/portal/complaints").text

@@ -33,7 +33,7 @@ class Template:
 
 @dataclass(frozen=True)
 class Notices:
-    customer: dict[str, Template]  # by event
+    customer: dict[str, list[Template]]  # by event; the first for the kind is used
 
 
 def quiet_window(text: str) -> tuple[time, time] | None:
@@ -53,12 +53,12 @@ def quiet_window(text: str) -> tuple[time, time] | None:
 @cache
 def notices() -> Notices:
     raw = load_yaml("notifications.yaml")
-    customer = {}
+    customer: dict[str, list[Template]] = {}
     for key, item in raw["customer"].items():
         tpl = Template(
             key, item["event"], frozenset(item["kinds"]), bool(item["essential"]), item["text"]
         )
-        customer[tpl.event] = tpl
+        customer.setdefault(tpl.event, []).append(tpl)
     return Notices(customer)
 
 
@@ -78,24 +78,35 @@ def render(tpl: Template, fields: Mapping[str, Any]) -> str:
 
 
 def opted_out(conn: Connection, phone: str) -> bool:
+    return opted_out_hash(conn, crypto.phone_hash(phone))
+
+
+def opted_out_hash(conn: Connection, phone_hash: str) -> bool:
     o = t.notification_optouts.c
-    found = conn.execute(select(o.phone_hash).where(o.phone_hash == crypto.phone_hash(phone)))
+    found = conn.execute(select(o.phone_hash).where(o.phone_hash == phone_hash))
     return found.first() is not None
 
 
 def set_opt_out(conn: Connection, phone: str, out: bool, now: datetime) -> None:
+    set_opt_out_hash(conn, crypto.phone_hash(phone), out, now)
+
+
+def set_opt_out_hash(conn: Connection, phone_hash: str, out: bool, now: datetime) -> None:
     """A customer's choice: only the essential messages (out) or all of them."""
     o = t.notification_optouts.c
-    ph = crypto.phone_hash(phone)
-    conn.execute(delete(t.notification_optouts).where(o.phone_hash == ph))
+    conn.execute(delete(t.notification_optouts).where(o.phone_hash == phone_hash))
     if out:
-        conn.execute(insert(t.notification_optouts).values(phone_hash=ph, created_at=now))
+        conn.execute(insert(t.notification_optouts).values(phone_hash=phone_hash, created_at=now))
+
+
+def template(event: str, kind: str) -> Template | None:
+    """The customer's template for `event` on a complaint of `kind`, if there is one."""
+    return next((x for x in notices().customer.get(event, ()) if kind in x.kinds), None)
 
 
 def wanted(event: str, kind: str) -> bool:
     """Whether customers are told of `event` on a complaint of `kind`."""
-    tpl = notices().customer.get(event)
-    return tpl is not None and kind in tpl.kinds
+    return template(event, kind) is not None
 
 
 def tell_customer(
@@ -109,9 +120,8 @@ def tell_customer(
 ) -> str | None:
     """The customer's SMS for `event`, if there is one for this kind of complaint; the
     outbox id, or None when nothing is sent (no template, no number, opted out)."""
-    n = notices()
-    tpl = n.customer.get(event)
-    if tpl is None or kind not in tpl.kinds or not phone:
+    tpl = template(event, kind)
+    if tpl is None or not phone:
         return None
     if not tpl.essential and opted_out(conn, phone):
         return None

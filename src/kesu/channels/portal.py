@@ -13,7 +13,7 @@ from kesu.accounts import crypto, customers
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Principal
 from kesu.appeals.recourse import appeal_info
-from kesu.channels import intake
+from kesu.channels import intake, notices
 from kesu.channels.portal_words import (
     MAX_COMMENT,
     MAX_INFO,
@@ -238,3 +238,27 @@ def rate(
         "result": result,
         "appeal": appeal_info(rt, province) if result == "dissatisfied" else None,
     }
+
+
+def essential_only(rt: Runtime, p: Principal) -> bool:
+    """Whether this customer asked for the essential messages only."""
+    customer_only(p)
+    with read(rt.engine) as conn:
+        return notices.opted_out_hash(conn, p.phone_hash or "")
+
+
+def choose_messages(rt: Runtime, p: Principal, only_essential: bool) -> None:
+    """The customer's choice of SMS: every step, or only acceptance and the answer."""
+    customer_only(p)
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        notices.set_opt_out_hash(conn, p.phone_hash or "", only_essential, now)
+        audit(
+            conn,
+            p,
+            now,
+            "portal.messages",
+            "phone",
+            (p.phone_hash or "")[:12],
+            {"essential_only": only_essential},
+        )

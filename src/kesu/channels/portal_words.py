@@ -76,6 +76,11 @@ EVENT_TEXT: dict[str, tuple[str, str]] = {
     "customer_info_added": ("您补充了信息", "You added information"),
     "customer_rated": ("您评价了处理结果", "You rated the handling"),
     "attachment_added": ("您上传了证据", "You added evidence"),
+    "split_off": (
+        "您反映的另一个问题已另行登记处理",
+        "Your other problem became a complaint of its own",
+    ),
+    "split_from": ("由您此前反映的问题另行登记", "Registered from a problem you raised earlier"),
 }
 NOT_OPEN = lifecycle.TERMINAL_STATUSES
 

@@ -84,3 +84,38 @@ def history(conn: Connection, complaint_id: int) -> list[dict[str, Any]]:
 def complaints_with(type_: str):
     """A subquery of the ids of complaints that have an event of this type."""
     return select(E.complaint_id).where(E.type == type_)
+
+
+# A complaint split in two: `split_off` on the first (data.into: the new number),
+# `split_from` on the new one (data.from: the first number).
+SPLIT_OFF, SPLIT_FROM = "split_off", "split_from"
+
+
+def split_links(conn: Connection, complaint_id: int) -> dict[str, Any]:
+    """{split_from: the number it was split from or None, split_into: numbers split off}."""
+    rows = conn.execute(
+        select(E.type, E.data)
+        .where(E.complaint_id == complaint_id, E.type.in_((SPLIT_OFF, SPLIT_FROM)))
+        .order_by(E.id)
+    ).all()
+    out: dict[str, Any] = {"split_from": None, "split_into": []}
+    for r in rows:
+        if r.type == SPLIT_FROM:
+            out["split_from"] = r.data.get("from")
+        else:
+            out["split_into"].append(r.data.get("into"))
+    return out
+
+
+def remedy_kind(conn: Connection, complaint_id: int) -> str | None:
+    """What the last proposed or replied remedy is (refund, reduction, damages, goodwill),
+    as its event recorded it; None when no one said."""
+    rows = conn.execute(
+        select(E.data)
+        .where(E.complaint_id == complaint_id, E.type.in_(("resolution_proposed", "replied")))
+        .order_by(E.id.desc())
+    ).scalars()
+    for data in rows:
+        if (data or {}).get("remedy_kind"):
+            return str(data["remedy_kind"])
+    return None

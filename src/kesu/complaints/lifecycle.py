@@ -79,6 +79,8 @@ class Policy:
     risk_flags: frozenset[str] = frozenset()
     root_causes: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    derived_flags: frozenset[str] = frozenset()
+    remedy_kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -231,11 +233,20 @@ def _root_cause(params: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     return {"root_cause": cause}
 
 
+def _remedy_kind(params: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
+    """退费/减免/赔偿/补偿: what the remedy is (kept in the event, worded by the reply draft)."""
+    kind = _text(params, "remedy_kind")
+    if kind is not None and policy.remedy_kinds and kind not in policy.remedy_kinds:
+        raise BadInput("unknown_remedy_kind", f"未知的补救方式“{kind}”（退费/减免/赔偿/补偿）。")
+    return {} if kind is None else {"remedy_kind": kind}
+
+
 def _propose(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
     resolution = _text(params, "resolution")
     if resolution is None:
         raise BadInput("resolution_required", "拟定方案须填写处理意见（resolution）。")
     changes: dict[str, Any] = {"resolution": resolution, **_root_cause(params, policy)}
+    changes.update(_remedy_kind(params, policy))
     amount = _amount(params)
     if amount is not None:
         changes["compensation"] = amount
@@ -265,7 +276,7 @@ def _reply(state: State, params: Mapping[str, Any], policy: Policy, now: datetim
     if state.status == "approved" and amount is not None and amount != state.compensation:
         raise NotAllowed("approval_required", "已审批的方案不能在答复时修改赔偿金额，请退回重拟。")
     changes: dict[str, Any] = {"resolution": resolution, "replied_at": now}
-    changes.update(_root_cause(params, policy))
+    changes.update(_root_cause(params, policy), **_remedy_kind(params, policy))
     if amount is not None:
         changes["compensation"] = amount
     return Outcome("reply", "replied", changes, "replied", meets="reply")
@@ -368,6 +379,8 @@ def _flag(state: State, params: Mapping[str, Any], policy: Policy, now: datetime
     unknown = (add | remove) - policy.risk_flags if policy.risk_flags else set()
     if unknown or not (add or remove):
         raise BadInput("invalid_flags", "请用 add_flags / remove_flags 指明有效的风险标记。")
+    if (add | remove) & policy.derived_flags:
+        raise BadInput("derived_flag", "“重复投诉”标记由系统按规则判定，不能手工设置或取消。")
     flags = (state.risk_flags | add) - remove
     return Outcome("flag", state.status, {"risk_flags": sorted(flags)}, "flags_changed")
 

@@ -1,10 +1,11 @@
 """Questions other slices ask of the complaints' history, answered here so that no
-other slice reads the complaint tables: recent complaints of a number in a category,
+other slice reads the complaint tables: the earlier complaints that make one a repeat,
 how many of a category came from one place lately, which were re-categorised.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -12,29 +13,38 @@ from sqlalchemy import Connection, func, select
 
 from kesu.accounts import crypto
 from kesu.accounts.roles import Principal
-from kesu.complaints import events
+from kesu.clock import as_utc
+from kesu.complaints import events, repeats
 from kesu.complaints.queries import scope_conditions
 from kesu.store import tables as t
 
 C = t.complaints.c
 
 
-def recent_numbers(
-    conn: Connection, phone: str, category: str, since: datetime, limit: int = 5
-) -> list[str]:
-    """Numbers of this phone's complaints of this category received since then, newest first."""
-    return list(
-        conn.execute(
-            select(C.number)
-            .where(
-                C.customer_phone_hash == crypto.phone_hash(phone),
-                C.category == category,
-                C.received_at >= since,
-            )
-            .order_by(C.received_at.desc())
-            .limit(limit)
-        ).scalars()
+def same_customer(
+    conn: Connection, phone_hashes: Collection[str], lo: datetime, hi: datetime
+) -> dict[str, list[repeats.Seen]]:
+    """The complaints of these numbers (by lookup hash) received in [lo, hi], as the
+    repeat rule looks at them, by hash."""
+    out: dict[str, list[repeats.Seen]] = {h: [] for h in phone_hashes}
+    if not out:
+        return out
+    rows = conn.execute(
+        select(C.id, C.number, C.category, C.kind, C.status, C.received_at, C.customer_phone_hash)
+        .where(C.customer_phone_hash.in_(sorted(out)), C.received_at >= lo, C.received_at <= hi)
+        .order_by(C.received_at.desc(), C.id.desc())
     )
+    for r in rows:
+        out[r.customer_phone_hash].append(
+            repeats.Seen(r.number, r.category, r.kind, r.status, as_utc(r.received_at), r.id)
+        )
+    return out
+
+
+def repeat_of(conn: Connection, this: repeats.Seen, phone_hash: str, limit: int = 5) -> list[str]:
+    """The earlier complaints that make `this` a repeat (complaints.repeats), newest first."""
+    lo, hi = repeats.window(this.received_at)
+    return repeats.earlier(this, same_customer(conn, [phone_hash], lo, hi)[phone_hash])[:limit]
 
 
 def count_in_place(
@@ -114,3 +124,8 @@ def tally(conn: Connection, now: datetime) -> dict[str, int]:
         "reopened": n(C.reopen_count > 0),
         "merged": n(C.status == "merged"),
     }
+
+
+def remedy_kind(conn: Connection, complaint_id: int) -> str | None:
+    """What the last proposed or replied remedy is (refund, reduction, damages, goodwill)."""
+    return events.remedy_kind(conn, complaint_id)

@@ -22,7 +22,7 @@ from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
 from kesu.channels import webhooks
 from kesu.clock import as_utc
-from kesu.complaints import events
+from kesu.complaints import events, lookups, repeats
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.numbering import next_number, next_numbers
 from kesu.complaints.queries import check_visible
@@ -75,11 +75,13 @@ def register(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     guard: Callable[[Connection, datetime], None] | None = None,
+    then: Callable[[Connection, Any, datetime], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register a complaint. Returns (the complaint, whether it was created now).
 
     `guard(conn, now)` runs first inside the write transaction (a limit checked and
     counted atomically with the insert); it refuses by raising a Problem.
+    `then(conn, row, now)` runs in it after the insert (a split links the two complaints).
 
     Without a category, the triage classifier fills it in when it is confident
     enough; the registration event records that it was automatic, and how sure.
@@ -113,6 +115,8 @@ def register(
                 rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar, policies
             )
             webhooks.emit(conn, now, "registered", row)
+            if then is not None:
+                then(conn, row, now)
             audit(
                 conn,
                 p,
@@ -278,6 +282,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
         calendar = rt.calendar(conn)
         policies = rt.sla_policies(conn)
         ids = bulk.allocate_ids(conn, t.complaints, len(items))
+        items = _repeat_flags(conn, items, ids, now)
         rows, all_deadlines, history = [], [], []
         for data, number, cid in zip(items, numbers, ids, strict=True):
             row, planned = _prepare(rt, data, actor, now, calendar, policies)
@@ -304,3 +309,38 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
             {"count": len(rows), "first": numbers[0], "last": numbers[-1]},
         )
     return numbers
+
+
+def _repeat_flags(
+    conn: Connection, items: list[Mapping[str, Any]], ids: list[int], now: datetime
+) -> list[dict[str, Any]]:
+    """The import's items with the repeat flag decided by the one rule (complaints.repeats),
+    against the history and the import's own rows (an earlier id is registered first)."""
+    seen = [
+        repeats.Seen(
+            None,
+            d.get("category"),
+            d.get("kind") or "complaint",
+            "registered",
+            as_utc(d.get("received_at") or now),
+            cid,
+        )
+        for d, cid in zip(items, ids, strict=True)
+    ]
+    hashes = [crypto.phone_hash(d["customer"]["phone"]) for d in items]
+    history: dict[str, list[repeats.Seen]] = {}
+    if seen:
+        lo = repeats.window(min(x.received_at for x in seen))[0]
+        hi = max(x.received_at for x in seen)
+        history = lookups.same_customer(conn, set(hashes), lo, hi)
+    for h, x in zip(hashes, seen, strict=True):
+        history[h].append(x)
+    return [
+        {
+            **d,
+            "risk_flags": repeats.with_flag(
+                d.get("risk_flags") or (), bool(repeats.earlier(x, history[h]))
+            ),
+        }
+        for d, x, h in zip(items, seen, hashes, strict=True)
+    ]

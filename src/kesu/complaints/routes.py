@@ -13,9 +13,9 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import phones
 from kesu.clock import BEIJING, supported_date
-from kesu.complaints import lifecycle, queries, reveal, transitions
+from kesu.complaints import lifecycle, queries, reveal, split, transitions
 from kesu.complaints import vocabulary as vocab
-from kesu.complaints.schemas import TransitionIn
+from kesu.complaints.schemas import SplitIn, TransitionIn
 from kesu.problems import Problem
 from kesu.runtime import Runtime
 from kesu.web.http import DATETIME_SCHEMA, FastJSON, one_of_pattern, runtime
@@ -192,6 +192,20 @@ async def post_transition(
     )
 
 
+@router.post(
+    "/complaints/{number}/split",
+    status_code=201,
+    summary="拆分投诉 Split off a second problem as a complaint of its own",
+)
+async def post_split(
+    number: str,
+    body: SplitIn,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+) -> dict[str, Any]:
+    return await run_in_threadpool(split.split, rt, number, body.model_dump(), p)
+
+
 @router.get("/reference", summary="代码表 Vocabulary")
 async def reference(p: Principal = Depends(principal)) -> dict[str, Any]:
     return {
@@ -206,5 +220,6 @@ async def reference(p: Principal = Depends(principal)) -> dict[str, Any]:
         "reveal_reasons": vocab.REVEAL_REASONS,
         "root_causes": vocab.ROOT_CAUSES,
         "teams": vocab.TEAMS,
+        "remedy_kinds": vocab.REMEDY_KINDS,
         "actions": lifecycle.ACTIONS,
     }

@@ -100,8 +100,25 @@ Priority = Annotated[
     str, _enum(vocab.PRIORITIES), _one_of(vocab.PRIORITIES, "unknown_priority", "优先级")
 ]
 Team = Annotated[str, _enum(vocab.TEAMS), _one_of(vocab.TEAMS, "unknown_team", "班组")]
+
+
+def _not_derived(value: str) -> str:
+    if value in vocab.DERIVED_FLAGS:
+        raise PydanticCustomError(
+            "derived_flag",
+            "“{name}”标记由系统按规则判定，登记时不能填写。",
+            {"name": vocab.RISK_FLAGS[value]["name"]},
+        )
+    return value
+
+
+# A flag given at registration: one of the vocabulary's, not one kesu derives (repeat).
+_GIVEN_FLAGS = {k: v for k, v in vocab.RISK_FLAGS.items() if k not in vocab.DERIVED_FLAGS}
 RiskFlag = Annotated[
-    str, _enum(vocab.RISK_FLAGS), _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记")
+    str,
+    _enum(_GIVEN_FLAGS),
+    _one_of(vocab.RISK_FLAGS, "unknown_risk_flag", "风险标记"),
+    AfterValidator(_not_derived),
 ]
 
 
@@ -216,6 +233,29 @@ class FormComplaintIn(ComplaintIn):
     ]
 
 
+class SplitIn(BaseModel):
+    """The second problem a complaint raised, registered as a complaint of its own
+    (complaints.split): its category (another than the first's) and its description."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    category: Category
+    # Stated for the document as _described checks it: 10 characters besides spaces.
+    description: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_DESCRIPTION,
+            json_schema_extra={"pattern": r"(\S\s*){" + str(MIN_FORM_DESCRIPTION) + "}"},
+        ),
+        AfterValidator(_described),
+    ]
+    title: Text200 | None = None
+    kind: Kind | None = None
+    demands: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
 class ActionParams(BaseModel):
     """What an action takes besides its name (one complaint's transition, or a bulk action)."""
 
@@ -232,6 +272,10 @@ class ActionParams(BaseModel):
         | None
     ) = None
     root_cause: Annotated[str, Field(max_length=40)] | None = None
+    remedy_kind: (
+        Annotated[str, Field(max_length=20, json_schema_extra={"enum": list(vocab.REMEDY_KINDS)})]
+        | None
+    ) = None
     team: Annotated[str, Field(max_length=40)] | None = None
     assignee: Annotated[str, Field(max_length=64)] | None = None
     result: Annotated[str, Field(max_length=40)] | None = None

@@ -19,7 +19,8 @@ from kesu.accounts import masking
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
 from kesu.channels import webhooks
-from kesu.complaints import events, lifecycle, notify
+from kesu.clock import as_utc
+from kesu.complaints import events, lifecycle, lookups, notify, repeats
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.queries import check_visible, load, load_visible
 from kesu.complaints.views import actions_for, facts_of, full_view, iso, money, present, state_of
@@ -78,6 +79,10 @@ def apply(
         )
     if outcome.converted:
         changes["converted_at"] = now
+    if "category" in changes or "kind" in changes:
+        changes.update(_repeat_decided(conn, row, changes))
+    if "remedy_kind" in changes:  # no column: the event keeps it (lookups.remedy_kind)
+        event_data["remedy_kind"] = changes.pop("remedy_kind")
     status = outcome.status
     is_open = status in lifecycle.OPEN_STATUSES
     if outcome.meets:
@@ -114,6 +119,23 @@ def apply(
     events.append(conn, row.id, now, outcome.event, actor, row.status, status, note, event_data)
     notify.tell_customer(rt, conn, row, outcome.event, now, changes)
     webhooks.status_changed(conn, now, row.status, {**row._mapping, **changes, "status": status})
+
+
+def _repeat_decided(conn: Connection, row, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The repeat flag decided again for a new category or kind (complaints.repeats)."""
+    this = repeats.Seen(
+        row.number,
+        changes.get("category", row.category),
+        changes.get("kind", row.kind),
+        row.status,
+        as_utc(row.received_at),
+        row.id,
+    )
+    found = bool(row.customer_phone_hash) and bool(
+        lookups.repeat_of(conn, this, row.customer_phone_hash)
+    )
+    flags = repeats.with_flag(row.risk_flags or (), found)
+    return {"risk_flags": flags} if flags != sorted(row.risk_flags or ()) else {}
 
 
 def _merge_target(conn: Connection, row, number: str):

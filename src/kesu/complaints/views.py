@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from kesu.accounts import crypto, masking
 from kesu.accounts.roles import Principal, action_permissions
 from kesu.clock import to_beijing
-from kesu.complaints import approval, lifecycle
+from kesu.complaints import approval, events, lifecycle
 from kesu.complaints import vocabulary as vocab
 from kesu.deadlines import service as deadlines
 from kesu.store import tables as t
@@ -140,6 +140,8 @@ def full_view(
             "closed_at": iso(row.closed_at),
             "converted_at": iso(row.converted_at),
             "compensation": money(row.compensation),
+            # 退费/减免/赔偿/补偿, as the proposal said (kept in its event, no column).
+            "remedy_kind": events.remedy_kind(conn, row.id) if row.compensation else None,
             "resolution": row.resolution,
             "root_cause": row.root_cause,
             "first_receiver": row.first_receiver,
@@ -153,6 +155,7 @@ def full_view(
     if deadline_rows is None:
         deadline_rows = deadlines.for_complaints(conn, [row.id])[row.id]
     out["deadlines"] = [deadlines.view(d, rt.rules) for d in deadline_rows]
+    out.update(events.split_links(conn, row.id))  # linked both ways (complaints.split)
     state = state_of(row)
     out["allowed_actions"] = actions_for(state, rt, now, p)
     # Waiting for approval: who must approve and why (None otherwise).

@@ -23,9 +23,12 @@ VALIDITY_REASONS: dict[str, dict] = _ref()["validity_reasons"]
 CALLBACK_RESULTS: dict[str, dict] = _ref()["callback_results"]
 REVEAL_REASONS: dict[str, dict] = _ref()["reveal_reasons"]
 ROOT_CAUSES: dict[str, dict] = _ref()["root_causes"]
+REMEDY_KINDS: dict[str, dict] = _ref()["remedy_kinds"]
 TEAMS: dict[str, dict] = _ref()["teams"]
 
 APPROVAL_FLAGS = frozenset(k for k, v in RISK_FLAGS.items() if v.get("requires_approval"))
+# Flags only kesu's rules set (complaints/repeats.py): refused when given or changed by hand.
+DERIVED_FLAGS = frozenset(k for k, v in RISK_FLAGS.items() if v.get("derived"))
 
 
 def channel_level(channel: str) -> str:

@@ -169,6 +169,7 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
         propose = {"resolution": entry["resolution"], "root_cause": entry.get("root_cause")}
         if compensation:
             propose["compensation"] = compensation
+            propose["remedy_kind"] = _remedy_kind(entry["resolution"])
         slow = rng.random() < 0.1
         steps.append(
             (
@@ -230,6 +231,21 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
     return steps
 
 
+# What a demo resolution's amount is, read from its words (the first that says it).
+_REMEDY_WORDS = (
+    ("赔偿", "damages"),
+    ("退还", "refund"),
+    ("退费", "refund"),
+    ("退回", "refund"),
+    ("减免", "reduction"),
+    ("免收", "reduction"),
+)
+
+
+def _remedy_kind(resolution: str) -> str:
+    return next((kind for word, kind in _REMEDY_WORDS if word in resolution), "goodwill")
+
+
 RESELLERS = ("示例代理商甲", "示例代理商乙", None)
 
 
@@ -257,7 +273,12 @@ def payload(
         "title": entry["title"],
         "description": entry["description"],
         "demands": entry.get("demands") or None,
-        "risk_flags": [f for f in entry.get("risk_flags") or () if f in vocab.RISK_FLAGS],
+        # The repeat flag is kesu's to derive (complaints.repeats), never the text's.
+        "risk_flags": [
+            f
+            for f in entry.get("risk_flags") or ()
+            if f in vocab.RISK_FLAGS and f not in vocab.DERIVED_FLAGS
+        ],
         "first_receiver": rng.choice(AGENTS),
         # Some store sales were made by resellers: demo-reseller (示例代理商甲) sees those.
         "reseller": RESELLERS[index % len(RESELLERS)] if channel == "store" else None,

@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING, Any
 from kesu.accounts import masking
 from kesu.accounts.roles import Actor, as_principal, require, require_any
 from kesu.clock import BEIJING
+from kesu.complaints import lookups
+from kesu.complaints import vocabulary as vocab
 from kesu.complaints.events import record_event
 from kesu.law import obligations as ob
 from kesu.law import replies
 from kesu.law.citations import CitationError
 from kesu.law.complaint_facts import complaint_facts
 from kesu.law.index_store import state
+from kesu.law.restate import restate
 from kesu.problems import Problem
 from kesu.store.db import read, write
+from kesu.triage.signals import detect
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -134,6 +138,14 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor)
                 "Citation not held",
                 f"{err}。草稿只引用系统已收录原文的条文。",
             ) from None
+    kind = body.get("remedy_kind")
+    if kind is not None and kind not in vocab.REMEDY_KINDS:
+        raise Problem(
+            422,
+            "unknown_remedy_kind",
+            "Unknown remedy kind",
+            f"未知的补救方式“{kind}”（退费/减免/赔偿/补偿）。",
+        )
     now = rt.clock()
     with write(rt.engine) as conn:
         row = complaint_facts(conn, number, p).row  # out of scope: 404 before anything else
@@ -141,12 +153,9 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor)
         require_any(p, ["complaint.handle", "complaint.answer"], "起草答复函")
         outcome = body.get("outcome") or ("upheld" if row.compensation else "explained")
         remedy = masking.text(body.get("remedy") or "") or ""
-        if not remedy and row.compensation:
-            remedy = f"给予您补偿 {Decimal(row.compensation):.2f} 元。"
+        remedy_kind = kind or lookups.remedy_kind(conn, row.id)
+        amount = f"{Decimal(row.compensation):.2f}" if row.compensation else None
         findings = masking.text(body.get("findings") or row.resolution or "") or ""
-        problem = masking.text((row.description or "").strip()) or ""
-        if len(problem) > 300:
-            problem = problem[:300] + "……"
         draft = replies.render(
             st.templates,
             st.corpus,
@@ -156,10 +165,12 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor)
                 outcome=outcome,
                 customer=body.get("salutation") or _salutation(row.customer_name),
                 received_date=_cn_date(row.received_at),
-                problem=problem,
-                demands=masking.text((row.demands or "").strip()) or "",
+                problem=_problem(row),
+                demands=masking.text(restate(row.demands or "", _threat, 100)) or "",
                 findings=findings,
                 remedy=remedy,
+                remedy_kind=remedy_kind,
+                amount=amount,
                 company=rt.settings.company_name,
                 hotline=rt.settings.hotline,
                 extra_citations=extra,
@@ -175,11 +186,33 @@ def reply_draft(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor)
             {
                 "template": draft["template"],
                 "outcome": outcome,
+                "remedy_kind": remedy_kind,
                 "citations": [c["citation"] for c in draft["citations"]],
             },
         )
     draft["number"] = number
     return draft
+
+
+# Risk signals that make a clause a threat or an outburst, not a fact to restate.
+_THREATS = frozenset({"media", "regulator", "legal", "emotion"})
+
+
+def _threat(clause: str) -> bool:
+    codes = {s.code for s in detect(clause)}
+    # "要求三倍赔偿" is the customer's demand (restated); "否则就起诉" is a threat (left out).
+    if codes == {"legal"} and clause.lstrip().startswith("要求"):
+        return False
+    return bool(codes & _THREATS)
+
+
+def _problem(row) -> str:
+    """The customer's statement restated to them; the category when nothing is left."""
+    said = restate(row.description or "", _threat)
+    if said:
+        return masking.text("您反映，" + said) or ""
+    name = vocab.CATEGORIES.get(row.category or "", {}).get("name") or "相关业务"
+    return f"您反映了{name}方面的问题。"
 
 
 def _cn_date(value: datetime) -> str:

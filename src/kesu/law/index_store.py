@@ -339,7 +339,10 @@ def state(rt: Runtime) -> LawState:
                         list(vocab.CATEGORIES),
                     ),
                     replies.parse_templates(
-                        load_yaml("law/replies.yaml"), corpus, list(vocab.CATEGORIES)
+                        load_yaml("law/replies.yaml"),
+                        corpus,
+                        list(vocab.CATEGORIES),
+                        list(vocab.REMEDY_KINDS),
                     ),
                 )
                 _built.clear()

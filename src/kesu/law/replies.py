@@ -39,6 +39,19 @@ PLACEHOLDERS = frozenset(
 )
 FILL_FINDINGS = "【请填写核查情况】"
 FILL_REMEDY = "【请填写处理结果】"
+FILL_AMOUNT = "【请填写金额】"
+# A lead-in the templates already write before {findings} ("经核查，{findings}"): one typed
+# at the start of the handler's findings is dropped, so the draft never says it twice.
+_LEAD_IN = re.compile(
+    r"^(?:经(?:过)?(?:我们|我公司|我司)?(?:认真|仔细|详细)?(?:核查|核实|调查|查实|查询|了解|查)"
+    r"(?:后|发现|得知)?|核查发现|核实发现|查实)[，,：:\s]*"
+)
+# A clause said twice in a row ("经核查，经核查，", "非常抱歉，非常抱歉。").
+_REPEATED = re.compile(r"([^，,。；\n]{2,20}[，,；])(?:\s*\1)+")
+_INLINE_CITATION = re.compile(
+    r"《[^》]+》第[一二三四五六七八九十百零〇\d]+条(?:第[一二三四五六七八九十\d]+款)?"
+    r"(?:第[（(][一二三四五六七八九十\d]+[)）]项)?"
+)
 
 
 class TemplateError(ValueError):
@@ -80,12 +93,20 @@ def _fields(text: str) -> set[str]:
 
 
 def parse_templates(
-    data: Mapping[str, Any], corpus: Corpus, categories: Sequence[str]
+    data: Mapping[str, Any],
+    corpus: Corpus,
+    categories: Sequence[str],
+    remedy_kinds: Sequence[str] = (),
 ) -> Templates:
     common = data.get("common") or {}
     for key in ("opening", "problem", "basis_intro", "recourse", "closing"):
         if key not in common:
             raise TemplateError(f"common.{key} missing")
+    remedies = common.get("remedies") or {}
+    for kind in (*remedy_kinds, "unnamed"):
+        text = remedies.get(kind)
+        if not isinstance(text, str) or _fields(text) != {"amount"}:
+            raise TemplateError(f"common.remedies.{kind}: a text with {{amount}} is needed")
     texts: list[tuple[str, str]] = [
         (f"common.{k}", v) for k, v in common.items() if isinstance(v, str)
     ]
@@ -117,6 +138,9 @@ def parse_templates(
         unknown = _fields(text) - PLACEHOLDERS
         if unknown:
             raise TemplateError(f"{where}: unknown placeholders {sorted(unknown)}")
+    # An article named in the running text is held too, like the ones quoted under 处理依据.
+    for where, text in texts + [(f"common.remedies.{k}", v) for k, v in remedies.items()]:
+        citations += [(where, m.group(0)) for m in _INLINE_CITATION.finditer(text)]
     for where, citation in citations:
         try:
             corpus.resolve(citation)
@@ -140,6 +164,28 @@ class DraftInput:
     hotline: str
     extra_citations: tuple[str, ...] = ()
     province: str | None = None
+    # The remedy when the handler typed none: its kind (refund, reduction, damages,
+    # goodwill) and amount in yuan ("30.00"), worded by common.remedies.
+    remedy_kind: str | None = None
+    amount: str | None = None
+
+
+def remedy_text(templates: Templates, kind: str | None, amount: str | None) -> str:
+    """The remedy as a sentence naming what it is (退费 is not 补偿); "" without either."""
+    if kind is None and amount is None:
+        return ""
+    remedies = templates.common["remedies"]
+    return remedies.get(kind or "unnamed", remedies["unnamed"]).format(amount=amount or FILL_AMOUNT)
+
+
+def without_lead_in(findings: str) -> str:
+    """The findings without the lead-in the template already writes before them."""
+    return _LEAD_IN.sub("", findings.strip(), count=1)
+
+
+def without_repeats(text: str) -> str:
+    """The text with a clause said twice in a row said once."""
+    return _REPEATED.sub(r"\1", text)
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
@@ -155,8 +201,8 @@ def render(templates: Templates, corpus: Corpus, d: DraftInput) -> dict[str, Any
         "received_date": d.received_date,
         "problem": d.problem,
         "demands": d.demands,
-        "findings": d.findings or FILL_FINDINGS,
-        "remedy": d.remedy or FILL_REMEDY,
+        "findings": without_lead_in(d.findings) or FILL_FINDINGS,
+        "remedy": d.remedy or remedy_text(templates, d.remedy_kind, d.amount) or FILL_REMEDY,
         "company": d.company,
         "hotline": d.hotline,
     }
@@ -205,8 +251,10 @@ def render(templates: Templates, corpus: Corpus, d: DraftInput) -> dict[str, Any
         {"key": "recourse", "text": recourse_text},
         {"key": "closing", "text": _fill(c["closing"], safe)},
     ]
+    for s in sections:
+        s["text"] = without_repeats(s["text"])
     text = "\n\n".join(s["text"].strip("\n") for s in sections) + "\n"
-    if FILL_FINDINGS in text or FILL_REMEDY in text:
+    if "【请填写" in text or "【请注明" in text:  # left for the handler
         warnings.append("草稿中【】处需由处理人员填写后再发送。")
     return {
         "template": t.id,

@@ -143,6 +143,11 @@ class DraftIn(BaseModel):
     outcome: Literal["upheld", "partial", "not_upheld", "explained"] | None = None
     findings: Text | None = None
     remedy: Text | None = None
+    # What the remedy is when `remedy` is not typed (else the one proposed): it words the
+    # complaint's amount (退费/减免/赔偿/补偿).
+    remedy_kind: (
+        Annotated[str, Field(json_schema_extra={"enum": list(vocab.REMEDY_KINDS)})] | None
+    ) = None
     salutation: Annotated[str, Field(max_length=20)] | None = None
     citations: Annotated[list[Citation], Field(max_length=8)] = []
 

@@ -2,32 +2,27 @@
 repeat complaints, escalation, complaints per 10,000 subscribers.
 
 Each adds its counts to the shared pass over the complaints received in the period
-(sources.received); repeat_rate also runs its own query for its numerator.
+(sources.received).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_
 
+from kesu.complaints import repeats
 from kesu.reports.definitions import Kpi
 from kesu.reports.queries import (
     C,
     all_of,
-    day_of,
-    days_before,
     flag,
     millis,
     population,
-    scope_of,
-    to_date,
-    where,
 )
 from kesu.reports.registry import Ask, kpi
 from kesu.reports.sources import received
 from kesu.reports.tallies import Daily, PerProvince
-from kesu.store import tables as t
 
 
 @kpi("ack_24h_rate", params=("within_hours",))
@@ -47,57 +42,14 @@ def ack_24h_rate(k: Kpi, ask: Ask) -> Daily:
     return received(ask).rate(k, num=flag(and_(pop, acked)), den=flag(and_(pop, ~pending)))
 
 
-@kpi("repeat_rate", params=("lookback_days",))
+@kpi("repeat_rate")
 def repeat_rate(k: Kpi, ask: Ask) -> Daily:
-    """Received after an earlier complaint of the same customer and category within the
-    look-back: the denominator from the shared pass, the numerator from _repeats."""
-    tally = received(ask).rate(k, den=flag(all_of(population(C, k.population))))
-    for row in _repeats(k, ask):
-        tally.add(to_date(row.day), row.n, 0)
-    return tally
-
-
-def _repeats(k: Kpi, ask: Ask):
-    """Repeat complaints received in [lo, hi) per day: an earlier complaint of the same
-    customer and category within the look-back, in the same population and scope.
-
-    The earlier complaint is also bounded by constants (received in [lo - look-back, hi)),
-    which lets PostgreSQL hash-join the two sets; SQLite probes the phone-hash index.
-    """
-    dialect, lo, hi = ask.dialect, ask.lo, ask.hi
-    lookback = int(k.params["lookback_days"])
-    prior = t.complaints.alias("prior")
-    P = prior.c
-    earlier = exists().where(
-        P.customer_phone_hash == C.customer_phone_hash,
-        P.category == C.category,
-        P.id != C.id,
-        # before it: received earlier, or at the same instant and registered first
-        or_(P.received_at < C.received_at, and_(P.received_at == C.received_at, P.id < C.id)),
-        P.received_at >= days_before(dialect, C.received_at, lookback),
-        P.received_at >= lo - timedelta(days=lookback),
-        P.received_at < hi,
-        *population(P, k.population),
-        *scope_of(prior, ask.p),
-    )
-    day = day_of(dialect, C.received_at).label("day")
-    keys = [day, C.customer_province.label("province")]
-    if ask.by_city:
-        keys.append(C.customer_city.label("city"))
-    stmt = (
-        select(*keys, func.count().label("n"))
-        .where(
-            C.received_at >= lo,
-            C.received_at < hi,
-            C.customer_phone_hash.is_not(None),
-            C.category.is_not(None),
-            *where(ask.p, ask.region),
-            *population(C, k.population),
-            earlier,
-        )
-        .group_by(*keys)
-    )
-    return ask.conn.execute(stmt).all()
+    """Carrying the repeat flag, which registration sets by the one rule
+    (complaints.repeats: same customer, same category, within its 30 days)."""
+    pop = all_of(population(C, k.population))
+    # risk_flags is a JSON list: its text holds each code in quotes on both databases.
+    repeat = cast(C.risk_flags, String).like(f'%"{repeats.FLAG}"%')
+    return received(ask).rate(k, num=flag(and_(pop, repeat)), den=flag(pop))
 
 
 @kpi("escalation_rate", params=("appeal_kinds", "channel_levels"))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kesu.accounts import masking
-from kesu.complaints import lookups
+from kesu.accounts import crypto, masking
+from kesu.clock import as_utc
+from kesu.complaints import lookups, repeats
+from kesu.complaints import vocabulary as vocab
 from kesu.store.db import read
 from kesu.triage import model
 from kesu.triage.signals import detect
@@ -74,9 +76,13 @@ def complete(rt: Runtime, conn, reading: Reading) -> tuple[dict[str, Any], dict 
                 customer.get("phone"),
                 customer.get("city"),
                 customer.get("province"),
+                kind=out.get("kind") or "complaint",
+                received_at=out.get("received_at"),
             )
         )
-    given = set(out.get("risk_flags") or ())
+    # A derived flag (repeat) is the rule's alone: one given is not kept (the API refuses it).
+    given = set(out.get("risk_flags") or ()) - vocab.DERIVED_FLAGS
+    out["risk_flags"] = sorted(given)
     added = {code: ev for code, ev in raised.items() if code not in given}
     if added:
         out["risk_flags"] = sorted(given | set(added))
@@ -105,20 +111,29 @@ def history_flags(
     phone: str | None,
     city: str | None,
     province: str | None,
+    *,
+    kind: str = "complaint",
+    received_at: datetime | None = None,
 ) -> dict[str, list[str]]:
-    """repeat and mass_incident, read on `conn` (or in a read transaction of their own)."""
+    """repeat and mass_incident, read on `conn` (or in a read transaction of their own).
+
+    repeat is the one rule (complaints.repeats) for a complaint of `kind` received at
+    `received_at` (now when not given), not yet registered."""
     if not (phone or city or province):
         return {}
     if conn is None:
         with read(rt.engine) as own:
-            return history_flags(rt, own, category, phone, city, province)
+            return history_flags(
+                rt, own, category, phone, city, province, kind=kind, received_at=received_at
+            )
     now = rt.clock()
     out = {}
     if phone:
-        days = model.config().get("repeat_days", 30)
-        repeat = lookups.recent_numbers(conn, phone, category, now - timedelta(days=days))
+        at = as_utc(received_at) if received_at is not None else now
+        this = repeats.Seen(None, category, kind, "registered", at)
+        repeat = lookups.repeat_of(conn, this, crypto.phone_hash(phone))
         if repeat:
-            out["repeat"] = repeat
+            out[repeats.FLAG] = repeat
     if (city or province) and (mass := _mass_incident(conn, now, category, city, province)):
         out["mass_incident"] = mass
     return out

@@ -42,7 +42,7 @@ def triage(
     extracted = extract(text)
     if not p.needs_review:
         for code, evidence in history_flags(
-            rt, None, p.category, customer_phone, city, province
+            rt, None, p.category, customer_phone, city, province, kind=p.kind or "complaint"
         ).items():
             flags.append({"code": code, "evidence": evidence})
     has_contact = bool(customer_phone or extracted["phones"])

@@ -20,7 +20,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "accept": ("note",),
     "investigate": ("root_cause", "note"),
-    "propose": ("resolution", "compensation", "root_cause", "note"),
+    "propose": ("resolution", "compensation", "remedy_kind", "root_cause", "note"),
     "approve": ("note",),
     "reject": ("note",),
     "reply": ("resolution", "note"),
@@ -87,7 +87,7 @@ async def complaint_page(
     )
 
 
-DONE = {"registered", "action", "uploaded"}
+DONE = {"registered", "action", "uploaded", "split"}
 
 
 def _approvers(pg: Page, waiting: dict[str, Any]) -> str:
@@ -137,7 +137,7 @@ async def draft(number: str, pg: Page = Depends(staff)) -> Response:
     form = await pg.form()
     body = {
         k: str(form.get(k)).strip()
-        for k in ("outcome", "findings", "remedy")
+        for k in ("outcome", "findings", "remedy", "remedy_kind")
         if str(form.get(k) or "").strip()
     }
     result = await run_in_threadpool(advice.reply_draft, pg.rt, number, body, pg.p)

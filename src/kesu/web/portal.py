@@ -274,9 +274,21 @@ def _field_of(code: str) -> str:
 
 
 @router.get("/portal/complaints")
-async def mine(pg: Page = Depends(customer)) -> Response:
+async def mine(pg: Page = Depends(customer), saved: str | None = None) -> Response:
     items = await run_in_threadpool(portal_track.my_complaints, pg.rt, pg.p)
-    return render(pg, "portal/list.html", items=items)
+    only = await run_in_threadpool(portal.essential_only, pg.rt, pg.p)
+    if saved == "messages":
+        pg.flash.append(("ok", pg.t("portal.messages.saved")))
+    return render(pg, "portal/list.html", items=items, essential_only=only)
+
+
+@router.post("/portal/messages")
+async def choose_messages(pg: Page = Depends(customer)) -> Response:
+    """Every step by SMS, or only acceptance and the answer."""
+    form = await pg.form()
+    only = str(form.get("messages") or "") == "essential"
+    await run_in_threadpool(portal.choose_messages, pg.rt, pg.p, only)
+    return redirect("/portal/complaints?saved=messages", pg.request)
 
 
 async def _detail_page(pg: Page, number: str, status: int = 200) -> Response:
