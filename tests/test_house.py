@@ -61,6 +61,7 @@ OWNED = {
     "team_history": ("kesu.accounts.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
     "notification_optouts": ("kesu.channels.",),
+    "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
 }
 
 

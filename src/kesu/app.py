@@ -20,6 +20,7 @@ from kesu.accounts.routes import router as accounts_router
 from kesu.accounts.team_routes import router as teams_router
 from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.routes import router as intake_router
+from kesu.channels.webhook_routes import router as webhooks_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
 from kesu.complaints.bulk_routes import router as bulk_router
@@ -168,6 +169,7 @@ def page_routers() -> list:
         admin_sla,
         admin_teams,
         admin_users,
+        admin_webhooks,
         auth,
         complaint_page,
         dashboard,
@@ -185,6 +187,7 @@ def page_routers() -> list:
         admin_sla,
         admin_calendar,
         admin_outbox,
+        admin_webhooks,
         admin_audit,
     ]
     return [
@@ -309,6 +312,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(law_router)
     app.include_router(reports_router)
     app.include_router(outbox_router)
+    app.include_router(webhooks_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

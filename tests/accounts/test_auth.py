@@ -241,6 +241,7 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "case_id": "cmp-x",
         "attachment_id": "1",
         "message_id": "1",
+        "webhook_id": "1",
     }
     anonymous = TestClient(client.app)
     tried = 0

@@ -70,12 +70,17 @@ _SNAPSHOT = select(
             t.law_cases,
             t.sla_policy_history,
             t.team_history,
+            t.webhook_subscriptions,
+            t.notifications,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
     _count(t.complaints, _C.legal_hold).label("legal_holds"),
     _count(t.notifications, t.notifications.c.status == "dead").label("dead_messages"),
     _count(t.users, _U.active).label("active_users"),
+    _count(t.webhook_subscriptions, t.webhook_subscriptions.c.state == "paused").label(
+        "paused_webhooks"
+    ),
     _count(t.users, _U.role == "admin").label("admins"),
     _count(t.api_tokens, t.api_tokens.c.revoked_at.is_not(None)).label("revoked_tokens"),
     select(func.max(t.law_index.c.indexed_at)).scalar_subquery().label("law_indexed_at"),
@@ -215,6 +220,13 @@ OPERATIONS = [
     ("team change", "PATCH", "/api/v1/teams/{code}"),
     ("team members", "PUT", "/api/v1/teams/{code}/members"),
     ("user team", "PUT", "/api/v1/users/{username}/team"),
+    ("webhooks", "GET", "/api/v1/webhooks"),
+    ("webhook create", "POST", "/api/v1/webhooks"),
+    ("webhook", "GET", "/api/v1/webhooks/{webhook_id}"),
+    ("webhook change", "PATCH", "/api/v1/webhooks/{webhook_id}"),
+    ("webhook delete", "DELETE", "/api/v1/webhooks/{webhook_id}"),
+    ("webhook test", "POST", "/api/v1/webhooks/{webhook_id}/test"),
+    ("webhook deliveries", "GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -262,6 +274,13 @@ NEEDS = {
     "team change": {"teams.manage"},
     "team members": {"teams.manage"},
     "user team": {"teams.manage"},
+    "webhooks": {"outbox.manage"},
+    "webhook create": {"outbox.manage"},
+    "webhook": {"outbox.manage"},
+    "webhook change": {"outbox.manage"},
+    "webhook delete": {"outbox.manage"},
+    "webhook test": {"outbox.manage"},
+    "webhook deliveries": {"outbox.manage"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -333,6 +352,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "PUT", "/api/v1/teams/legal/members", {"json": {"members": []}}, None
     if name == "user team":  # moving oneself into a team: only a team manager may
         return "PUT", f"/api/v1/users/{me}/team", {"json": {"skills": ["billing"]}}, None
+    if name.startswith("webhook"):
+        return _webhook(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -427,6 +448,25 @@ def _outbox(name: str, client) -> tuple[str, str, dict, str | None]:
     if name == "outbox message":
         return "GET", f"/api/v1/outbox/{mid}", {}, None
     return "POST", f"/api/v1/outbox/{mid}/resend", {}, None
+
+
+def _webhook(name: str, client) -> tuple[str, str, dict, str | None]:
+    """A subscription of its own for each request (a delete or a pause spends it)."""
+    from kesu.channels import webhook_admin
+
+    rt = client.app.state.runtime
+    url = "https://hooks.example.cn/kesu"
+    sid = webhook_admin.create(rt, "test", url, ["closed"])["id"]
+    new = {"url": url, "events": ["registered"]}
+    return {
+        "webhooks": ("GET", "/api/v1/webhooks", {}, None),
+        "webhook create": ("POST", "/api/v1/webhooks", {"json": new}, None),
+        "webhook": ("GET", f"/api/v1/webhooks/{sid}", {}, None),
+        "webhook change": ("PATCH", f"/api/v1/webhooks/{sid}", {"json": {"active": False}}, None),
+        "webhook delete": ("DELETE", f"/api/v1/webhooks/{sid}", {}, None),
+        "webhook test": ("POST", f"/api/v1/webhooks/{sid}/test", {}, None),
+        "webhook deliveries": ("GET", f"/api/v1/webhooks/{sid}/deliveries", {}, None),
+    }[name]
 
 
 def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
@@ -673,6 +713,14 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("PATCH", "/api/v1/teams/billing", {"json": {"policy": "round_robin"}}),
         ("PUT", "/api/v1/teams/billing/members", {"json": {"members": ["target-user"]}}),
         ("PUT", "/api/v1/users/target-user/team", {"json": {"team": "billing"}}),
+        (
+            "POST",
+            "/api/v1/webhooks",
+            {"json": {"url": "https://h.example.cn", "events": ["closed"]}},
+        ),
+        ("PATCH", "/api/v1/webhooks/1", {"json": {"active": False}}),
+        ("DELETE", "/api/v1/webhooks/1", {}),
+        ("POST", "/api/v1/webhooks/1/test", {}),
     ]
     routes = {
         (m, path)
@@ -736,6 +784,8 @@ def _template(url: str) -> str:
         parts[4] = "{message_id}"
     if len(parts) > 4 and parts[3] == "teams":
         parts[4] = "{code}"
+    if len(parts) > 4 and parts[3] == "webhooks":
+        parts[4] = "{webhook_id}"
     if len(parts) > 5 and parts[3] == "calendar":
         parts[5] = "{year}"
     return "/".join(parts)

@@ -71,3 +71,66 @@ class Gateway:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class Receiver:
+    """A real HTTP server receiving kesu's webhooks as a subscriber should: it checks the
+    signature of `<timestamp>.<body>` with the subscription's secret and refuses a
+    timestamp more than `tolerance` seconds from its clock (a replay); it can fail the
+    first requests or be down."""
+
+    def __init__(self, now, secret: str = "", fail_first: int = 0, tolerance: int = 300):
+        self.now = now  # the receiver's clock (the test's FrozenClock)
+        self.secret = secret
+        self.fail_first = fail_first
+        self.tolerance = tolerance
+        self.down = False
+        self.status = 204  # what it answers a good delivery (e.g. 302 to a sign-in page)
+        self.requests = 0
+        self.refused: list[str] = []  # why each refused request was refused
+        self.received: list[dict] = []  # accepted: {"headers": {...}, "json": {...}}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                Gateway._answer(self, receiver._handle(self.headers, body))
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/kesu"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handle(self, headers, body: bytes) -> int:
+        stamp = headers.get("X-Kesu-Timestamp", "")
+        signed = stamp.encode() + b"." + body
+        expected = "sha256=" + hmac.new(self.secret.encode(), signed, hashlib.sha256).hexdigest()
+        with self.lock:
+            self.requests += 1
+            if self.down or self.requests <= self.fail_first:
+                return 503
+            if not hmac.compare_digest(headers.get("X-Kesu-Signature", ""), expected):
+                self.refused.append("signature")
+                return 401
+            if not stamp.isdigit() or abs(self.now().timestamp() - int(stamp)) > self.tolerance:
+                self.refused.append("timestamp")
+                return 401
+            headers = {k.lower(): v for k, v in headers.items()}  # names are case-blind
+            if self.status >= 300:
+                return self.status
+            self.received.append({"headers": headers, "body": body, "json": json.loads(body)})
+        return self.status
+
+    def events(self) -> list[tuple[str, str]]:
+        out = []
+        for r in self.received:
+            out.append((r["json"]["event"], (r["json"].get("complaint") or {}).get("number")))
+        return out
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -149,6 +149,16 @@ def test_every_operation_conforms_to_the_document(server):
         "POST /api/v1/sla-policies",
         "PUT /api/v1/sla-policies/{policy_id}",
         "DELETE /api/v1/sla-policies/{policy_id}",
+        "GET /api/v1/outbox",
+        "GET /api/v1/outbox/{message_id}",
+        "POST /api/v1/outbox/{message_id}/resend",
+        "GET /api/v1/webhooks",
+        "POST /api/v1/webhooks",
+        "GET /api/v1/webhooks/{webhook_id}",
+        "PATCH /api/v1/webhooks/{webhook_id}",
+        "DELETE /api/v1/webhooks/{webhook_id}",
+        "POST /api/v1/webhooks/{webhook_id}/test",
+        "GET /api/v1/webhooks/{webhook_id}/deliveries",
     }
     assert _refused(report) <= admin_only | {"GET /api/v1/portal/complaints"}, report
 
@@ -162,6 +172,6 @@ def test_every_operation_conforms_to_the_document(server):
         admin_id,
         env,
         "--include-path-regex",
-        "^/api/v1/(users|law/reindex|retention/run|calendar/years/|sla-policies)",
+        "^/api/v1/(users|law/reindex|retention/run|calendar/years/|sla-policies|outbox|webhooks)",
     )
     assert not _refused(report), report

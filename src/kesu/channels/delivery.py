@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from kesu.channels import outbox
-from kesu.channels.senders import Outgoing, Sender, SendFailed, senders_for
+from kesu.channels.senders import Held, Outgoing, Sender, SendFailed, senders_for
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -30,7 +30,7 @@ def deliver(
     senders: dict[str, Sender] | None = None,
 ) -> dict[str, int]:
     """One pass over what is due: {"sent": n, "retry": n, "dead": n}."""
-    senders = senders if senders is not None else senders_for(rt.settings)
+    senders = senders if senders is not None else senders_for(rt.settings, rt)
     out = {"sent": 0, "retry": 0, "dead": 0}
     started = time.monotonic()
     while time.monotonic() - started < budget:
@@ -42,6 +42,9 @@ def deliver(
             )
             try:
                 sender.send(message)
+            except Held as e:
+                outbox.hold(rt, c, e.until, str(e))  # waits: neither sent nor failed
+                continue
             except SendFailed as e:
                 state = outbox.mark_failed(rt, c, str(e))
                 out["retry" if state == "pending" else "dead"] += 1
@@ -63,7 +66,7 @@ def deliver(
 def run(rt: Runtime, stop: threading.Event) -> None:
     """Deliver until `stop` is set: a pass every `outbox_poll_seconds` (the embedded
     server's thread and `kesu worker`)."""
-    senders = senders_for(rt.settings)
+    senders = senders_for(rt.settings, rt)
     while True:
         try:
             deliver(rt, senders=senders)

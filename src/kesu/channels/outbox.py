@@ -38,6 +38,7 @@ def enqueue(
     purpose: str,
     subject: str | None = None,
     not_before: datetime | None = None,
+    webhook_id: int | None = None,
 ) -> str:
     """Put one message in the outbox, in the caller's transaction (recipient and body are
     encrypted by the table's column types). Returns its stable id."""
@@ -54,6 +55,7 @@ def enqueue(
             attempts=0,
             next_attempt_at=not_before or now,
             created_at=now,
+            webhook_id=webhook_id,
         )
     )
     return uid
@@ -136,6 +138,16 @@ def mark_failed(rt: Runtime, c: Claimed, error: str) -> str:
             .values(**values)
         )
     return "dead" if dead else "pending"
+
+
+def hold(rt: Runtime, c: Claimed, until: datetime, why: str) -> None:
+    """Not sent now and not counted as an attempt (a paused webhook): due again `until`."""
+    with write(rt.engine) as conn:
+        conn.execute(
+            update(t.notifications)
+            .where(N.id == c.id, N.claim == c.claim, N.status == "pending")
+            .values(next_attempt_at=until, attempts=N.attempts - 1, claim=None, last_error=why)
+        )
 
 
 def resend(conn: Connection, now: datetime, message_id: int) -> bool:

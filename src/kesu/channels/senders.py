@@ -22,16 +22,27 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kesu.accounts import masking
-from kesu.channels import mail, sms_text
+from kesu.channels import mail, sms_text, webhooks
 from kesu.settings import Settings
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
 
 
 class SendFailed(Exception):
     """The gateway did not accept the message; the text is kept as its last error."""
+
+
+class Held(Exception):
+    """Not to be sent now, and not a failure (a paused webhook): due again `until`."""
+
+    def __init__(self, until: datetime, why: str) -> None:
+        super().__init__(why)
+        self.until = until
 
 
 @dataclass(frozen=True)
@@ -68,28 +79,76 @@ class HttpSmsGateway:
         text = sms_text.signed(m.body, self.sign_as)
         body = json.dumps({"id": m.uid, "to": m.recipient, "text": text}, ensure_ascii=False)
         data = body.encode("utf-8")
-        req = urllib.request.Request(
-            self.url,
-            data=data,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Kesu-Signature": signature(self.secret, data),
-                "X-Kesu-Message-Id": m.uid,
-            },
-        )
+        headers = {"X-Kesu-Signature": signature(self.secret, data), "X-Kesu-Message-Id": m.uid}
+        post(self.url, data, headers, self.timeout, "短信网关")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a 2xx: urllib would follow a 302 with a GET and
+    call the message delivered; refused, it is an HTTPError like any other."""
+
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: str) -> None:
+    """POST JSON; returns on a 2xx answer (redirects not followed), raises SendFailed (in
+    Chinese) otherwise."""
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", **headers},
+    )
+    try:
+        with _opener.open(req, timeout=timeout) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        raise SendFailed(f"{who}返回 HTTP {e.code}") from None
+    except TimeoutError:
+        raise SendFailed(f"{who} {timeout:g} 秒未应答") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise SendFailed(f"连不上{who}：{reason}") from None
+    if not 200 <= status < 300:
+        raise SendFailed(f"{who}返回 HTTP {status}")
+
+
+class WebhookSender:
+    """A complaint event to a subscribed URL: the subscription's current URL and secret
+    read at send time; signed `<timestamp>.<body>`; 2xx is delivered. A paused
+    subscription's messages are held (they wait); each result is reported to
+    channels.webhooks (failing since, paused after a day)."""
+
+    name = "webhook"
+
+    def __init__(self, rt: Runtime, timeout: float) -> None:
+        self.rt, self.timeout = rt, timeout
+
+    def send(self, m: Outgoing) -> None:
+        sub = webhooks.target(self.rt, int(m.recipient))
+        if sub is None:
+            raise SendFailed("订阅已删除，不再发送。")
+        if sub["state"] != "active":
+            raise Held(m.now + webhooks.HOLD, "订阅已暂停：恢复后发送。")
+        data = m.body.encode("utf-8")
+        stamp = str(int(m.now.timestamp()))
+        headers = {
+            "X-Kesu-Event": m.purpose.removeprefix(webhooks.PURPOSE),
+            "X-Kesu-Delivery": m.uid,
+            "X-Kesu-Timestamp": stamp,
+            "X-Kesu-Signature": webhooks.signature(sub["secret"], stamp, data),
+            "User-Agent": "kesu-webhook/1",
+        }
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as e:
-            raise SendFailed(f"短信网关返回 HTTP {e.code}") from None
-        except TimeoutError:
-            raise SendFailed(f"短信网关 {self.timeout:g} 秒未应答") from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise SendFailed(f"连不上短信网关：{reason}") from None
-        if not 200 <= status < 300:
-            raise SendFailed(f"短信网关返回 HTTP {status}")
+            post(sub["url"], data, headers, self.timeout, "接收方")
+        except SendFailed as e:
+            webhooks.failed(self.rt, sub["id"], m.now, str(e))
+            raise
+        webhooks.succeeded(self.rt, sub["id"])
 
 
 class SmtpMailer:
@@ -152,10 +211,13 @@ def _mask_mail(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def senders_for(settings: Settings) -> dict[str, Sender]:
+def senders_for(settings: Settings, rt: Runtime | None = None) -> dict[str, Sender]:
     """The sender of each channel this installation can deliver; a channel with none keeps
-    its messages waiting in the outbox (nothing is lost), except in demo mode."""
+    its messages waiting in the outbox (nothing is lost), except in demo mode. Webhooks
+    (which read their subscription from the database) are delivered when `rt` is given."""
     out: dict[str, Sender] = {}
+    if rt is not None:
+        out["webhook"] = WebhookSender(rt, settings.gateway_timeout)
     if settings.sms_gateway_url:
         out["sms"] = HttpSmsGateway(
             settings.sms_gateway_url,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
+from kesu.channels import webhooks
 from kesu.clock import as_utc
 from kesu.complaints import assignment, events, lookups, repeats
 from kesu.complaints import vocabulary as vocab
@@ -114,6 +115,7 @@ def register(
             row, deadline_rows = _insert(
                 rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar, policies
             )
+            webhooks.emit(conn, now, "registered", row)
             if then is not None:
                 then(conn, row, now)
             audit(
@@ -341,6 +343,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
         bulk.insert_many(conn, t.complaints, rows)
         deadlines.store_many(conn, all_deadlines)
         bulk.insert_many(conn, t.complaint_events, history)
+        webhooks.emit_many(conn, now, "registered", rows)
         audit(
             conn,
             p,

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select, update
 from kesu.accounts import masking
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
+from kesu.channels import webhooks
 from kesu.clock import as_utc
 from kesu.complaints import assignment, events, lifecycle, lookups, notify, repeats
 from kesu.complaints import vocabulary as vocab
@@ -128,6 +129,7 @@ def apply(
             conn, row.id, now, actor, status, changes["assignee"], row.assignee, how
         )
     notify.tell_customer(rt, conn, row, outcome.event, now, changes)
+    webhooks.status_changed(conn, now, row.status, {**row._mapping, **changes, "status": status})
 
 
 def _repeat_decided(conn: Connection, row, changes: Mapping[str, Any]) -> dict[str, Any]:

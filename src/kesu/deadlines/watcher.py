@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, tuple_
 
+from kesu.channels import webhooks
 from kesu.complaints import events, lifecycle
 from kesu.complaints.priority_raise import raise_to
 from kesu.complaints.queries import load_by_id, try_lock
@@ -52,6 +53,7 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
     )
     if deadline.statutory and row.is_open and _raise_priority(conn, row, rule, deadline, now):
         row = load_by_id(conn, deadline.complaint_id)
+    webhooks.emit(conn, now, "deadline_breached", row, {"deadline": _deadline(deadline)})
     if rule is None or not row.is_open:
         return
     state = state_of(row)
@@ -64,6 +66,11 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
     ):
         outcome = lifecycle.decide(state, "escalate", {}, rt.policy, now)
         apply(rt, conn, row, outcome, "system", "内部时限超期，自动升级。", now)
+
+
+def _deadline(d) -> dict[str, Any]:
+    """What a webhook says of a deadline."""
+    return {"rule": d.rule, "due_at": iso(d.due_at)}
 
 
 def _raise_priority(conn: Connection, row, rule, deadline, now: datetime) -> bool:
@@ -149,6 +156,13 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
                         None,
                         f"“{rule.name}”将于 {hours} 小时后到期。",
                         {"rule": d.rule, "due_at": iso(d.due_at), "hours_left": hours},
+                    )
+                    webhooks.emit(
+                        conn,
+                        now,
+                        "deadline_warning",
+                        lambda cid=d.complaint_id: load_by_id(conn, cid),
+                        {"deadline": _deadline(d)},
                     )
                     total += 1
         if len(candidates) < batch:

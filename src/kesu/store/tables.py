@@ -21,8 +21,12 @@ from sqlalchemy import (
 )
 
 from kesu.accounts.crypto import EncryptedText
-from kesu.store.meta import metadata
-from kesu.store.team_tables import team_history, teams  # noqa: F401 (re-exported)
+from kesu.store.meta import metadata as metadata
+from kesu.store.tables_outbox import notification_optouts as notification_optouts
+from kesu.store.tables_outbox import notifications as notifications
+from kesu.store.tables_outbox import webhook_subscriptions as webhook_subscriptions
+from kesu.store.team_tables import team_history as team_history
+from kesu.store.team_tables import teams as teams
 from kesu.store.types import BigId, UTCDateTime
 
 complaints = Table(
@@ -369,39 +373,6 @@ limit_gates = Table(
     "limit_gates",
     metadata,
     Column("key", String(80), primary_key=True),
-)
-
-# The notification outbox: messages leave through it and are retried.
-notifications = Table(
-    "notifications",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("channel", String(10), nullable=False),  # sms | email
-    Column("recipient", EncryptedText, nullable=False),
-    Column("subject", String(200)),
-    Column("body", EncryptedText, nullable=False),
-    Column("purpose", String(40), nullable=False),
-    Column("status", String(10), nullable=False),  # pending | sent | dead
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    # A pending message is due at next_attempt_at; a claim moves it a lease ahead, so a
-    # worker that dies mid-send leaves it to the next one once the lease runs out.
-    Column("next_attempt_at", UTCDateTime, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime),
-    Column("last_error", Text),
-    # The stable id sent to the gateway (a resend after a crash carries the same id).
-    Column("uid", String(32), unique=True),
-    Column("claim", String(32)),  # the claim token of the worker holding the lease
-    Column("sink", String(20)),  # where it went: sms-http, smtp, demo
-    Index("ix_notifications_pending", "status", "next_attempt_at"),
-)
-
-# Customers who asked for the essential messages only (by the keyed hash of the number).
-notification_optouts = Table(
-    "notification_optouts",
-    metadata,
-    Column("phone_hash", String(40), primary_key=True),
-    Column("created_at", UTCDateTime, nullable=False),
 )
 
 app_state = Table(

@@ -1,0 +1,65 @@
+"""The tables of messages going out (owned by channels/): the outbox, the customers who
+opted out of non-essential messages, the webhook subscriptions. Declared on the one
+MetaData and gathered by kesu.store.tables, where every slice finds them."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text
+
+from kesu.accounts.crypto import EncryptedText
+from kesu.store.meta import metadata
+from kesu.store.types import BigId, UTCDateTime
+
+# The notification outbox: messages leave through it and are retried.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(10), nullable=False),  # sms | email
+    Column("recipient", EncryptedText, nullable=False),
+    Column("subject", String(200)),
+    Column("body", EncryptedText, nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # A pending message is due at next_attempt_at; a claim moves it a lease ahead, so a
+    # worker that dies mid-send leaves it to the next one once the lease runs out.
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    # The stable id sent to the gateway (a resend after a crash carries the same id).
+    Column("uid", String(32), unique=True),
+    Column("claim", String(32)),  # the claim token of the worker holding the lease
+    Column("sink", String(20)),  # where it went: sms-http, smtp, demo, webhook
+    # A webhook's subscription (its delivery log); no foreign key: the log outlives it.
+    Column("webhook_id", Integer),
+    Index("ix_notifications_pending", "status", "next_attempt_at"),
+    Index("ix_notifications_webhook_id", "webhook_id"),
+)
+
+# Webhooks out: a URL subscribed to complaint events, signed with its secret; paused by
+# hand or after failing for a day (channels.webhooks).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(500), nullable=False),
+    Column("secret", EncryptedText, nullable=False),
+    Column("events", JSON, nullable=False),  # list of event names
+    Column("state", String(10), nullable=False),  # active | paused
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failing_since", UTCDateTime),
+    Column("last_error", Text),
+    Column("paused_at", UTCDateTime),
+    Column("pause_reason", String(200)),
+)
+
+# Customers who asked for the essential messages only (by the keyed hash of the number).
+notification_optouts = Table(
+    "notification_optouts",
+    metadata,
+    Column("phone_hash", String(40), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
