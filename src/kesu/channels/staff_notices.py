@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from kesu.accounts import team_store
+from kesu.accounts.roles import Actor, as_principal, forbidden
 from kesu.channels import outbox
+from kesu.clock import BEIJING
+from kesu.problems import Problem
 from kesu.store import tables as t
+from kesu.store.db import read, write
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
 
 S = t.staff_notices.c
 P = t.staff_notice_prefs.c
@@ -140,3 +147,73 @@ def mark_read(conn: Connection, username: str, now: datetime, ids: Iterable[int]
     if ids is not None:
         stmt = stmt.where(S.id.in_(list(ids)))
     return conn.execute(stmt.values(read_at=now)).rowcount
+
+
+# -- the signed-in user's own notices (API and pages) ---------------------------
+
+
+def _me(actor: Actor) -> str:
+    """The staff user asking (customers have no notices here)."""
+    p = as_principal(actor)
+    if p.kind == "customer":
+        raise forbidden(p, "员工通知")
+    return p.name
+
+
+def _view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "kind_name": KINDS.get(row["kind"], row["kind"]),
+        "complaint": row["complaint_number"],
+        "text": row["text"],
+        "created_at": row["created_at"].astimezone(BEIJING).isoformat(),
+        "read": row["read_at"] is not None,
+    }
+
+
+def mine(rt: Runtime, actor: Actor, limit: int = 100) -> dict[str, Any]:
+    """The caller's notices, newest first, and how many are unread."""
+    me = _me(actor)
+    with read(rt.engine) as conn:
+        return {
+            "items": [_view(r) for r in listing(conn, me, limit)],
+            "unread": unread(conn, me),
+        }
+
+
+def unread_count(rt: Runtime, actor: Actor) -> int:
+    me = _me(actor)
+    with read(rt.engine) as conn:
+        return unread(conn, me)
+
+
+def read_mine(rt: Runtime, actor: Actor, ids: Iterable[int] | None) -> dict[str, Any]:
+    """Mark the caller's notices read (`ids`, or all of them when None). Another user's
+    ids are not the caller's: they are left as they are."""
+    me = _me(actor)
+    with write(rt.engine) as conn:
+        done = mark_read(conn, me, rt.clock(), ids)
+        return {"marked": done, "unread": unread(conn, me)}
+
+
+def my_prefs(rt: Runtime, actor: Actor) -> dict[str, Any]:
+    me = _me(actor)
+    with read(rt.engine) as conn:
+        return {"prefs": prefs(conn, me), "kinds": KINDS}
+
+
+def set_my_prefs(rt: Runtime, actor: Actor, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's switches: {kind: {off?, email?}} (422 unknown_notice_kind)."""
+    me = _me(actor)
+    unknown = sorted(set(wanted) - set(KINDS))
+    if unknown:
+        raise Problem(
+            422,
+            "unknown_notice_kind",
+            "Unknown notice kind",
+            f"未知的通知类型：{'、'.join(unknown)}；可选：{'、'.join(KINDS)}。",
+        )
+    with write(rt.engine) as conn:
+        set_prefs(conn, me, wanted)
+        return {"prefs": prefs(conn, me), "kinds": KINDS}
