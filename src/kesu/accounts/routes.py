@@ -14,7 +14,7 @@ from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
 from kesu.accounts.credentials import MIN_PASSWORD
 from kesu.accounts.roles import Principal
-from kesu.accounts.users import USERNAME
+from kesu.accounts.users import EMAIL, USERNAME
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING, supported_date
 from kesu.problems import Problem
@@ -160,7 +160,10 @@ class UserPatch(BaseModel):
     org: Annotated[str, Field(max_length=100)] | None = None
     active: bool | None = None
     # Where staff notices are mailed; "" removes it (checked: invalid_email).
-    email: Annotated[str, Field(max_length=200)] | None = None
+    email: (
+        Annotated[str, Field(max_length=200, json_schema_extra={"pattern": f"^$|{EMAIL.pattern}"})]
+        | None
+    ) = None
 
 
 @router.patch("/users/{username}", summary="修改角色、停用/启用、邮箱 Change role, disable, email")

@@ -35,6 +35,17 @@ class Switch(BaseModel):
     email: bool | None = None
 
 
+class Prefs(BaseModel):
+    """Per kind (channels.staff_notices.KINDS): `off`, `email`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assigned: Switch | None = None
+    approval_waiting: Switch | None = None
+    deadline_warning: Switch | None = None
+    deadline_breached: Switch | None = None
+
+
 @router.get("/notices", summary="我的通知 My notices")
 async def notices(
     rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
@@ -64,8 +75,8 @@ async def notice_prefs(
 
 @router.put("/notices/prefs", summary="修改通知设置 Change my notice switches")
 async def set_notice_prefs(
-    body: dict[str, Switch], rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+    body: Prefs, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
     """Per kind: `off` (not told at all), `email` (told by email too, where I have one)."""
-    wanted = {k: v.model_dump(exclude_none=True) for k, v in body.items()}
+    wanted = {k: v.model_dump(exclude_none=True) for k, v in body if isinstance(v, Switch)}
     return await run_in_threadpool(staff_notices.set_my_prefs, rt, p, wanted)
