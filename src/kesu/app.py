@@ -175,6 +175,7 @@ def page_routers() -> list:
         complaint_page,
         dashboard,
         intake_form,
+        notices_page,
         portal,
         queue_bulk,
         split_page,
@@ -199,6 +200,7 @@ def page_routers() -> list:
         complaint_page.router,
         split_page.router,
         dashboard.router,
+        notices_page.router,
         *(m.router for m in admin),
         portal.router,
     ]
