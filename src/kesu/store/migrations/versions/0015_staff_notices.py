@@ -18,8 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email", sa.String(length=200), nullable=True))
+    op.add_column("users", sa.Column("email", sa.String(length=200), nullable=True))
     op.create_table(
         "staff_notices",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -46,5 +45,6 @@ def downgrade() -> None:
     op.drop_table("staff_notice_prefs")
     op.drop_index("ix_staff_notices_user", "staff_notices")
     op.drop_table("staff_notices")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("email")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of users would break
+    # the foreign keys of sessions and tokens (as in 0013).
+    op.drop_column("users", "email")
