@@ -64,6 +64,14 @@ def test_an_assignment_tells_the_assignee_by_list_and_email(rt, client, make_com
     assert mail.purpose == "staff.assigned" and mail.status == "pending"
 
 
+def test_a_teams_policy_assigning_at_registration_tells_the_assignee(rt, client, make_complaint):
+    _user(rt, "wu.network", team="network")
+    teams.change(rt, "system", "network", {"policy": "round_robin"})
+    c = make_complaint(team="network")
+    assert c["assignee"] == "wu.network"
+    assert _told(rt, "wu.network") == [("assigned", c["number"])]
+
+
 def test_taking_a_complaint_oneself_tells_nobody(rt, client, make_complaint, tokens):
     h = bearer(tokens("handler", username="self.taker"))
     teams.set_user(rt, "system", "self.taker", {"team": "billing"})
