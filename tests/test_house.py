@@ -61,6 +61,8 @@ OWNED = {
     "team_history": ("kesu.accounts.",),
     "notifications": ("kesu.channels.", "kesu.accounts.keys"),
     "notification_optouts": ("kesu.channels.",),
+    "staff_notices": ("kesu.channels.",),
+    "staff_notice_prefs": ("kesu.channels.",),
     "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
 }
 

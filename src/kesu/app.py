@@ -18,6 +18,7 @@ from starlette.routing import Match
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
 from kesu.accounts.team_routes import router as teams_router
+from kesu.channels.notice_routes import router as notices_router
 from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.routes import router as intake_router
 from kesu.channels.webhook_routes import router as webhooks_router
@@ -174,6 +175,7 @@ def page_routers() -> list:
         complaint_page,
         dashboard,
         intake_form,
+        notices_page,
         portal,
         queue_bulk,
         split_page,
@@ -198,6 +200,7 @@ def page_routers() -> list:
         complaint_page.router,
         split_page.router,
         dashboard.router,
+        notices_page.router,
         *(m.router for m in admin),
         portal.router,
     ]
@@ -312,6 +315,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(law_router)
     app.include_router(reports_router)
     app.include_router(outbox_router)
+    app.include_router(notices_router)
     app.include_router(webhooks_router)
     for pages in page_routers():
         app.include_router(pages)

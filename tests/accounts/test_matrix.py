@@ -507,6 +507,10 @@ def unclassified_routes(app) -> list[tuple[str, str]]:
         ("GET", "/api/v1/law/article"),
         ("GET", "/api/v1/cases"),
         ("GET", "/api/v1/cases/{case_id}"),
+        ("GET", "/api/v1/notices"),
+        ("POST", "/api/v1/notices/read"),
+        ("GET", "/api/v1/notices/prefs"),
+        ("PUT", "/api/v1/notices/prefs"),
     }
     in_matrix = {(m, p) for _, m, p in OPERATIONS} | {
         ("POST", "/api/v1/complaints/{number}/transitions")
@@ -688,6 +692,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/users", {"json": {"username": "x-user", "role": "admin"}}),
         ("PATCH", "/api/v1/users/target-user", {"json": {"role": "admin"}}),
         ("PATCH", "/api/v1/users/target-user", {"json": {"active": False}}),
+        ("PATCH", "/api/v1/users/target-user", {"json": {"email": "x@example.cn"}}),
         ("POST", "/api/v1/tokens", {"json": {"user": "target-user"}}),
         ("DELETE", f"/api/v1/tokens/{other_token}", {}),
         ("POST", f"/api/v1/complaints/{n}/legal-hold", {"json": {"reason": "诉讼"}}),
@@ -733,6 +738,8 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/auth/password"),
         ("POST", "/api/v1/portal/code"),
         ("POST", "/api/v1/portal/login"),
+        ("POST", "/api/v1/notices/read"),
+        ("PUT", "/api/v1/notices/prefs"),
     }
     # A read that is a POST: the audited "show" (pii.show).
     reads = {

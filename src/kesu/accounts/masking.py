@@ -56,6 +56,14 @@ def account(value: str | None) -> str | None:
     return "*" * max(4, len(value) - 4) + value[-4:] if len(value) > 4 else "*" * len(value)
 
 
+def email(value: str | None) -> str | None:
+    """li.lei@example.com → l***@example.com (the domain stays: where it goes)."""
+    if not value or "@" not in value:
+        return value
+    local, _, domain = value.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def address(value: str | None) -> str | None:
     """Keep the place name, hide the house numbers: 幸福路12号3栋 → 幸福路**号*栋."""
     if not value:

@@ -14,7 +14,7 @@ from kesu.accounts import roles as r
 from kesu.accounts import users as user_admin
 from kesu.accounts.credentials import MIN_PASSWORD
 from kesu.accounts.roles import Principal
-from kesu.accounts.users import USERNAME
+from kesu.accounts.users import EMAIL, USERNAME
 from kesu.accounts.web import SESSION_COOKIE, client_ip, principal
 from kesu.clock import BEIJING, supported_date
 from kesu.problems import Problem
@@ -159,18 +159,27 @@ class UserPatch(BaseModel):
     role: Annotated[str, Field(max_length=20, json_schema_extra=_role_enum())] | None = None
     org: Annotated[str, Field(max_length=100)] | None = None
     active: bool | None = None
+    # Where staff notices are mailed; "" removes it (checked: invalid_email).
+    email: (
+        Annotated[str, Field(max_length=200, json_schema_extra={"pattern": f"^$|{EMAIL.pattern}"})]
+        | None
+    ) = None
 
 
-@router.patch("/users/{username}", summary="修改角色、停用/启用 Change role, disable")
+@router.patch("/users/{username}", summary="修改角色、停用/启用、邮箱 Change role, disable, email")
 async def patch_user(
     username: str,
     body: UserPatch,
     p: Principal = Depends(principal),
     rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
-    if body.role is None and body.active is None:
-        raise Problem(422, "nothing_to_change", "Nothing to change", "请提供 role 或 active。")
+    if body.role is None and body.active is None and body.email is None:
+        raise Problem(
+            422, "nothing_to_change", "Nothing to change", "请提供 role、active 或 email。"
+        )
     user: dict[str, Any] = {}
+    if body.email is not None:
+        user = await run_in_threadpool(user_admin.set_email, rt, p, username, body.email)
     if body.role is not None:
         user = await run_in_threadpool(user_admin.set_role, rt, p, username, body.role, body.org)
     if body.active is not None:

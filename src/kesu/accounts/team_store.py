@@ -7,6 +7,7 @@ row in its transaction, so Runtime.teams() re-reads the teams only when it moved
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,8 +115,8 @@ def member_of(row) -> Member:
 
 
 def members(conn: Connection, code: str, active_only: bool = True) -> list:
-    """The users of a team (rows: username, display_name, role, skills, active)."""
-    stmt = select(U.username, U.display_name, U.role, U.skills, U.active, U.team).where(
+    """The users of a team (rows: username, display_name, role, skills, active, email)."""
+    stmt = select(U.username, U.display_name, U.role, U.skills, U.active, U.team, U.email).where(
         U.team == code
     )
     if active_only:
@@ -124,9 +125,19 @@ def members(conn: Connection, code: str, active_only: bool = True) -> list:
 
 
 def user(conn: Connection, username: str):
-    """One user's name, team, role and whether active (None: no such user)."""
+    """One user's name, team, role, whether active, email (None: no such user)."""
     return conn.execute(
-        select(U.username, U.display_name, U.role, U.skills, U.active, U.team).where(
+        select(U.username, U.display_name, U.role, U.skills, U.active, U.team, U.email).where(
             U.username == username
         )
     ).first()
+
+
+def with_roles(conn: Connection, roles: Iterable[str], team: str | None = None) -> list:
+    """The active users holding one of `roles` (of `team` when given), rows as members()."""
+    stmt = select(U.username, U.display_name, U.role, U.skills, U.active, U.team, U.email).where(
+        U.role.in_(list(roles)), U.active
+    )
+    if team is not None:
+        stmt = stmt.where(U.team == team)
+    return list(conn.execute(stmt.order_by(U.username)).all())

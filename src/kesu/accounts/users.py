@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from kesu.accounts import credentials
+from kesu.accounts import credentials, masking
 from kesu.accounts import roles as r
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 def normalise_username(username: str | None) -> str:
@@ -56,6 +57,7 @@ def user_view(row) -> dict[str, Any]:
         "locked_until": _iso(row.locked_until),
         "created_at": _iso(row.created_at),
         "last_login_at": _iso(row.last_login_at),
+        "email": masking.email(row.email) if row.email else None,
     }
 
 
@@ -209,3 +211,42 @@ def list_users(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
     require(as_principal(actor), "users.manage")
     with read(rt.engine) as conn:
         return [user_view(u) for u in conn.execute(select(t.users).order_by(t.users.c.username))]
+
+
+def check_email(email: str) -> str:
+    """An address as stored (stripped, lower-case domain), or 422 invalid_email."""
+    email = email.strip()
+    if len(email) > 200 or not EMAIL.match(email):
+        raise Problem(
+            422,
+            "invalid_email",
+            "Invalid email",
+            f"“{email[:50]}”不是有效的电子邮件地址（形如 name@example.com）。",
+        )
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def set_email(rt: Runtime, actor: Actor, username: str, email: str | None) -> dict[str, Any]:
+    """The address a user's notices are mailed to (empty or None: none); audited, the
+    addresses masked in the audit entry."""
+    p = as_principal(actor)
+    require(p, "users.manage")
+    email = check_email(email) if email and email.strip() else None
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        row = load_user(conn, username)
+        conn.execute(update(t.users).where(t.users.c.id == row.id).values(email=email))
+        audit(
+            conn,
+            p,
+            now,
+            "user.email",
+            "user",
+            row.username,
+            {
+                "before": {"email": masking.email(row.email) if row.email else None},
+                "after": {"email": masking.email(email) if email else None},
+            },
+        )
+        return user_view(load_user(conn, username))

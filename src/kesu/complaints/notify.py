@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from kesu.channels import notices
+from kesu.channels import notices, staff_notices
 from kesu.clock import BEIJING
+from kesu.complaints import approval
+from kesu.complaints.views import state_of
 from kesu.deadlines import service as deadlines
 
 if TYPE_CHECKING:
@@ -68,3 +71,26 @@ def tell_customer(
         fields["reply_due"], fields["basis"] = limit
     quiet = notices.quiet_window(rt.settings.sms_quiet_hours)
     return notices.tell_customer(conn, now, event, kind, row.customer_phone, fields, quiet)
+
+
+def tell_staff(
+    rt: Runtime,
+    conn: Connection,
+    row: Any,
+    changes: Mapping,
+    status: str,
+    actor: str,
+    how: str,
+    now: datetime,
+) -> None:
+    """Staff told of a change (channels.staff_notices): the person it was assigned to,
+    the approvers when a proposal now waits for them."""
+    after = SimpleNamespace(**{**row._mapping, **changes, "status": status})
+    url = rt.settings.public_url
+    if after.assignee and after.assignee != row.assignee:
+        staff_notices.assigned(conn, now, url, after, after.assignee, actor, how)
+    state = state_of(after)
+    if row.status != "proposed" and approval.waiting(state, rt.policy):
+        why = "；".join(r["text"] for r in approval.reasons(state, rt.policy))
+        roles = [a["role"] for a in approval.approvers()]
+        staff_notices.approval_waiting(conn, now, url, after, roles, why + "。")

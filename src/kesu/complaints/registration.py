@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require
-from kesu.channels import webhooks
+from kesu.channels import staff_notices, webhooks
 from kesu.clock import as_utc
 from kesu.complaints import assignment, events, lookups, repeats
 from kesu.complaints import vocabulary as vocab
@@ -285,6 +285,9 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, c
     if late:
         row["number"] = next_number(conn, now)
         conn.execute(_SET_NUMBER, {"cid": cid, "n": row["number"]})
+    if how is not None:  # the team's policy gave it to someone: they are told
+        who = SimpleNamespace(number=row["number"])
+        staff_notices.assigned(conn, now, rt.settings.public_url, who, row["assignee"], actor, how)
     stored = SimpleNamespace(**{**dict.fromkeys(_COLUMNS), **row, "id": cid})
     by_due = sorted(planned, key=lambda d: d["due_at"])  # as get() orders them
     return stored, [SimpleNamespace(**d) for d in by_due]

@@ -129,6 +129,7 @@ def apply(
             conn, row.id, now, actor, status, changes["assignee"], row.assignee, how
         )
     notify.tell_customer(rt, conn, row, outcome.event, now, changes)
+    notify.tell_staff(rt, conn, row, changes, status, actor, how, now)
     webhooks.status_changed(conn, now, row.status, {**row._mapping, **changes, "status": status})
 
 

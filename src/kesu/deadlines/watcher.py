@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, tuple_
 
-from kesu.channels import webhooks
+from kesu.channels import staff_notices, webhooks
 from kesu.complaints import events, lifecycle
 from kesu.complaints.priority_raise import raise_to
 from kesu.complaints.queries import load_by_id, try_lock
@@ -54,6 +54,9 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
     if deadline.statutory and row.is_open and _raise_priority(conn, row, rule, deadline, now):
         row = load_by_id(conn, deadline.complaint_id)
     webhooks.emit(conn, now, "deadline_breached", row, {"deadline": _deadline(deadline)})
+    name = rule.name if rule else deadline.rule
+    text = f"投诉单 {row.number} 的“{name}”已超期。"
+    staff_notices.deadline(conn, now, rt.settings.public_url, "deadline_breached", row, text)
     if rule is None or not row.is_open:
         return
     state = state_of(row)
@@ -164,6 +167,10 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
                         lambda cid=d.complaint_id: load_by_id(conn, cid),
                         {"deadline": _deadline(d)},
                     )
+                    row = load_by_id(conn, d.complaint_id)
+                    text = f"投诉单 {row.number} 的“{rule.name}”将于 {hours} 小时后到期。"
+                    url = rt.settings.public_url
+                    staff_notices.deadline(conn, now, url, "deadline_warning", row, text)
                     total += 1
         if len(candidates) < batch:
             return total

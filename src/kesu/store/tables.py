@@ -24,6 +24,8 @@ from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata as metadata
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
 from kesu.store.tables_outbox import notifications as notifications
+from kesu.store.tables_outbox import staff_notice_prefs as staff_notice_prefs
+from kesu.store.tables_outbox import staff_notices as staff_notices
 from kesu.store.tables_outbox import webhook_subscriptions as webhook_subscriptions
 from kesu.store.team_tables import team_history as team_history
 from kesu.store.team_tables import teams as teams
@@ -303,6 +305,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("last_login_at", UTCDateTime),
+    Column("email", String(200)),  # where staff notices are mailed (nullable)
 )
 
 api_tokens = Table(

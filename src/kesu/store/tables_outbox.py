@@ -4,7 +4,7 @@ MetaData and gathered by kesu.store.tables, where every slice finds them."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text
 
 from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata
@@ -62,4 +62,28 @@ notification_optouts = Table(
     metadata,
     Column("phone_hash", String(40), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Staff are told (channels.staff_notices): what each user was told, read or not.
+staff_notices = Table(
+    "staff_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("kind", String(30), nullable=False),  # assigned | approval_waiting | deadline_*
+    Column("complaint_number", String(40)),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime),
+    Index("ix_staff_notices_user", "username", "read_at"),
+)
+
+# A user's switches per kind (no row: told, and by email where the user has an address).
+staff_notice_prefs = Table(
+    "staff_notice_prefs",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("kind", String(30), primary_key=True),
+    Column("email", Boolean, nullable=False),
+    Column("off", Boolean, nullable=False),
 )

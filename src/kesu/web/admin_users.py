@@ -27,7 +27,7 @@ def _done(pg: Page) -> None:
     """A message after a redirect (?done=role&user=li)."""
     q = pg.request.query_params
     done = q.get("done")
-    if done in ("role", "enabled", "disabled", "created"):
+    if done in ("role", "enabled", "disabled", "created", "email"):
         pg.flash.append(("ok", pg.t(f"admin.done.{done}", user=q.get("user", "")[:64])))
 
 
@@ -147,3 +147,14 @@ async def roles_page(pg: Page = Depends(staff)) -> Response:
         actions=data.get("actions") or {},
         action_names=lifecycle.ACTIONS,
     )
+
+
+@router.post("/admin/users/{username}/email")
+async def change_email(username: str, pg: Page = Depends(staff)) -> Response:
+    """The address staff notices are mailed to (empty: none); checked by users.set_email."""
+    form = await pg.form()
+    email = _clean(form, "email", 200) or None
+    failed = await run_in_threadpool(_change, pg, user_admin.set_email, username, email)
+    if failed is not None:
+        return failed
+    return redirect("/admin/users?" + urlencode({"done": "email", "user": username}), pg.request)

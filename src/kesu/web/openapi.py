@@ -115,6 +115,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_webhook_url",
         "invalid_webhook_events",
         "invalid_webhook_secret",
+        "invalid_email",
+        "unknown_notice_kind",
         "reason_required",
         "unknown_reveal_reason",
         "merge_target_not_found",
