@@ -116,7 +116,9 @@ def _schemathesis(base: str, token: str, token_id: int, env: dict, *args: str) -
         [st, "run", f"{base}/openapi.json"]
         + ["-H", f"Authorization: Bearer {token}", "-c", CHECKS]
         + ["-n", str(MAX_EXAMPLES), "--phases", "examples,coverage,fuzzing"]
-        + ["--seed", "13", "--no-color", "--workers", "2", *args],
+        # One generating thread: Hypothesis parses lambda sources with `ast`, and two threads
+        # doing so at once trip CPython 3.11's "AST constructor recursion depth mismatch".
+        + ["--seed", "13", "--no-color", "--workers", "1", *args],
         env=run_env,
         cwd=ROOT,
         capture_output=True,
