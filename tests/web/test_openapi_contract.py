@@ -83,8 +83,10 @@ def server(database_url, tmp_path):
             assert proc.poll() is None, (tmp_path / "server.log").read_text()
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
+        # The first registration loads the triage model: slow on a busy machine.
         created = httpx.post(
             f"{base}/api/v1/complaints",
+            timeout=60,
             headers={"Authorization": f"Bearer {token}"},
             json={
                 "channel": "hotline",
