@@ -7,37 +7,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kesu.accounts import users
-from kesu.app import create_app
 from kesu.channels import delivery, webhooks
 from kesu.store import tables as t
 from kesu.store.db import write
 from tests.channels.gateway import Receiver
-from tests.conftest import sign_in
 
 PASSWORD = "password-123456"
 
 
 @pytest.fixture
-def signed_in(rt):
-    app = create_app(rt, watcher=False)
-    clients: list[TestClient] = []
-
-    def make(role: str):
-        name = f"w-{role}"
-        users.create_user(rt, "test", name, role, PASSWORD)
-        web = TestClient(app)
-        clients.append(web)
-        r = sign_in(web, {"username": name, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return web, re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
-
-    yield make
-    for web in clients:
-        web.close()
+def signed_in(staff_web):
+    return lambda role: staff_web(f"w-{role}", role)
 
 
 @pytest.fixture
