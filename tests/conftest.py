@@ -23,6 +23,27 @@ from kesu.store.tables import metadata
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
 PG_URL = os.environ.get("KESU_TEST_DATABASE_URL")
+
+
+def _own_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (`<name>_<worker>`,
+    made afresh), since the tests empty the database between them."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+if PG_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    PG_URL = _own_database(PG_URL, os.environ["PYTEST_XDIST_WORKER"])
+    os.environ["KESU_TEST_DATABASE_URL"] = PG_URL
 # Fixed test keys for the personal fields (production keys come from the environment).
 os.environ.setdefault("KESU_DATA_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
 os.environ.setdefault("KESU_HASH_KEY", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=")

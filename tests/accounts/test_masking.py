@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import text
 
-from kesu.accounts import crypto, keys
+from kesu.accounts import crypto, keys, masking
 from tests.conftest import complaint_body
 
 PHONE, MASKED_PHONE = "13987654321", "139****4321"
@@ -279,3 +279,15 @@ def test_key_rotation_reencrypts_every_value_under_the_new_key(rt, client):
         assert client.get(f"/api/v1/complaints/{numbers[2]}").status_code == 200
     finally:
         crypto.configure(original)
+
+
+def test_dates_in_event_data_are_not_taken_for_house_numbers():
+    assert masking.text("预计 2026-12-18 答复") == "预计 2026-12-18 答复"
+    assert masking.deep_text({"due_at": "2026-12-14T23:59:00+08:00"}) == {
+        "due_at": "2026-12-14T23:59:00+08:00"
+    }
+    # …while what is personal next to a date is still masked.
+    assert (
+        masking.text("2026-12-18 来电 13800001234，住3号楼")
+        == "2026-12-18 来电 138****1234，住*号楼"
+    )

@@ -162,6 +162,7 @@ SCENES: dict[str, tuple[list, dict, dict, str]] = {
     # supervisor who registers: assign names the supervisor, claim takes it oneself.
     "assign": ([], {}, {"assignee": "t-supervisor"}, "registered"),
     "claim": ([], {}, {}, "registered"),
+    "delay": (ACCEPTED, {}, {"expected_on": "2026-12-18", "reason": "需现场测试"}, "accepted"),
 }
 
 

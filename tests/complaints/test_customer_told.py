@@ -99,3 +99,45 @@ def test_a_fault_is_told_when_it_will_be_repaired(rt, make_complaint, act):
     (m,) = _messages(rt)
     assert m["body"].startswith(f"您报修的故障已受理，单号{n}。我们将于")
     assert "前修复（时限依据《" in m["body"] and "答复" not in m["body"]
+
+
+def test_a_customer_is_told_before_the_limit_when_the_reply_will_be_late(
+    rt, make_complaint, act, client
+):
+    n = make_complaint()["number"]
+    act(n, "accept")
+    act(n, "investigate")
+    view = act(n, "delay", expected_on="2026-12-18", reason="需协调网络部门现场测试")
+    assert view["status"] == "investigating"  # telling of a delay changes no state
+    told = _messages(rt)[-1]
+    assert told["purpose"] == "customer.delayed"
+    assert told["body"].startswith(f"您的投诉（单号{n}）因需协调网络部门现场测试需要更多时间处理")
+    assert "预计于2026年12月18日前答复您" in told["body"]
+    events = client.get(f"/api/v1/complaints/{n}/events").json()
+    delay = events["items"][-1] if "items" in events else events[-1]
+    assert delay["type"] == "delay_told"
+    assert delay["data"]["expected_on"] == "2026-12-18"
+    # The statutory limit is not moved by it: still 2026-12-14 and still running.
+    due = [d for d in view["deadlines"] if d["statutory"] and not d.get("met_at")]
+    assert due and all(d["due_at"].startswith("2026-12-14") for d in due)
+
+
+def test_a_delay_needs_a_future_date_and_a_reason_and_changes_nothing_otherwise(
+    rt, make_complaint, act
+):
+    n = make_complaint()["number"]
+    act(n, "accept")
+    before = len(_messages(rt))
+    for params, code in [
+        ({"reason": "需要测试"}, "expected_on_required"),
+        ({"expected_on": "2026-11-28", "reason": "需要测试"}, "expected_on_not_future"),
+        ({"expected_on": "12月18日", "reason": "需要测试"}, "expected_on_invalid"),
+        ({"expected_on": "2027-03-01", "reason": "需要测试"}, "expected_on_too_far"),
+        ({"expected_on": "2026-12-18"}, "delay_reason_required"),
+    ]:
+        problem = act(n, "delay", expect=422, **params)
+        assert problem["code"] == code and problem["detail"]
+    assert len(_messages(rt)) == before
+    # Registered but not yet accepted, or already answered: no delay to tell.
+    m = make_complaint()["number"]
+    assert act(m, "delay", expect=409, expected_on="2026-12-18", reason="测试")["code"]

@@ -20,6 +20,10 @@ _LONG_NUMBER = re.compile(r"(?<![\dA-Za-z*])(\d{4})\d{4,}(\d{4})(?![\d*])")
 # numbers (TS + 14 digits), which are references, not personal data.
 _ALNUM_ACCOUNT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})(\d{4,})(\d{4})(?![0-9])")
 _EMAIL = re.compile(r"([\w.+-])[\w.+-]*(@[\w-]+\.[\w.]+)")
+# ISO dates and times (event data: due times, expected dates) are not house numbers.
+_ISO_DATE = re.compile(
+    r"(?<!\d)(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)(?!\d)"
+)
 _ADDRESS_TAIL = re.compile(r"(\d+(?:号楼|栋|幢|单元|室|号|层|楼|弄|-\d+))")
 
 
@@ -72,7 +76,17 @@ def address(value: str | None) -> str | None:
 
 
 def text(value: str | None) -> str | None:
-    """Free text with the personal numbers in it masked (phones, IDs, accounts, e-mails)."""
+    """Free text with the personal numbers in it masked (phones, IDs, accounts, e-mails);
+    ISO dates and times in it are left as they are."""
+    if not value:
+        return value
+    if _ISO_DATE.search(value):
+        parts = _ISO_DATE.split(value)  # the dates at odd positions
+        return "".join(p if i % 2 else (_text(p) or "") for i, p in enumerate(parts))
+    return _text(value)
+
+
+def _text(value: str) -> str:
     if not value:
         return value
     out = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(2), value)

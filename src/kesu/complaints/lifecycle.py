@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from kesu.complaints import ownership
+from kesu.complaints import delays, ownership
 from kesu.complaints.lifecycle_table import ACTIONS as ACTIONS
 from kesu.complaints.lifecycle_table import CALLBACK_DONE as CALLBACK_DONE
 from kesu.complaints.lifecycle_table import FROM as _FROM
@@ -397,6 +397,14 @@ def _owned(action: str):
     return outcome
 
 
+def _delay(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
+    try:
+        changes = delays.decide(params, now)
+    except delays.Refused as err:
+        raise BadInput(err.code, err.detail) from None
+    return Outcome("delay", state.status, changes, "delay_told")
+
+
 _OUTCOMES = {
     "accept": _accept,
     "investigate": _investigate,
@@ -416,4 +424,5 @@ _OUTCOMES = {
     "classify": _classify,
     "assign": _owned("assign"),
     "claim": _owned("claim"),
+    "delay": _delay,
 }

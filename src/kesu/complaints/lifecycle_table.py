@@ -5,7 +5,7 @@ every name, so callers keep reading `lifecycle.OPEN_STATUSES`, `lifecycle.ACTION
 
 from __future__ import annotations
 
-from kesu.complaints import ownership
+from kesu.complaints import delays, ownership
 
 OPEN_STATUSES = frozenset(
     {"registered", "accepted", "investigating", "proposed", "approved", "replied", "callback"}
@@ -34,6 +34,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "convert": {"name": "转为投诉", "en": "Convert to complaint"},
     "classify": {"name": "更正分类", "en": "Correct the category"},
     **ownership.ACTIONS,
+    **delays.ACTIONS,
 }
 
 # Statuses each action may start from (kind-specific exceptions in lifecycle._from_ok).
@@ -56,4 +57,5 @@ FROM: dict[str, frozenset[str]] = {
     "classify": OPEN_STATUSES | {"closed"},
     "assign": OPEN_STATUSES,
     "claim": OPEN_STATUSES,
+    "delay": delays.FROM,
 }

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from kesu.channels import notices, staff_notices
 from kesu.clock import BEIJING
-from kesu.complaints import approval
+from kesu.complaints import approval, delays
 from kesu.complaints.views import state_of
 from kesu.deadlines import service as deadlines
 
@@ -55,9 +55,16 @@ def reply_limit(rt: Runtime, conn: Connection, complaint_id: int) -> tuple[str, 
 
 
 def tell_customer(
-    rt: Runtime, conn: Connection, row: Any, event: str, now: datetime, changes: Mapping
+    rt: Runtime,
+    conn: Connection,
+    row: Any,
+    event: str,
+    now: datetime,
+    changes: Mapping,
+    event_data: Mapping | None = None,
 ) -> str | None:
-    """The customer's message for `event` on complaint `row` (after `changes`), if any."""
+    """The customer's message for `event` on complaint `row` (after `changes`; what the
+    event records in `event_data`), if any."""
     kind = changes.get("kind", row.kind)
     if not notices.wanted(event, kind):
         return None
@@ -69,6 +76,9 @@ def tell_customer(
     }
     if event == "accepted" and (limit := reply_limit(rt, conn, row.id)):
         fields["reply_due"], fields["basis"] = limit
+    if event == "delay_told" and event_data:
+        fields["expected"] = delays.words(event_data["expected_on"])
+        fields["reason"] = event_data["delay_reason"]
     quiet = notices.quiet_window(rt.settings.sms_quiet_hours)
     return notices.tell_customer(conn, now, event, kind, row.customer_phone, fields, quiet)
 

@@ -295,6 +295,7 @@ class ActionParams(BaseModel):
     assignee: Annotated[str, Field(max_length=64)] | None = None
     result: Annotated[str, Field(max_length=40)] | None = None
     reason: Annotated[str, Field(max_length=40)] | None = None
+    expected_on: Annotated[str, Field(max_length=10, examples=["2026-12-20"])] | None = None
     into: Annotated[str, Field(max_length=20)] | None = None
     category: Annotated[str, Field(max_length=40)] | None = None
     add_flags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []

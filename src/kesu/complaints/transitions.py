@@ -88,8 +88,9 @@ def apply(
         changes["converted_at"] = now
     if "category" in changes or "kind" in changes:
         changes.update(_repeat_decided(conn, row, changes))
-    if "remedy_kind" in changes:  # no column: the event keeps it (lookups.remedy_kind)
-        event_data["remedy_kind"] = changes.pop("remedy_kind")
+    for key in ("remedy_kind", "expected_on", "delay_reason"):
+        if key in changes:  # no column: the event keeps it (lookups.remedy_kind)
+            event_data[key] = changes.pop(key)
     status = outcome.status
     is_open = status in lifecycle.OPEN_STATUSES
     if outcome.meets:
@@ -128,7 +129,7 @@ def apply(
         assignment.assigned_event(
             conn, row.id, now, actor, status, changes["assignee"], row.assignee, how
         )
-    notify.tell_customer(rt, conn, row, outcome.event, now, changes)
+    notify.tell_customer(rt, conn, row, outcome.event, now, changes, event_data)
     notify.tell_staff(rt, conn, row, changes, status, actor, how, now)
     webhooks.status_changed(conn, now, row.status, {**row._mapping, **changes, "status": status})
 

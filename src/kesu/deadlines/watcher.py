@@ -169,6 +169,8 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
                     )
                     row = load_by_id(conn, d.complaint_id)
                     text = f"投诉单 {row.number} 的“{rule.name}”将于 {hours} 小时后到期。"
+                    if "reply" in rule.met_by:
+                        text += "如无法按期答复，请用“告知延期”把预计答复日期告诉客户。"
                     url = rt.settings.public_url
                     staff_notices.deadline(conn, now, url, "deadline_warning", row, text)
                     total += 1

@@ -37,6 +37,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "classify": ("category", "note"),
     "assign": ("assignee", "note"),
     "claim": ("note",),
+    "delay": ("expected_on", "reason", "note"),
 }
 
 
