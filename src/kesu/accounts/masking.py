@@ -22,7 +22,8 @@ _ALNUM_ACCOUNT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})(\d{4,})(\d{4})(?![
 _EMAIL = re.compile(r"([\w.+-])[\w.+-]*(@[\w-]+\.[\w.]+)")
 # ISO dates and times (event data: due times, expected dates) are not house numbers.
 _ISO_DATE = re.compile(
-    r"(?<!\d)(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)(?!\d)"
+    r"(?<!\d)(\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)(?!\d)"
 )
 _ADDRESS_TAIL = re.compile(r"(\d+(?:号楼|栋|幢|单元|室|号|层|楼|弄|-\d+))")
 
