@@ -188,3 +188,33 @@ def sign_in(web, data: dict, **kwargs):
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token, "the sign-in form carries a CSRF token"
     return web.post("/login", data={**data, "csrf_token": token.group(1)}, **kwargs)
+
+
+STAFF_PASSWORD = "password-123456"
+
+
+@pytest.fixture
+def staff_web(rt):
+    """staff_web(username, role) → (a browser-like client signed in as a new staff user,
+    its CSRF token), for the page tests of every slice."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from kesu.accounts import users
+    from kesu.app import create_app
+
+    app = create_app(rt, watcher=False)
+    clients: list[TestClient] = []
+
+    def make(name: str, role: str):
+        users.create_user(rt, "test", name, role, STAFF_PASSWORD)
+        web = TestClient(app)
+        clients.append(web)
+        r = sign_in(web, {"username": name, "password": STAFF_PASSWORD})
+        assert r.status_code == 200, r.text
+        return web, re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+
+    yield make
+    for web in clients:
+        web.close()

@@ -24,6 +24,7 @@ PURE = {
     "kesu.complaints.lifecycle",
     "kesu.complaints.approval",
     "kesu.complaints.ownership",
+    "kesu.complaints.delays",
     "kesu.complaints.lifecycle_table",
     "kesu.complaints.vocabulary",
     "kesu.complaints.repeats",

@@ -169,6 +169,7 @@ def page_routers() -> list:
         admin_overview,
         admin_sla,
         admin_teams,
+        admin_templates,
         admin_users,
         admin_webhooks,
         auth,
@@ -190,6 +191,7 @@ def page_routers() -> list:
         admin_calendar,
         admin_outbox,
         admin_webhooks,
+        admin_templates,
         admin_audit,
     ]
     return [

@@ -215,6 +215,9 @@ OPERATIONS = [
     ("outbox", "GET", "/api/v1/outbox"),
     ("outbox message", "GET", "/api/v1/outbox/{message_id}"),
     ("outbox resend", "POST", "/api/v1/outbox/{message_id}/resend"),
+    ("notification templates", "GET", "/api/v1/notification-templates"),
+    ("notification template", "GET", "/api/v1/notification-templates/{key}"),
+    ("notification template edit", "PUT", "/api/v1/notification-templates/{key}"),
     ("teams list", "GET", "/api/v1/teams"),
     ("team get", "GET", "/api/v1/teams/{code}"),
     ("team create", "POST", "/api/v1/teams"),
@@ -269,6 +272,9 @@ NEEDS = {
     "outbox": {"outbox.manage"},
     "outbox message": {"outbox.manage"},
     "outbox resend": {"outbox.manage"},
+    "notification templates": {"outbox.manage"},
+    "notification template": {"outbox.manage"},
+    "notification template edit": {"outbox.manage"},
     "teams list": {"complaint.read"},
     "team get": {"complaint.read"},
     "team create": {"teams.manage"},
@@ -340,6 +346,12 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _sla_policy(name, client)
     if name.startswith("outbox"):
         return _outbox(name, client)
+    if name.startswith("notification template"):
+        path = "/api/v1/notification-templates" + ("" if name.endswith("templates") else "/closed")
+        if name.endswith("edit"):
+            edit = {"text": f"您的投诉（单号{{number}}）已办结。（{me}）", "note": "调整话术"}
+            return "PUT", path, {"json": edit}, None
+        return "GET", path, {}, None
     if name == "teams list":
         return "GET", "/api/v1/teams", {}, None
     if name == "team get":
@@ -727,6 +739,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("PATCH", "/api/v1/webhooks/1", {"json": {"active": False}}),
         ("DELETE", "/api/v1/webhooks/1", {}),
         ("POST", "/api/v1/webhooks/1/test", {}),
+        ("PUT", "/api/v1/notification-templates/closed", {"json": {"text": "已办结。"}}),
     ]
     routes = {
         (m, path)
@@ -777,23 +790,25 @@ def test_an_auditor_drafting_a_reply_leaves_no_trace_in_the_complaint(rt, client
     assert after == before, f"the auditor added {[e['type'] for e in after[len(before) :]]}"
 
 
+# The path parameter that follows each collection of the API (/api/v1/<collection>/{…}).
+_PARAMS = {
+    "tokens": "{token_id}",
+    "users": "{username}",
+    "sla-policies": "{policy_id}",
+    "outbox": "{message_id}",
+    "teams": "{code}",
+    "webhooks": "{webhook_id}",
+    "notification-templates": "{key}",
+}
+
+
 def _template(url: str) -> str:
     """/api/v1/complaints/TS…/transitions → /api/v1/complaints/{number}/transitions."""
     parts = url.split("/")
     if len(parts) > 4 and parts[3] == "complaints" and parts[4] not in ("bulk",):
         parts[4] = "{number}"
-    if len(parts) > 4 and parts[3] == "tokens":
-        parts[4] = "{token_id}"
-    if len(parts) > 4 and parts[3] == "users":
-        parts[4] = "{username}"
-    if len(parts) > 4 and parts[3] == "sla-policies":
-        parts[4] = "{policy_id}"
-    if len(parts) > 4 and parts[3] == "outbox":
-        parts[4] = "{message_id}"
-    if len(parts) > 4 and parts[3] == "teams":
-        parts[4] = "{code}"
-    if len(parts) > 4 and parts[3] == "webhooks":
-        parts[4] = "{webhook_id}"
+    if len(parts) > 4 and parts[3] in _PARAMS:
+        parts[4] = _PARAMS[parts[3]]
     if len(parts) > 5 and parts[3] == "calendar":
         parts[5] = "{year}"
     return "/".join(parts)

@@ -163,6 +163,9 @@ def test_every_operation_conforms_to_the_document(server):
         "DELETE /api/v1/webhooks/{webhook_id}",
         "POST /api/v1/webhooks/{webhook_id}/test",
         "GET /api/v1/webhooks/{webhook_id}/deliveries",
+        "GET /api/v1/notification-templates",
+        "GET /api/v1/notification-templates/{key}",
+        "PUT /api/v1/notification-templates/{key}",
     }
     assert _refused(report) <= admin_only | {"GET /api/v1/portal/complaints"}, report
 
@@ -176,6 +179,6 @@ def test_every_operation_conforms_to_the_document(server):
         admin_id,
         env,
         "--include-path-regex",
-        "^/api/v1/(users|law/reindex|retention/run|calendar/years/|sla-policies|outbox|webhooks)",
+        "^/api/v1/(users|law/reindex|retention/run|calendar/years/|sla-policies|outbox|webhooks|notification-templates)",
     )
     assert not _refused(report), report

@@ -73,8 +73,19 @@ def after_quiet_hours(now: datetime, start: time, end: time) -> datetime | None:
     return as_utc(datetime.combine(day, end, tzinfo=BEIJING))
 
 
-def render(tpl: Template, fields: Mapping[str, Any]) -> str:
-    return "".join(tpl.text.split("\n")).format_map(dict(fields))
+def render(tpl: Template, fields: Mapping[str, Any], text: str | None = None) -> str:
+    """The template's text (or `text`, the one in force) with the fields filled in; the
+    file's line breaks are only for reading and are dropped."""
+    return "".join((tpl.text if text is None else text).split("\n")).format_map(dict(fields))
+
+
+def in_force(conn: Connection, tpl: Template) -> str:
+    """The text in force: the newest version an admin saved, or the file's default."""
+    v = t.notification_template_versions.c
+    newest = conn.execute(
+        select(v.text).where(v.key == tpl.key).order_by(v.id.desc()).limit(1)
+    ).first()
+    return tpl.text if newest is None or newest.text is None else newest.text
 
 
 def opted_out(conn: Connection, phone: str) -> bool:
@@ -97,6 +108,11 @@ def set_opt_out_hash(conn: Connection, phone_hash: str, out: bool, now: datetime
     conn.execute(delete(t.notification_optouts).where(o.phone_hash == phone_hash))
     if out:
         conn.execute(insert(t.notification_optouts).values(phone_hash=phone_hash, created_at=now))
+
+
+def all_templates() -> list[Template]:
+    """Every customer template of the file, in its order."""
+    return [tpl for group in notices().customer.values() for tpl in group]
 
 
 def template(event: str, kind: str) -> Template | None:
@@ -126,6 +142,5 @@ def tell_customer(
     if not tpl.essential and opted_out(conn, phone):
         return None
     wait = after_quiet_hours(now, *quiet) if quiet else None
-    return outbox.enqueue(
-        conn, now, "sms", phone, render(tpl, fields), f"customer.{tpl.key}", not_before=wait
-    )
+    body = render(tpl, fields, in_force(conn, tpl))
+    return outbox.enqueue(conn, now, "sms", phone, body, f"customer.{tpl.key}", not_before=wait)

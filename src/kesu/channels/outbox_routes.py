@@ -1,4 +1,5 @@
-"""/api/v1/outbox: the messages kesu sends, for admins (`outbox.manage`)."""
+"""/api/v1/outbox: the messages kesu sends, and /api/v1/notification-templates: what
+customers are told, for admins (`outbox.manage`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
-from kesu.channels import outbox_admin
+from kesu.channels import outbox_admin, templates
 from kesu.problems import not_found
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
@@ -48,3 +50,40 @@ async def outbox_resend(
     if message_id > _MAX_ID:
         raise not_found("消息", str(message_id))
     return await run_in_threadpool(outbox_admin.resend, rt, p, message_id)
+
+
+# -- customer notification templates (channels.templates) ------------------------
+
+TemplateKey = Annotated[str, Path(max_length=60, description="模板键 Template key")]
+
+
+class TemplateIn(BaseModel):
+    """A new text for the template (`text` null: back to the default of the file)."""
+
+    text: Annotated[str, Field(max_length=1000)] | None
+    note: Annotated[str, Field(max_length=200)] | None = None
+
+
+@router.get("/notification-templates", summary="客户通知模板 Customer notification templates")
+async def templates_list(
+    rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(templates.listing, rt, p)
+
+
+@router.get("/notification-templates/{key}", summary="一个通知模板及其历史 One template")
+async def template_one(
+    key: TemplateKey, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(templates.one, rt, p, key)
+
+
+@router.put("/notification-templates/{key}", summary="修改通知模板 Edit a template")
+async def template_save(
+    key: TemplateKey,
+    body: TemplateIn,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+) -> dict[str, Any]:
+    """Saved as a new version (the history keeps every earlier text)."""
+    return await run_in_threadpool(templates.save, rt, p, key, body.text, body.note)

@@ -23,7 +23,11 @@ from sqlalchemy import (
 from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata as metadata
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
+from kesu.store.tables_outbox import (
+    notification_template_versions as notification_template_versions,
+)
 from kesu.store.tables_outbox import notifications as notifications
+from kesu.store.tables_outbox import staff_digests as staff_digests
 from kesu.store.tables_outbox import staff_notice_prefs as staff_notice_prefs
 from kesu.store.tables_outbox import staff_notices as staff_notices
 from kesu.store.tables_outbox import webhook_subscriptions as webhook_subscriptions

@@ -87,3 +87,27 @@ staff_notice_prefs = Table(
     Column("email", Boolean, nullable=False),
     Column("off", Boolean, nullable=False),
 )
+
+# Customer notification templates edited by admins (channels.templates): every edit is a
+# version; the newest is in force; a version without text restores the file's default.
+notification_template_versions = Table(
+    "notification_template_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(60), nullable=False),
+    Column("text", Text),
+    Column("note", String(200)),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_notification_template_versions_key", "key", "id"),
+)
+
+# Supervisors' daily digests sent (one per user and Beijing day: the insert is the claim,
+# so two workers never send the same digest).
+staff_digests = Table(
+    "staff_digests",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("sent_at", UTCDateTime, nullable=False),
+)
