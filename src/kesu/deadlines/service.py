@@ -4,7 +4,7 @@ the queries the watcher runs (due and unbreached, near and unwarned)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -13,7 +13,7 @@ from kesu.clock import to_beijing
 from kesu.complaints import events
 from kesu.complaints import vocabulary as vocab
 from kesu.deadlines.calendar import WorkCalendar
-from kesu.deadlines.rules import Rule, compute_due
+from kesu.deadlines.rules import Rule, compute_due, due_on
 from kesu.deadlines.rules import select as select_rules
 from kesu.deadlines.sla import Policy, PolicySet, applied, describe
 from kesu.store import bulk
@@ -140,6 +140,55 @@ def meet(conn: Connection, rt: Runtime, complaint_id: int, action: str, now: dat
         .all()
     )
     return list(met)
+
+
+def add_given(
+    conn: Connection,
+    complaint_id: int,
+    rule: str,
+    name: str,
+    started_at: datetime,
+    day: date,
+    basis: list[dict[str, Any]],
+    calendar_version: str,
+) -> dict[str, Any]:
+    """A deadline whose date was set outside kesu (a regulator's referral): no rule of
+    the file computes it, so no action of the lifecycle meets it; `meet_given` does."""
+    row = {
+        "complaint_id": complaint_id,
+        "rule": rule,
+        "name": name,
+        "statutory": False,
+        "started_at": started_at,
+        "due_at": due_on(day).due_at,
+        "basis": basis,
+        "warn_before_hours": 24.0,
+        "estimated": False,
+        "calendar_version": calendar_version,
+        "met_at": None,
+        "met_by": None,
+        "breached": False,
+        "breached_at": None,
+        "warned_at": None,
+    }
+    conn.execute(t.deadlines.insert(), [row])
+    return row
+
+
+def meet_given(
+    conn: Connection, complaint_id: int, rule: str, name: str, by: str, now: datetime
+) -> bool:
+    """Meet a deadline set outside kesu (add_given, by its rule and name), once; True when
+    this call met it."""
+    d = t.deadlines.c
+    done = conn.execute(
+        update(t.deadlines)
+        .where(
+            d.complaint_id == complaint_id, d.rule == rule, d.name == name, d.met_at.is_(None)
+        )
+        .values(met_at=now, met_by=by)
+    )
+    return done.rowcount > 0
 
 
 def next_due(conn: Connection, complaint_id: int) -> datetime | None:
