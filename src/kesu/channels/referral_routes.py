@@ -4,6 +4,7 @@ operator's answer to the regulator and its printable document (channels.referral
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.concurrency import run_in_threadpool
@@ -47,7 +48,7 @@ async def create_referral(
 ) -> dict[str, Any]:
     view, created = await run_in_threadpool(referrals.receive, rt, body, p)
     response.status_code = 201 if created else 200
-    response.headers["Location"] = f"/api/v1/referrals/{view['ref']}"
+    response.headers["Location"] = f"/api/v1/referrals/{quote(view['ref'], safe='')}"
     return view
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import quote
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -244,7 +245,7 @@ def _referral_view(r: Any) -> dict[str, Any]:
             "result": r.result,
             "callback": r.callback_uid,
         },
-        "reply_document": f"/api/v1/referrals/{r.ref}/reply",
+        "reply_document": f"/api/v1/referrals/{quote(r.ref, safe='')}/reply",
     }
 
 
