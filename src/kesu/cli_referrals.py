@@ -11,6 +11,10 @@ import typer
 from kesu.cli_common import cli_actor, console, open_runtime, problem_exit, progress
 from kesu.problems import Problem
 
+def say(text: str) -> None:
+    console.print(text, soft_wrap=True)  # one line per row, whatever the terminal's width
+
+
 referrals_app = typer.Typer(help="管局转办 Regulator referrals", no_args_is_help=True)
 
 
@@ -39,11 +43,11 @@ def import_file(
     finally:
         rt.close()
     for entry in report["created"]:
-        console.print(f"第 {entry['row']} 行 {entry['ref']}：已登记 {entry['complaint']}")
+        say(f"第 {entry['row']} 行 {entry['ref']}：已登记 {entry['complaint']}")
     for entry in report["existing"]:
-        console.print(f"第 {entry['row']} 行 {entry['ref']}：已登记过（{entry['complaint']}）")
+        say(f"第 {entry['row']} 行 {entry['ref']}：已登记过（{entry['complaint']}）")
     for e in report["errors"]:
-        console.print(f"[red]第 {e['row']} 行 {e['ref'] or ''}：{e['detail']}[/]")
+        say(f"[red]第 {e['row']} 行 {e['ref'] or ''}：{e['detail']}[/]")
     if report["ignored_columns"]:
         console.print(f"未识别的列（已忽略）：{'、'.join(report['ignored_columns'])}")
     console.print(referral_import.summary(report))

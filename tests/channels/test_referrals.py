@@ -218,3 +218,46 @@ def test_a_failed_call_back_is_retried_not_lost(rt, client, clock):
         assert [r["json"]["ref"] for r in receiver.received] == [made["ref"]]
     finally:
         receiver.close()
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_the_same_referral_sent_at_once_registers_one_complaint(rt, client, make_complaint, existing):
+    """Two deliveries of one referral at the same moment (a retry crossing the first):
+    one complaint, one referral, one regulator deadline; one answer is 'created'."""
+    import threading
+
+    from kesu.channels import referrals
+    from kesu.channels.referral_in import validate
+
+    if existing:
+        make_complaint(
+            customer={"phone": "13900007777"},
+            description="手机号被开通不知情的视频会员增值业务，每月扣费15元，要求退费。",
+        )
+    before = counts(rt)
+    body = validate(referral())
+    gate = threading.Barrier(4)
+    results: list = []
+
+    def send() -> None:
+        gate.wait()
+        results.append(referrals.receive(rt, body, "api-test"))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(results) == 4
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert len({view["complaint_number"] for view, _ in results}) == 1
+    complaints, referral_rows, deadline_rows = counts(rt)
+    assert complaints == before[0] + (0 if existing else 1)
+    assert referral_rows == before[1] + 1
+    with rt.engine.connect() as conn:
+        given = conn.execute(
+            select(func.count())
+            .select_from(t.deadlines)
+            .where(t.deadlines.c.rule == "regulator_referral")
+        ).scalar_one()
+    assert given == 1

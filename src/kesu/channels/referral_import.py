@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from kesu.accounts.roles import Actor, as_principal, require
 from kesu.channels import referrals
-from kesu.channels.referral_in import ListError, ReferralIn, read_list
+from kesu.channels.referral_in import HEADERS, ListError, ReferralIn, read_list
 from kesu.problems import Problem, field_error
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def import_list(
             good.append((n, ReferralIn.model_validate(body)))
         except ValidationError as err:
             for e in err.errors():
-                errors.append({"row": n, "ref": body.get("ref"), **field_error(e)})  # type: ignore[arg-type]
+                errors.append({"row": n, "ref": body.get("ref"), **_column(field_error(e))})  # type: ignore[arg-type]
     report: dict[str, Any] = {
         "rows": len(rows),
         "created": [],
@@ -68,6 +68,17 @@ def import_list(
             progress(i, len(good))
     errors.sort(key=lambda e: e["row"])
     return report
+
+
+# The list's own names for the fields, so a report names the column to correct.
+_COLUMNS = {".".join(where): header for header, where in reversed(HEADERS.items())}
+
+
+def _column(error: dict[str, str]) -> dict[str, str]:
+    name = _COLUMNS.get(error["field"])
+    if name is None:
+        return error
+    return {**error, "field": name, "detail": error["detail"].replace(error["field"], name)}
 
 
 def summary(report: dict[str, Any]) -> str:
