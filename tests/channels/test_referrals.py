@@ -261,3 +261,30 @@ def test_the_same_referral_sent_at_once_registers_one_complaint(rt, client, make
             .where(t.deadlines.c.rule == "regulator_referral")
         ).scalar_one()
     assert given == 1
+
+
+def test_the_watcher_warns_and_records_the_breach_of_the_regulators_date(rt, client, clock):
+    from datetime import datetime
+
+    from kesu.clock import BEIJING
+    from kesu.deadlines import watcher
+
+    made = client.post("/api/v1/referrals", json=referral()).json()
+    number = made["complaint"]["number"]
+    ref = made["ref"]
+
+    def said(type_: str) -> list[str]:
+        items = client.get(f"/api/v1/complaints/{number}/events").json()["items"]
+        return [e["note"] for e in items if e["type"] == type_ and "管局转办" in (e["note"] or "")]
+
+    clock.now = datetime(2026, 12, 5, 12, 0, tzinfo=BEIJING)  # 12 hours before the end of the day
+    watcher.warn_once(rt)
+    [warned] = said("deadline_warning")
+    assert "管局转办回复期限" in warned and "将于" in warned
+    clock.now = datetime(2026, 12, 6, 0, 30, tzinfo=BEIJING)
+    watcher.watch_once(rt)
+    [breached] = said("deadline_breached")
+    assert breached.endswith("已超期。")
+    got = client.get(f"/api/v1/referrals/{ref}").json()["complaint"]
+    [given] = [d for d in got["deadlines"] if d["rule"] == "regulator_referral"]
+    assert given["breached"] is True

@@ -293,6 +293,7 @@ def due_unbreached_stmt(now: datetime, limit: int):
             t.deadlines.c.rule,
             t.deadlines.c.due_at,
             t.deadlines.c.statutory,
+            t.deadlines.c.name,
         )
         .where(
             t.deadlines.c.met_at.is_(None),
@@ -312,7 +313,7 @@ def warning_candidates_stmt(now: datetime, horizon: timedelta, limit: int):
     """Unmet deadlines not yet warned about, due within `horizon` from now, soonest first."""
     d = t.deadlines.c
     return (
-        select(d.id, d.complaint_id, d.rule, d.due_at, d.warn_before_hours)
+        select(d.id, d.complaint_id, d.rule, d.name, d.due_at, d.warn_before_hours)
         .where(
             d.met_at.is_(None),
             ~d.breached,
