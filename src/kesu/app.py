@@ -179,6 +179,7 @@ def page_routers() -> list:
         notices_page,
         portal,
         queue_bulk,
+        referrals_page,
         split_page,
         workbench,
     )
@@ -202,6 +203,7 @@ def page_routers() -> list:
         split_page.router,
         dashboard.router,
         notices_page.router,
+        referrals_page.router,
         *(m.router for m in admin),
         portal.router,
     ]
