@@ -117,6 +117,11 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_ref",
         "reply_due_before_receipt",
         "unknown_referral_source",
+        # Not reached through the API (the CLI and the referrals page), listed all the same.
+        "invalid_referral_list",
+        "invalid_callback_url",
+        "invalid_source_code",
+        "invalid_source_name",
         "invalid_webhook_events",
         "invalid_webhook_secret",
         "invalid_email",
