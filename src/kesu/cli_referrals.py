@@ -11,6 +11,7 @@ import typer
 from kesu.cli_common import cli_actor, console, open_runtime, problem_exit, progress
 from kesu.problems import Problem
 
+
 def say(text: str) -> None:
     console.print(text, soft_wrap=True)  # one line per row, whatever the terminal's width
 

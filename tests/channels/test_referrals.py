@@ -101,7 +101,9 @@ def test_a_referral_joins_the_open_complaint_of_the_same_customer_and_matter(
     # The same customer on another matter: a complaint of its own.
     other = client.post(
         "/api/v1/referrals",
-        json=referral(ref="豫通管转〔2026〕1129号", issue="家中宽带每天晚上断线多次，报修三次仍未修好。"),
+        json=referral(
+            ref="豫通管转〔2026〕1129号", issue="家中宽带每天晚上断线多次，报修三次仍未修好。"
+        ),
     )
     assert other.status_code == 201, other.text
     assert other.json()["linked"] is False
@@ -181,7 +183,9 @@ def test_the_answer_meets_the_deadline_and_makes_the_reply_document(rt, client):
 def test_the_answer_is_called_back_to_the_regulators_kesu_signed(rt, client, clock):
     receiver = Receiver(clock)
     try:
-        saved = referral_sources.save(rt, "admin-test", "henan-ca", "河南省通信管理局", receiver.url)
+        saved = referral_sources.save(
+            rt, "admin-test", "henan-ca", "河南省通信管理局", receiver.url
+        )
         receiver.secret = saved["secret"]
         made = client.post("/api/v1/referrals", json=referral(source="henan-ca")).json()
         answer = {"handling": "已核实并退订。", "result": "已退费45元。"}
@@ -194,7 +198,9 @@ def test_the_answer_is_called_back_to_the_regulators_kesu_signed(rt, client, clo
         assert receiver.refused == []  # the signature and timestamp checked by the receiver
         assert got["headers"]["x-kesu-event"] == "referral.replied"
         assert got["json"]["ref"] == made["ref"]
-        assert got["json"]["handling"] == "已核实并退订。" and got["json"]["result"] == "已退费45元。"
+        assert (
+            got["json"]["handling"] == "已核实并退订。" and got["json"]["result"] == "已退费45元。"
+        )
         assert got["json"]["operator_complaint"]["number"] == made["complaint"]["number"]
         assert "13900007777" not in got["body"].decode()
         doc = client.get(f"/api/v1/referrals/{made['ref']}/reply").text
@@ -206,11 +212,14 @@ def test_the_answer_is_called_back_to_the_regulators_kesu_signed(rt, client, clo
 def test_a_failed_call_back_is_retried_not_lost(rt, client, clock):
     receiver = Receiver(clock, fail_first=1)
     try:
-        saved = referral_sources.save(rt, "admin-test", "henan-ca", "河南省通信管理局", receiver.url)
+        saved = referral_sources.save(
+            rt, "admin-test", "henan-ca", "河南省通信管理局", receiver.url
+        )
         receiver.secret = saved["secret"]
         made = client.post("/api/v1/referrals", json=referral(source="henan-ca")).json()
         client.post(
-            f"/api/v1/referrals/{made['ref']}/reply", json={"handling": "已处理。", "result": "已解决。"}
+            f"/api/v1/referrals/{made['ref']}/reply",
+            json={"handling": "已处理。", "result": "已解决。"},
         )
         assert delivery.deliver(rt) == {"sent": 0, "retry": 1, "dead": 0}
         clock.advance(minutes=30)
@@ -221,7 +230,9 @@ def test_a_failed_call_back_is_retried_not_lost(rt, client, clock):
 
 
 @pytest.mark.parametrize("existing", [False, True])
-def test_the_same_referral_sent_at_once_registers_one_complaint(rt, client, make_complaint, existing):
+def test_the_same_referral_sent_at_once_registers_one_complaint(
+    rt, client, make_complaint, existing
+):
     """Two deliveries of one referral at the same moment (a retry crossing the first):
     one complaint, one referral, one regulator deadline; one answer is 'created'."""
     import threading

@@ -60,7 +60,9 @@ def import_list(
         try:
             made, created = referrals.receive(rt, ref, p)
         except Problem as e:  # refused as a whole (a date in the future, an unknown source)
-            errors.append({"row": n, "ref": ref.ref, "field": "", "code": e.code, "detail": e.detail})
+            errors.append(
+                {"row": n, "ref": ref.ref, "field": "", "code": e.code, "detail": e.detail}
+            )
         else:
             entry = {"row": n, "ref": ref.ref, "complaint": made["complaint_number"]}
             report["created" if created else "existing"].append(entry)
@@ -85,7 +87,9 @@ def summary(report: dict[str, Any]) -> str:
     """The report in one Chinese sentence (the CLI's last line, the page's heading)."""
     bad = len({e["row"] for e in report["errors"]})
     if report.get("dry_run"):
-        return f"共 {report['rows']} 行：{report['valid']} 行可导入，{bad} 行有误（试运行，未写入）。"
+        return (
+            f"共 {report['rows']} 行：{report['valid']} 行可导入，{bad} 行有误（试运行，未写入）。"
+        )
     return (
         f"共 {report['rows']} 行：新登记 {len(report['created'])} 件，"
         f"已登记过 {len(report['existing'])} 件，{bad} 行有误未导入。"

@@ -81,7 +81,10 @@ class ReferralIn(BaseModel):
             raise PydanticCustomError(
                 "reply_due_before_receipt",
                 "要求回复日期（{due}）早于申诉受理日期（{received}），请核对转办单。",
-                {"due": self.reply_due_on.isoformat(), "received": self.appeal_received_on.isoformat()},
+                {
+                    "due": self.reply_due_on.isoformat(),
+                    "received": self.appeal_received_on.isoformat(),
+                },
             )
         return self
 

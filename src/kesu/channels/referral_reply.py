@@ -57,11 +57,7 @@ def document(referral: dict[str, Any], complaint: dict[str, Any], source_name: s
     ]
     body = "\n".join(f"<tr><th>{escape(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
     to = escape(source_name or "通信管理局（电信用户申诉受理中心）")
-    status = (
-        ""
-        if reply
-        else '<p class="pending">草稿：尚未答复管局（处理过程、结果待填写）。</p>'
-    )
+    status = "" if reply else '<p class="pending">草稿：尚未答复管局（处理过程、结果待填写）。</p>'
     when = _day(reply["replied_at"]) if reply else ""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">

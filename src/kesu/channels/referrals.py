@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from urllib.parse import quote
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
@@ -122,8 +122,14 @@ def _check(rt: Runtime, ref: ReferralIn, now: datetime) -> None:
 
 
 def _record(
-    rt: Runtime, conn: Connection, ref: ReferralIn, cid: int, number: str, linked: bool,
-    actor: str, now: datetime,
+    rt: Runtime,
+    conn: Connection,
+    ref: ReferralIn,
+    cid: int,
+    number: str,
+    linked: bool,
+    actor: str,
+    now: datetime,
 ) -> None:
     """The referral's row, its deadline and the complaint's event (in one transaction)."""
     conn.execute(
@@ -317,7 +323,9 @@ def reply(rt: Runtime, ref: str, handling: str, result: str, actor: Actor) -> di
         uid = _call_back(conn, now, ref, done.source, row, handling, result)
         if uid:
             conn.execute(update(t.referrals).where(R.ref == ref).values(callback_uid=uid))
-        audit(conn, p, now, "referral.reply", "complaint", row.number, {"ref": ref, "callback": uid})
+        audit(
+            conn, p, now, "referral.reply", "complaint", row.number, {"ref": ref, "callback": uid}
+        )
     return view(rt, ref, p)
 
 

@@ -183,9 +183,7 @@ def meet_given(
     d = t.deadlines.c
     done = conn.execute(
         update(t.deadlines)
-        .where(
-            d.complaint_id == complaint_id, d.rule == rule, d.name == name, d.met_at.is_(None)
-        )
+        .where(d.complaint_id == complaint_id, d.rule == rule, d.name == name, d.met_at.is_(None))
         .values(met_at=now, met_by=by)
     )
     return done.rowcount > 0

@@ -48,9 +48,7 @@ async def referrals_import(pg: Page = Depends(staff)) -> Response:
         return await _page(pg, 413)
     source = str(form.get("source") or "").strip() or None
     try:
-        report = await run_in_threadpool(
-            referral_import.import_list, pg.rt, content, pg.p, source
-        )
+        report = await run_in_threadpool(referral_import.import_list, pg.rt, content, pg.p, source)
     except Problem as e:
         if e.status == 403:
             raise
