@@ -11,9 +11,18 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from kesu.clock import OUT_OF_RANGE, in_supported_range
 from kesu.complaints.schemas import MAX_DESCRIPTION, Category, CustomerIn
 from kesu.problems import Problem, field_error
 
@@ -44,7 +53,13 @@ def _day(value: Any) -> Any:
     return value
 
 
-Day = Annotated[date, BeforeValidator(_day)]
+def _in_range(value: date) -> date:
+    if not in_supported_range(value):
+        raise PydanticCustomError("date_out_of_range", "日期超出范围：" + OUT_OF_RANGE)
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day), AfterValidator(_in_range)]
 
 
 class ReferralIn(BaseModel):
