@@ -52,3 +52,22 @@ def test_a_quality_reviewer_cannot_import(rt, staff_web):
     )
     assert r.status_code == 403
     assert _count(rt, t.referrals) == 0
+
+
+def test_the_complaint_page_says_the_regulators_date_is_its_requirement(rt, staff_web):
+    web, csrf = staff_web("ref-handler", "handler")
+    web.post(
+        "/referrals/import",
+        data={"csrf_token": csrf},
+        files={"file": ("转办清单.xlsx", xlsx(ROWS[:1]), "application/octet-stream")},
+    )
+    with rt.engine.connect() as conn:
+        from sqlalchemy import select
+
+        number = conn.execute(select(t.referrals.c.complaint_number)).scalar_one()
+    page = web.get(f"/complaints/{number}")
+    assert page.status_code == 200
+    assert "管局转办回复期限（ZB-2026-001）" in page.text
+    assert "管局转办要求的回复期限（监管要求，非法定条款）" in page.text
+    assert '<span class="tag">监管要求</span>' in page.text
+    assert "管局转办（12300）" in page.text  # the channel
