@@ -65,6 +65,8 @@ OWNED = {
     "staff_notices": ("kesu.channels.",),
     "staff_notice_prefs": ("kesu.channels.",),
     "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
+    "referral_sources": ("kesu.channels.", "kesu.accounts.keys"),
+    "referrals": ("kesu.channels.", "kesu.accounts.keys"),
 }
 
 

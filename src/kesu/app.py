@@ -20,6 +20,7 @@ from kesu.accounts.routes import router as accounts_router
 from kesu.accounts.team_routes import router as teams_router
 from kesu.channels.notice_routes import router as notices_router
 from kesu.channels.outbox_routes import router as outbox_router
+from kesu.channels.referral_routes import router as referrals_router
 from kesu.channels.routes import router as intake_router
 from kesu.channels.webhook_routes import router as webhooks_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
@@ -179,6 +180,7 @@ def page_routers() -> list:
         notices_page,
         portal,
         queue_bulk,
+        referrals_page,
         split_page,
         workbench,
     )
@@ -203,6 +205,7 @@ def page_routers() -> list:
         split_page.router,
         dashboard.router,
         notices_page.router,
+        referrals_page.router,
         *(m.router for m in admin),
         portal.router,
     ]
@@ -319,6 +322,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(outbox_router)
     app.include_router(notices_router)
     app.include_router(webhooks_router)
+    app.include_router(referrals_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

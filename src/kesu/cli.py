@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from kesu import cli_run
+from kesu import cli_referrals, cli_run
 from kesu.accounts import commands as accounts
 from kesu.deadlines import commands as deadlines
 from kesu.law import commands as law
@@ -33,6 +33,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.keys_app, name="keys")
 app.add_typer(accounts.retention_app, name="retention")
+app.add_typer(cli_referrals.referrals_app, name="referrals")
 
 
 def main() -> None:

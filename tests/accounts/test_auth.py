@@ -242,6 +242,8 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "attachment_id": "1",
         "message_id": "1",
         "webhook_id": "1",
+        "ref": "ZB-1",
+        "key": "closed",
     }
     anonymous = TestClient(client.app)
     tried = 0

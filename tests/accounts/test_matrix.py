@@ -231,6 +231,10 @@ OPERATIONS = [
     ("webhook delete", "DELETE", "/api/v1/webhooks/{webhook_id}"),
     ("webhook test", "POST", "/api/v1/webhooks/{webhook_id}/test"),
     ("webhook deliveries", "GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("referral receive", "POST", "/api/v1/referrals"),
+    ("referral", "GET", "/api/v1/referrals/{ref}"),
+    ("referral reply", "POST", "/api/v1/referrals/{ref}/reply"),
+    ("referral document", "GET", "/api/v1/referrals/{ref}/reply"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -288,6 +292,10 @@ NEEDS = {
     "webhook delete": {"outbox.manage"},
     "webhook test": {"outbox.manage"},
     "webhook deliveries": {"outbox.manage"},
+    "referral receive": {"complaint.register"},
+    "referral": {"complaint.read"},
+    "referral reply": {"complaint.handle"},
+    "referral document": {"complaint.read"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -367,6 +375,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "PUT", f"/api/v1/users/{me}/team", {"json": {"skills": ["billing"]}}, None
     if name.startswith("webhook"):
         return _webhook(name, client)
+    if name.startswith("referral"):
+        return _referral(name, me, desk)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -461,6 +471,32 @@ def _outbox(name: str, client) -> tuple[str, str, dict, str | None]:
     if name == "outbox message":
         return "GET", f"/api/v1/outbox/{mid}", {}, None
     return "POST", f"/api/v1/outbox/{mid}/resend", {}, None
+
+
+_REFERRALS = itertools.count(1)
+
+
+def _referral(name: str, me: str, desk: Desk) -> tuple[str, str, dict, str | None]:
+    """A referral of its own each time (received by the desk's owner, so that a
+    reseller's users see it too)."""
+    ref = f"ZB-{me}-{next(_REFERRALS)}"
+    body = {
+        "ref": ref,
+        "appeal_received_on": "2026-11-25",
+        "reply_due_on": "2026-12-05",
+        "appellant": {"phone": "13900005555"},
+        "issue": "申诉人反映营业厅办理业务时被搭售流量包。",
+    }
+    if name == "referral receive":
+        return "POST", "/api/v1/referrals", {"json": body}, None
+    r = desk.client.post("/api/v1/referrals", json=body, headers=desk.owner)
+    assert r.status_code == 201, r.text
+    if name == "referral reply":
+        answer = {"handling": "已核实并取消。", "result": "已退费。"}
+        return "POST", f"/api/v1/referrals/{ref}/reply", {"json": answer}, None
+    if name == "referral document":
+        return "GET", f"/api/v1/referrals/{ref}/reply", {}, None
+    return "GET", f"/api/v1/referrals/{ref}", {}, None
 
 
 def _webhook(name: str, client) -> tuple[str, str, dict, str | None]:
@@ -740,6 +776,20 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("DELETE", "/api/v1/webhooks/1", {}),
         ("POST", "/api/v1/webhooks/1/test", {}),
         ("PUT", "/api/v1/notification-templates/closed", {"json": {"text": "已办结。"}}),
+        (
+            "POST",
+            "/api/v1/referrals",
+            {
+                "json": {
+                    "ref": "ZB-auditor",
+                    "appeal_received_on": "2026-11-25",
+                    "reply_due_on": "2026-12-05",
+                    "appellant": {"phone": "13900005555"},
+                    "issue": "申诉人反映被搭售流量包。",
+                }
+            },
+        ),
+        ("POST", "/api/v1/referrals/ZB-1/reply", {"json": {"handling": "x", "result": "y"}}),
     ]
     routes = {
         (m, path)
@@ -799,6 +849,7 @@ _PARAMS = {
     "teams": "{code}",
     "webhooks": "{webhook_id}",
     "notification-templates": "{key}",
+    "referrals": "{ref}",
 }
 
 

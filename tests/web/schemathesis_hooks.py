@@ -73,6 +73,11 @@ BUSINESS_RULES = {
     # descriptions rather than as a pattern on each string of the document:
     "control_character",  # NUL and other C0/C1 controls (tab, LF, CR allowed)
     "date_out_of_range",  # dates and times outside 2000-01-01 … 2100-12-31
+    # A regulator referral: its due date after its receipt date (fields together), the
+    # receipt not after today (the clock), its source one an admin configured (stored):
+    "reply_due_before_receipt",
+    "received_in_future",
+    "unknown_referral_source",
 }
 
 

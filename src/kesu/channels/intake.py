@@ -53,12 +53,14 @@ def receive(
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     guard: Callable[[Connection, datetime], None] | None = None,
+    then: Callable[[Connection, Any, datetime], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register one complaint; (the complaint, whether it was created now).
 
-    `guard(conn, now)`: run first in the write transaction (see registration.register)."""
+    `guard(conn, now)`: run first in the write transaction; `then(conn, row, now)`: run in
+    it after the insert (a channel records what arrived; see registration.register)."""
     return registration.register(
-        rt, complaint.model_dump(), actor, idempotency_key, fingerprint, guard
+        rt, complaint.model_dump(), actor, idempotency_key, fingerprint, guard, then
     )
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kesu.accounts import masking
-from kesu.channels import mail, sms_text, webhooks
+from kesu.channels import mail, referral_sources, sms_text, webhooks
 from kesu.settings import Settings
 
 if TYPE_CHECKING:
@@ -151,6 +151,32 @@ class WebhookSender:
         webhooks.succeeded(self.rt, sub["id"])
 
 
+class ReferralSender:
+    """The operator's answer to a referral, back to the regulator's kesu: the source's
+    current callback URL and secret read at send time, signed `<timestamp>.<body>` like a
+    webhook; 2xx is delivered (channels.referrals queues it when the answer is recorded)."""
+
+    name = "referral"
+
+    def __init__(self, rt: Runtime, timeout: float) -> None:
+        self.rt, self.timeout = rt, timeout
+
+    def send(self, m: Outgoing) -> None:
+        src = referral_sources.target(self.rt, m.recipient)
+        if src is None or not src["callback_url"] or not src["secret"]:
+            raise SendFailed(f"转办来源“{m.recipient}”未配置回调地址。")
+        data = m.body.encode("utf-8")
+        stamp = str(int(m.now.timestamp()))
+        headers = {
+            "X-Kesu-Event": "referral.replied",
+            "X-Kesu-Delivery": m.uid,
+            "X-Kesu-Timestamp": stamp,
+            "X-Kesu-Signature": webhooks.signature(src["secret"], stamp, data),
+            "User-Agent": "kesu-referral/1",
+        }
+        post(src["callback_url"], data, headers, self.timeout, "管局回调地址")
+
+
 class SmtpMailer:
     """Email through an SMTP server: smtp://user:pass@host:port, smtps://…, ?starttls=true."""
 
@@ -218,6 +244,7 @@ def senders_for(settings: Settings, rt: Runtime | None = None) -> dict[str, Send
     out: dict[str, Sender] = {}
     if rt is not None:
         out["webhook"] = WebhookSender(rt, settings.gateway_timeout)
+        out["referral"] = ReferralSender(rt, settings.gateway_timeout)
     if settings.sms_gateway_url:
         out["sms"] = HttpSmsGateway(
             settings.sms_gateway_url,

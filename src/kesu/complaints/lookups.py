@@ -129,3 +129,14 @@ def tally(conn: Connection, now: datetime) -> dict[str, int]:
 def remedy_kind(conn: Connection, complaint_id: int) -> str | None:
     """What the last proposed or replied remedy is (refund, reduction, damages, goodwill)."""
     return events.remedy_kind(conn, complaint_id)
+
+
+def open_of_customer(conn: Connection, phone: str, limit: int = 50) -> list:
+    """The open complaints of a number, newest first: (id, number, category, title,
+    description, risk_flags) — a channel looks for the one a new message is about."""
+    return conn.execute(
+        select(C.id, C.number, C.category, C.title, C.description, C.risk_flags)
+        .where(C.customer_phone_hash == crypto.phone_hash(phone), C.is_open)
+        .order_by(C.received_at.desc(), C.id.desc())
+        .limit(limit)
+    ).all()

@@ -221,5 +221,11 @@ def compute_due(rule: Rule, start: datetime, calendar: WorkCalendar) -> Due:
     return Due(end_of_day(last).astimezone(BEIJING), calendar.estimated_between(first, last))
 
 
+def due_on(day: date) -> Due:
+    """A due date set from outside (a regulator's referral names the day it wants the
+    answer by): the end of that Beijing day, as given (not moved off a rest day)."""
+    return Due(end_of_day(day).astimezone(BEIJING), estimated=False)
+
+
 def select(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:
     return [r for r in rules.values() if r.trigger == trigger and r.applies(facts)]

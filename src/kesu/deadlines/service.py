@@ -4,7 +4,7 @@ the queries the watcher runs (due and unbreached, near and unwarned)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -13,7 +13,7 @@ from kesu.clock import to_beijing
 from kesu.complaints import events
 from kesu.complaints import vocabulary as vocab
 from kesu.deadlines.calendar import WorkCalendar
-from kesu.deadlines.rules import Rule, compute_due
+from kesu.deadlines.rules import Rule, compute_due, due_on
 from kesu.deadlines.rules import select as select_rules
 from kesu.deadlines.sla import Policy, PolicySet, applied, describe
 from kesu.store import bulk
@@ -142,6 +142,53 @@ def meet(conn: Connection, rt: Runtime, complaint_id: int, action: str, now: dat
     return list(met)
 
 
+def add_given(
+    conn: Connection,
+    complaint_id: int,
+    rule: str,
+    name: str,
+    started_at: datetime,
+    day: date,
+    basis: list[dict[str, Any]],
+    calendar_version: str,
+) -> dict[str, Any]:
+    """A deadline whose date was set outside kesu (a regulator's referral): no rule of
+    the file computes it, so no action of the lifecycle meets it; `meet_given` does."""
+    row = {
+        "complaint_id": complaint_id,
+        "rule": rule,
+        "name": name,
+        "statutory": False,
+        "started_at": started_at,
+        "due_at": due_on(day).due_at,
+        "basis": basis,
+        "warn_before_hours": 24.0,
+        "estimated": False,
+        "calendar_version": calendar_version,
+        "met_at": None,
+        "met_by": None,
+        "breached": False,
+        "breached_at": None,
+        "warned_at": None,
+    }
+    conn.execute(t.deadlines.insert(), [row])
+    return row
+
+
+def meet_given(
+    conn: Connection, complaint_id: int, rule: str, name: str, by: str, now: datetime
+) -> bool:
+    """Meet a deadline set outside kesu (add_given, by its rule and name), once; True when
+    this call met it."""
+    d = t.deadlines.c
+    done = conn.execute(
+        update(t.deadlines)
+        .where(d.complaint_id == complaint_id, d.rule == rule, d.name == name, d.met_at.is_(None))
+        .values(met_at=now, met_by=by)
+    )
+    return done.rowcount > 0
+
+
 def next_due(conn: Connection, complaint_id: int) -> datetime | None:
     return conn.execute(
         select(func.min(t.deadlines.c.due_at)).where(
@@ -244,6 +291,7 @@ def due_unbreached_stmt(now: datetime, limit: int):
             t.deadlines.c.rule,
             t.deadlines.c.due_at,
             t.deadlines.c.statutory,
+            t.deadlines.c.name,
         )
         .where(
             t.deadlines.c.met_at.is_(None),
@@ -263,7 +311,7 @@ def warning_candidates_stmt(now: datetime, horizon: timedelta, limit: int):
     """Unmet deadlines not yet warned about, due within `horizon` from now, soonest first."""
     d = t.deadlines.c
     return (
-        select(d.id, d.complaint_id, d.rule, d.due_at, d.warn_before_hours)
+        select(d.id, d.complaint_id, d.rule, d.name, d.due_at, d.warn_before_hours)
         .where(
             d.met_at.is_(None),
             ~d.breached,

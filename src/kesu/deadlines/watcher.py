@@ -48,13 +48,13 @@ def _handle_breach(rt: Runtime, conn: Connection, deadline, now: datetime) -> No
         "system",
         row.status,
         row.status,
-        f"“{rule.name if rule else deadline.rule}”已超期。",
+        f"“{rule.name if rule else deadline.name}”已超期。",
         data,
     )
     if deadline.statutory and row.is_open and _raise_priority(conn, row, rule, deadline, now):
         row = load_by_id(conn, deadline.complaint_id)
     webhooks.emit(conn, now, "deadline_breached", row, {"deadline": _deadline(deadline)})
-    name = rule.name if rule else deadline.rule
+    name = rule.name if rule else deadline.name
     text = f"投诉单 {row.number} 的“{name}”已超期。"
     staff_notices.deadline(conn, now, rt.settings.public_url, "deadline_breached", row, text)
     if rule is None or not row.is_open:
@@ -134,14 +134,16 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
             candidates = conn.execute(stmt).all()
             for d in candidates:
                 rule = rt.rules.get(d.rule)
-                if rule is None:
+                # A deadline set outside the rules (a referral's) warns by its own lead.
+                if rule is None and d.warn_before_hours is None:
                     continue
                 # The lead the deadline was planned with (rows before 0011: the rule's).
                 lead = (
                     rule.warn_before
-                    if d.warn_before_hours is None
-                    else timedelta(hours=d.warn_before_hours)
+                    if d.warn_before_hours is None and rule is not None
+                    else timedelta(hours=d.warn_before_hours or 0)
                 )
+                name = rule.name if rule else d.name
                 if not lead or d.due_at - lead > now:
                     continue
                 if not try_lock(conn, d.complaint_id):
@@ -157,7 +159,7 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
                         "system",
                         None,
                         None,
-                        f"“{rule.name}”将于 {hours} 小时后到期。",
+                        f"“{name}”将于 {hours} 小时后到期。",
                         {"rule": d.rule, "due_at": iso(d.due_at), "hours_left": hours},
                     )
                     webhooks.emit(
@@ -168,8 +170,8 @@ def warn_once(rt: Runtime, now: datetime | None = None, batch: int = 200) -> int
                         {"deadline": _deadline(d)},
                     )
                     row = load_by_id(conn, d.complaint_id)
-                    text = f"投诉单 {row.number} 的“{rule.name}”将于 {hours} 小时后到期。"
-                    if "reply" in rule.met_by:
+                    text = f"投诉单 {row.number} 的“{name}”将于 {hours} 小时后到期。"
+                    if rule is not None and "reply" in rule.met_by:
                         text += "如无法按期答复，请用“告知延期”把预计答复日期告诉客户。"
                     url = rt.settings.public_url
                     staff_notices.deadline(conn, now, url, "deadline_warning", row, text)

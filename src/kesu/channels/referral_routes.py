@@ -1,0 +1,78 @@
+"""/api/v1/referrals: regulator referrals in (管局转办), the referral as recorded, the
+operator's answer to the regulator and its printable document (channels.referrals)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from kesu.accounts.roles import Principal
+from kesu.accounts.web import principal
+from kesu.channels import referrals
+from kesu.channels.referral_in import REF_PATTERN, ReferralIn
+from kesu.complaints.schemas import MAX_DESCRIPTION
+from kesu.runtime import Runtime
+from kesu.web.http import runtime
+
+router = APIRouter(prefix="/api/v1", tags=["channels"])
+Ref = Annotated[
+    str, Path(max_length=60, pattern=REF_PATTERN, description="转办编号 Regulator reference")
+]
+_TEXT = Field(min_length=1, max_length=MAX_DESCRIPTION, json_schema_extra={"pattern": r"\S"})
+
+
+class ReplyIn(BaseModel):
+    """The operator's answer to the regulator: how the complaint was handled, the result."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    handling: Annotated[str, _TEXT]
+    result: Annotated[str, _TEXT]
+
+
+@router.post(
+    "/referrals",
+    status_code=201,
+    summary="接收管局转办 Receive a regulator referral",
+    responses={200: {"description": "同一转办编号再次提交：返回已登记的转办，不重复登记"}},
+)
+async def create_referral(
+    body: ReferralIn,
+    response: Response,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+) -> dict[str, Any]:
+    view, created = await run_in_threadpool(referrals.receive, rt, body, p)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/referrals/{quote(view['ref'], safe='')}"
+    return view
+
+
+@router.get("/referrals/{ref}", summary="查看转办 A referral and its complaint")
+async def get_referral(
+    ref: Ref, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(referrals.view, rt, ref, p)
+
+
+@router.post("/referrals/{ref}/reply", summary="答复管局 Answer the regulator")
+async def reply_referral(
+    ref: Ref, body: ReplyIn, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    return await run_in_threadpool(referrals.reply, rt, ref, body.handling, body.result, p)
+
+
+@router.get(
+    "/referrals/{ref}/reply",
+    summary="答复管局的文书（可打印） The reply document",
+    response_class=HTMLResponse,
+)
+async def reply_document(
+    ref: Ref, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> HTMLResponse:
+    page = await run_in_threadpool(referrals.reply_document, rt, ref, p)
+    return HTMLResponse(page)
