@@ -35,6 +35,7 @@ PURE = {
     "kesu.channels.phones",
     "kesu.channels.sms_text",
     "kesu.channels.mail",
+    "kesu.channels.mail_parse",
     "kesu.appeals.materials",
     "kesu.appeals.time_limits",
 }
@@ -64,6 +65,7 @@ OWNED = {
     "staff_notices": ("kesu.channels.",),
     "staff_notice_prefs": ("kesu.channels.",),
     "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
+    "mail_inbox": ("kesu.channels.",),
 }
 
 

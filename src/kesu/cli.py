@@ -8,6 +8,7 @@ import typer
 
 from kesu import cli_run
 from kesu.accounts import commands as accounts
+from kesu.channels import commands as channels
 from kesu.deadlines import commands as deadlines
 from kesu.law import commands as law
 from kesu.triage import commands as triage
@@ -33,6 +34,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.keys_app, name="keys")
 app.add_typer(accounts.retention_app, name="retention")
+app.add_typer(channels.mail_app, name="mail")
 
 
 def main() -> None:

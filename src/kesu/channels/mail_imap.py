@@ -1,0 +1,123 @@
+"""IMAP polling for mail in: KESU_IMAP_URL=imaps://user:pass@host[:port]/INBOX (or
+imap://… for plain IMAP, `?starttls=true` to upgrade it), polled by `kesu worker` every
+KESU_IMAP_INTERVAL seconds, or once by `kesu mail poll`.
+
+Each message not yet marked is fetched without touching its \\Seen flag, handed to
+channels.mail_in.accept (stored, then acted on), and only then marked with the keyword
+`$KesuDone` and \\Seen. A message that could not be stored stays unmarked and is fetched
+again next time; one fetched twice is one mail (mail_inbox is keyed by Message-ID).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from kesu.channels import mail_in
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+log = logging.getLogger("kesu.mail")
+DONE = "$KesuDone"
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    tls: bool
+    starttls: bool
+    host: str
+    port: int
+    user: str
+    password: str
+    folder: str
+
+    @property
+    def source(self) -> str:
+        return f"imap:{self.host}/{self.folder}"
+
+
+def mailbox(url: str) -> Mailbox:
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+        raise ValueError(f"KESU_IMAP_URL 应为 imaps://用户:密码@主机/INBOX：{url}")
+    tls = parts.scheme == "imaps"
+    query = parse_qs(parts.query)
+    return Mailbox(
+        tls=tls,
+        starttls=query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"),
+        host=parts.hostname,
+        port=parts.port or (993 if tls else 143),
+        user=unquote(parts.username),
+        password=unquote(parts.password or ""),
+        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+    )
+
+
+def _connect(box: Mailbox, timeout: float) -> imaplib.IMAP4:
+    if box.tls:
+        context = ssl.create_default_context()
+        return imaplib.IMAP4_SSL(box.host, box.port, ssl_context=context, timeout=timeout)
+    client = imaplib.IMAP4(box.host, box.port, timeout=timeout)
+    if box.starttls:
+        client.starttls(ssl.create_default_context())
+    return client
+
+
+def _quoted(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def poll_once(rt: Runtime, url: str, timeout: float = 30.0) -> dict[str, int]:
+    """One pass over the mailbox: {"fetched", "stored", "failed"}."""
+    box = mailbox(url)
+    counts = {"fetched": 0, "stored": 0, "failed": 0}
+    client = _connect(box, timeout)
+    try:
+        client.login(box.user, box.password)
+        typ, _ = client.select(_quoted(box.folder))
+        if typ != "OK":
+            raise RuntimeError(f"邮箱文件夹“{box.folder}”打不开")
+        typ, data = client.uid("SEARCH", "UNKEYWORD", DONE)
+        uids = data[0].split() if typ == "OK" and data and data[0] else []
+        for uid in uids:
+            counts["fetched"] += 1
+            typ, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = next((p[1] for p in fetched or () if isinstance(p, tuple)), None)
+            if typ != "OK" or not isinstance(raw, bytes):
+                counts["failed"] += 1
+                continue
+            try:
+                out = mail_in.accept(rt, raw, box.source)
+            except Exception:  # not stored: left unmarked, fetched again next time
+                log.exception("IMAP message %s could not be stored", uid)
+                counts["failed"] += 1
+                continue
+            client.uid("STORE", uid, "+FLAGS", f"({DONE} \\Seen)")
+            counts["stored"] += 1
+            log.info("IMAP message %s → mail %s: %s", uid.decode(), out.id, out.status)
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+    return counts
+
+
+def run(rt: Runtime, url: str, stop: threading.Event, interval: float) -> None:
+    """The poller thread: a pass, the mails left pending retried, then wait; never dies
+    of a bad mailbox or a network error (logged, tried again next time)."""
+    while not stop.is_set():
+        try:
+            poll_once(rt, url)
+        except Exception:
+            log.exception("IMAP poll of %s failed", mailbox(url).source)
+        try:
+            mail_in.retry_pending(rt)
+        except Exception:
+            log.exception("retrying pending mail failed")
+        stop.wait(interval)

@@ -1,0 +1,392 @@
+"""Mail in: one received mail stored, then read and acted on (the use case behind the SMTP
+listener, channels.mail_smtp, and the IMAP poller, channels.mail_imap).
+
+`accept` first stores the raw mail in `mail_inbox` (one row per Message-ID: a mail
+received twice is one mail), committed before the listener answers 250; then `process`
+decides what it is:
+
+- kesu's own mail coming back, an auto-reply or a bounce: ignored (no complaint, no
+  answer: no mail loop);
+- a mail naming a complaint (its number in the subject or text, or In-Reply-To /
+  References pointing at a mail of that complaint or at a mail kesu sent about it): the
+  customer's supplement, an event on that complaint (`customer_info_added`; on a closed
+  complaint `reopen_requested`, for staff to decide whether to reopen it);
+- otherwise a new complaint on channel `email`, registered through channels.intake with
+  the phone number found in the text. A mail without a phone number is held for an agent
+  (`kesu mail held`, `kesu mail register ID --phone …`): a complaint needs a number to
+  call the customer back on, and kesu does not invent one.
+
+The raw mail becomes evidence on the complaint (`original.eml`, under the complaint's
+retention) and its attachments go through the upload checks (complaints.attachments);
+a refused attachment is named in the event, never a reason to lose the mail. A mail
+that fails while being processed stays `pending` and is tried again (`retry_pending`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from kesu.accounts import masking
+from kesu.channels import intake, mail_parse, phones
+from kesu.complaints import attachments, events, queries
+from kesu.problems import Problem
+from kesu.store import tables as t
+from kesu.store.db import read, write
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+log = logging.getLogger("kesu.mail")
+M = t.mail_inbox.c
+ACTOR = "mail-in"  # the system principal mail intake acts as
+ORIGINAL_NAME = "original.eml"
+MAX_SUPPLEMENT = 5000  # characters of a supplement kept in the event's note
+MAX_ATTEMPTS = 5  # a mail failing this often is held for an agent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: int
+    status: str  # pending | registered | supplement | ignored | held
+    number: str | None = None
+    note: str | None = None
+    new: bool = True  # False: this Message-ID was received before
+
+
+def own_domain(rt: Runtime) -> str:
+    return rt.settings.mail_from.rpartition("@")[2].lower()
+
+
+def idempotency_key(message_id: str) -> str:
+    key = f"mail:{message_id}"
+    return key if len(key) <= 200 else "mail:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _key_of(raw: bytes, parsed: mail_parse.Parsed) -> str:
+    mid = parsed.message_id
+    if mid and len(mid) <= 255:
+        return mid
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def store(rt: Runtime, raw: bytes, source: str) -> tuple[int, bool]:
+    """The raw mail kept (committed) as pending; (its row id, whether it is new)."""
+    parsed = mail_parse.parse(raw, own_domain(rt))
+    key = _key_of(raw, parsed)
+    now = rt.clock()
+    with write(rt.engine) as conn:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        values = {
+            "message_id": key,
+            "source": source[:100],
+            "received_at": now,
+            "status": "pending",
+            "size": len(raw),
+            "raw": raw,
+        }
+        new_id = conn.execute(
+            insert(t.mail_inbox).values(values).on_conflict_do_nothing().returning(M.id)
+        ).scalar()
+        if new_id is not None:
+            return int(new_id), True
+        return int(conn.execute(select(M.id).where(M.message_id == key)).scalar_one()), False
+
+
+def accept(rt: Runtime, raw: bytes, source: str) -> Outcome:
+    """Store the mail (raises if it cannot be stored: then nothing was acknowledged), then
+    act on it. A processing failure leaves it pending (stored, tried again later)."""
+    mail_id, new = store(rt, raw, source)
+    with read(rt.engine) as conn:
+        query = select(M.status, M.complaint_number, M.note).where(M.id == mail_id)
+        row = conn.execute(query).one()
+    if row.status != "pending":
+        return Outcome(mail_id, row.status, row.complaint_number, row.note, new=False)
+    try:
+        out = process(rt, mail_id)
+    except Exception as e:  # stored: never lost; the next retry_pending tries again
+        log.exception("mail %s: processing failed", mail_id)
+        _failed(rt, mail_id, f"{type(e).__name__}: {e}")
+        return Outcome(mail_id, "pending", note=str(e), new=new)
+    return Outcome(out.id, out.status, out.number, out.note, new=new)
+
+
+def _failed(rt: Runtime, mail_id: int, error: str) -> None:
+    with write(rt.engine) as conn:
+        attempts = conn.execute(
+            update(t.mail_inbox)
+            .where(M.id == mail_id, M.status == "pending")
+            .values(attempts=M.attempts + 1, note=error[:2000])
+            .returning(M.attempts)
+        ).scalar()
+        if attempts is not None and attempts >= MAX_ATTEMPTS:
+            conn.execute(
+                update(t.mail_inbox)
+                .where(M.id == mail_id, M.status == "pending")
+                .values(status="held", note=f"处理 {attempts} 次均失败，转人工：{error}"[:2000])
+            )
+
+
+def retry_pending(rt: Runtime, limit: int = 20) -> int:
+    """Process the mails left pending (a failure or a crash after storing); how many."""
+    with read(rt.engine) as conn:
+        ids = conn.execute(
+            select(M.id).where(M.status == "pending").order_by(M.id).limit(limit)
+        ).scalars()
+        ids = list(ids)
+    for mail_id in ids:
+        try:
+            process(rt, mail_id)
+        except Exception as e:
+            log.exception("mail %s: processing failed again", mail_id)
+            _failed(rt, mail_id, f"{type(e).__name__}: {e}")
+    return len(ids)
+
+
+class _Gone(Exception):
+    """Another worker processed the mail meanwhile (its row is no longer pending)."""
+
+
+def _finish(conn: Connection, mail_id: int, now: datetime, **values: Any) -> None:
+    """Mark the mail done (raw emptied unless held); refuses if another worker was first."""
+    if values.get("status") != "held":
+        values["raw"] = None
+    done = conn.execute(
+        update(t.mail_inbox)
+        .where(M.id == mail_id, M.status == "pending")
+        .values(processed_at=now, **values)
+    ).rowcount
+    if done != 1:
+        raise _Gone
+
+
+def process(rt: Runtime, mail_id: int, phone: str | None = None) -> Outcome:
+    """Act on one stored mail (see the module's text). `phone`: the number an agent gave
+    for a held mail."""
+    with read(rt.engine) as conn:
+        row = conn.execute(select(t.mail_inbox).where(M.id == mail_id)).one()
+    if row.status != "pending" or row.raw is None:
+        return Outcome(mail_id, row.status, row.complaint_number, row.note, new=False)
+    raw = bytes(row.raw)
+    mail = mail_parse.parse(raw, own_domain(rt))
+    now = rt.clock()
+    try:
+        if mail.kind != "customer":
+            note = {"own": "kesu 自己发出的邮件", "bounce": "退信", "auto_reply": "自动回复"}
+            text = f"{note[mail.kind]}（{mail.why}），不登记。"
+            with write(rt.engine) as conn:
+                _finish(conn, mail_id, now, status="ignored", kind=mail.kind, note=text)
+            return Outcome(mail_id, "ignored", note=text)
+        number = thread(rt, mail)
+        if number is not None:
+            return _supplement(rt, mail_id, row.source, raw, mail, number)
+        return _register(rt, mail_id, row, raw, mail, phone)
+    except _Gone:
+        return Outcome(mail_id, "done elsewhere", new=False)
+
+
+# -- threading --------------------------------------------------------------------------
+
+
+def thread(rt: Runtime, mail: mail_parse.Parsed) -> str | None:
+    """The existing complaint a mail belongs to, or None: the number in its subject or
+    text, else a mail it answers (one received for a complaint, or one kesu sent)."""
+    with read(rt.engine) as conn:
+        number = mail_parse.complaint_number(mail.subject, mail.text)
+        if number and _usable(conn, number):
+            return number
+        for ref in mail.refs:
+            found = conn.execute(
+                select(M.complaint_number).where(
+                    M.message_id == ref, M.complaint_number.is_not(None)
+                )
+            ).scalar()
+            found = found or _sent_about(conn, ref)
+            if found and _usable(conn, found):
+                return found
+    return None
+
+
+def _usable(conn: Connection, number: str) -> bool:
+    row = queries.find(conn, number)
+    return row is not None and row.anonymised_at is None
+
+
+def _sent_about(conn: Connection, ref: str) -> str | None:
+    """The complaint a mail kesu sent was about: its Message-ID is `<uid@domain>`
+    (channels.mail), its subject names the complaint."""
+    uid = ref.strip("<>").partition("@")[0]
+    if not uid:
+        return None
+    n = t.notifications.c
+    subject = conn.execute(select(n.subject).where(n.uid == uid, n.channel == "email")).scalar()
+    return mail_parse.complaint_number(subject or "")
+
+
+# -- acting -----------------------------------------------------------------------------
+
+
+def _who(mail: mail_parse.Parsed) -> str:
+    return masking.email(mail.sender) or "（无发件人）"
+
+
+def _evidence(conn, row, now, raw: bytes, mail: mail_parse.Parsed) -> dict[str, Any]:
+    """The raw mail and its attachments on the complaint; what was kept and refused."""
+    attachments.keep_original(conn, row, now, ACTOR, ORIGINAL_NAME, raw, "message/rfc822")
+    kept, refused = [], []
+    for a in mail.attachments:
+        try:
+            attachments.keep(conn, row, now, ACTOR, a.filename, a.data)
+            kept.append(masking.text(a.filename))
+        except Problem as p:
+            refused.append({"filename": masking.text(a.filename), "code": p.code, "why": p.detail})
+    return {"attachments": kept, "refused": refused}
+
+
+def _supplement(
+    rt: Runtime, mail_id: int, source: str, raw: bytes, mail: mail_parse.Parsed, number: str
+) -> Outcome:
+    now = rt.clock()
+    text = mail.text or mail.subject or "（邮件无正文）"
+    with write(rt.engine) as conn:
+        row = queries.load(conn, number, lock=True)
+        closed = not row.is_open
+        files = _evidence(conn, row, now, raw, mail)
+        data = {
+            "source": "email",
+            "intake": {"source": source, "ref": mail.message_id, "from": _who(mail)},
+            "subject": mail.subject[:200],
+            "chars": len(text),
+            **files,
+        }
+        if closed:
+            data["status_then"] = row.status
+        kind = "reopen_requested" if closed else "customer_info_added"
+        events.append(conn, row.id, now, kind, ACTOR, None, None, text[:MAX_SUPPLEMENT], data)
+        note = "投诉已结束，客户来信待定是否重开" if closed else None
+        _finish(
+            conn,
+            mail_id,
+            now,
+            status="supplement",
+            kind=mail.kind,
+            complaint_number=number,
+            note=note,
+        )
+    return Outcome(mail_id, "supplement", number, note)
+
+
+def _hold(rt: Runtime, mail_id: int, why: str) -> Outcome:
+    with write(rt.engine) as conn:
+        _finish(conn, mail_id, rt.clock(), status="held", kind="customer", note=why)
+    return Outcome(mail_id, "held", note=why)
+
+
+def complaint_of(mail: mail_parse.Parsed, phone: str) -> dict[str, Any]:
+    """The body of the complaint a mail registers (validated by channels.intake)."""
+    description = mail.text or mail.subject or "（邮件无正文，见附件 original.eml）"
+    customer: dict[str, Any] = {"phone": phone}
+    if mail.sender_name.strip():
+        customer["name"] = mail.sender_name.strip()[:50]
+    body: dict[str, Any] = {
+        "channel": "email",
+        "customer": customer,
+        "description": description[:5000],
+    }
+    if mail.subject:
+        body["title"] = mail.subject[:200]
+    return body
+
+
+def _register(
+    rt: Runtime, mail_id: int, row, raw: bytes, mail: mail_parse.Parsed, phone: str | None
+) -> Outcome:
+    phone = phones.digits(phone) if phone else mail_parse.phone(mail.text + "\n" + mail.subject)
+    if not phone:
+        return _hold(rt, mail_id, "邮件中没有找到联系电话，待人工补充号码后登记。")
+    try:
+        valid = intake.validate(complaint_of(mail, phone))
+    except Problem as p:
+        return _hold(rt, mail_id, f"不能登记：{p.detail}")
+    key = idempotency_key(row.message_id)
+    files: dict[str, Any] = {}
+
+    def then(conn: Connection, complaint, now: datetime) -> None:
+        files.update(_evidence(conn, complaint, now, raw, mail))
+        if files["refused"]:
+            events.record_event(conn, complaint, now, "attachment_refused", ACTOR, files)
+        _finish(
+            conn,
+            mail_id,
+            now,
+            status="registered",
+            kind=mail.kind,
+            complaint_number=complaint.number,
+        )
+
+    origin = {"source": row.source, "ref": mail.message_id or row.message_id, "from": _who(mail)}
+    view, created = intake.receive(rt, valid, ACTOR, key, then=then, intake=origin)
+    if not created:  # registered before (a crash after commit): the mail is done
+        with write(rt.engine) as conn:
+            _finish(
+                conn,
+                mail_id,
+                rt.clock(),
+                status="registered",
+                kind=mail.kind,
+                complaint_number=view["number"],
+            )
+    return Outcome(mail_id, "registered", view["number"])
+
+
+# -- held mail --------------------------------------------------------------------------
+
+
+def held(rt: Runtime, limit: int = 100) -> list[dict[str, Any]]:
+    """The mails waiting for an agent, oldest first (sender masked)."""
+    with read(rt.engine) as conn:
+        rows = conn.execute(
+            select(M.id, M.received_at, M.source, M.note, M.raw)
+            .where(M.status == "held")
+            .order_by(M.id)
+            .limit(limit)
+        ).all()
+    out = []
+    for r in rows:
+        mail = mail_parse.parse(bytes(r.raw or b""))
+        out.append(
+            {
+                "id": r.id,
+                "received_at": r.received_at,
+                "source": r.source,
+                "from": _who(mail),
+                "subject": mail.subject,
+                "note": r.note,
+            }
+        )
+    return out
+
+
+def register_held(rt: Runtime, mail_id: int, phone: str) -> Outcome:
+    """An agent gives the phone number of a held mail: it is registered (or threaded)."""
+    number = phones.digits(phone)
+    if not phones.is_phone(number):
+        raise Problem(
+            422, "invalid_phone", "Invalid phone", f"电话号码“{phone}”格式不对，应为5到20位数字。"
+        )
+    with write(rt.engine) as conn:
+        reopened = conn.execute(
+            update(t.mail_inbox)
+            .where(M.id == mail_id, M.status == "held", M.raw.is_not(None))
+            .values(status="pending", attempts=0)
+        ).rowcount
+    if reopened != 1:
+        raise Problem(404, "mail_not_held", "Mail not held", f"没有编号为 {mail_id} 的待处理邮件。")
+    return process(rt, mail_id, phone=number)
