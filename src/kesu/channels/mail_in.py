@@ -28,6 +28,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
@@ -62,7 +63,8 @@ class Outcome:
 
 
 def own_domain(rt: Runtime) -> str:
-    return rt.settings.mail_from.rpartition("@")[2].lower()
+    """The domain of kesu's own Message-IDs (channels.mail): KESU_MAIL_FROM's."""
+    return parseaddr(rt.settings.mail_from)[1].rpartition("@")[2].lower()
 
 
 def idempotency_key(message_id: str) -> str:
