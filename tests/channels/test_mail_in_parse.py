@@ -37,7 +37,9 @@ def test_an_html_only_mail_becomes_text():
         "<p>请尽快处理&amp;回复</p></body></html>"
     )
     parsed = mail_parse.parse(mm.html_only(markup))
-    assert parsed.text == "家里宽带每天晚上 8 点断网。\n\n联系电话：138 0013 8000\n\n请尽快处理&回复"
+    assert (
+        parsed.text == "家里宽带每天晚上 8 点断网。\n\n联系电话：138 0013 8000\n\n请尽快处理&回复"
+    )
     assert mail_parse.phone(parsed.text) == "13800138000"
 
 
