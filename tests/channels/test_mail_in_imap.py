@@ -11,8 +11,10 @@ import imaplib
 import os
 import pwd
 import shutil
+import smtplib
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -171,3 +173,52 @@ def test_a_wrong_password_is_an_error_and_marks_nothing(rt, dovecot):
     with pytest.raises(imaplib.IMAP4.error):
         mail_imap.poll_once(rt, url)
     assert all(b"$KesuDone" not in f for f in _flags(dovecot))
+
+
+def test_kesu_worker_takes_mail_by_smtp_and_by_imap(rt, database_url, dovecot, tmp_path):
+    """`kesu worker` with KESU_SMTP_INBOUND and KESU_IMAP_URL starts both (a real process)."""
+    smtp_port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KESU_")}
+    env.update(
+        KESU_DATA_KEY=os.environ["KESU_DATA_KEY"],
+        KESU_HASH_KEY=os.environ["KESU_HASH_KEY"],
+        KESU_HOME=str(tmp_path / "home"),
+        KESU_DATABASE_URL=database_url,
+        KESU_SMTP_INBOUND=f"127.0.0.1:{smtp_port}",
+        KESU_IMAP_URL=f"imap://{USER}:s3cret%20pass@127.0.0.1:{dovecot}/INBOX",
+        KESU_IMAP_INTERVAL="0.5",
+    )
+    _append(dovecot, mm.html_only("<p>宽带断网三天了，电话 13800138000</p>"))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "kesu.cli", "worker", "--interval", "600"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", smtp_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=120) as client:
+            client.ehlo()
+            client.mail("zhang.wei@example.cn")
+            client.rcpt("kefu@operator.cn")
+            code, _ = client.data(mm.plain().replace(b"\n", b"\r\n"))
+        assert code == 250
+        while time.monotonic() < deadline:
+            with rt.engine.connect() as conn:
+                sources = conn.execute(
+                    select(t.mail_inbox.c.source).where(t.mail_inbox.c.status == "registered")
+                ).scalars()
+                sources = sorted(sources)
+            if len(sources) == 2:
+                break
+            time.sleep(0.2)
+        assert sources == ["imap:127.0.0.1/INBOX", "smtp"]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
