@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from kesu.accounts import users
 from kesu.channels import mail_in, mail_smtp
 from kesu.complaints import attachments, queries
 from kesu.runtime import Runtime
@@ -224,3 +225,50 @@ def test_bad_mail_never_stops_the_listener(live):
         assert send(port, raw)[0] == 250
     assert send(port, mm.plain())[0] == 250
     assert len(complaints(rt)) == 1
+
+
+def _told(rt, username: str) -> list[str]:
+    with rt.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(t.staff_notices.c.text).where(t.staff_notices.c.username == username)
+            ).scalars()
+        )
+
+
+def test_staff_replies_are_not_the_customer_and_staff_are_told_of_customer_mail(live):
+    rt, port = live
+    users.create_user(rt, "test", "li.handler", "handler", "password-123456", team="frontline")
+    users.set_email(rt, "test", "li.handler", "Li.Lei@Operator.cn")
+    users.create_user(rt, "test", "zhao.lead", "supervisor", "password-123456", team="frontline")
+    assert send(port, mm.plain())[0] == 250
+    (row,) = complaints(rt)
+    with write(rt.engine) as conn:
+        conn.execute(
+            t.complaints.update()
+            .where(t.complaints.c.id == row.id)
+            .values(team="frontline", assignee="li.handler")
+        )
+    # The handler answers kesu's notice mail: not the customer's supplement.
+    staff = mm.plain(
+        subject=f"Re: [{row.number}] 分派给我的投诉",
+        body="收到",
+        sender=("李雷", "li.lei@operator.cn"),
+    )
+    assert send(port, staff, "li.lei@operator.cn")[0] == 250
+    assert (inbox(rt)[-1].status, inbox(rt)[-1].kind) == ("ignored", "staff")
+    assert [e["type"] for e in history(rt, row.number)].count("customer_info_added") == 0
+    # The customer writes: the assignee is told.
+    assert send(port, mm.plain(subject=f"Re: [{row.number}]", body="请尽快处理"))[0] == 250
+    assert _told(rt, "li.handler") == [f"投诉单 {row.number} 的客户来信补充了信息。"]
+    assert _told(rt, "zhao.lead") == []
+    with write(rt.engine) as conn:
+        conn.execute(
+            t.complaints.update()
+            .where(t.complaints.c.id == row.id)
+            .values(status="closed", is_open=False)
+        )
+    assert send(port, mm.plain(subject=f"Re: [{row.number}]", body="还是没解决"))[0] == 250
+    closed = f"投诉单 {row.number} 已结束，客户又来信：请查看并决定是否重开。"
+    assert _told(rt, "li.handler")[-1] == closed
+    assert _told(rt, "zhao.lead") == [closed]

@@ -35,8 +35,8 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from kesu.accounts import masking
-from kesu.channels import intake, mail_parse, phones
+from kesu.accounts import masking, team_store
+from kesu.channels import intake, mail_parse, phones, staff_notices
 from kesu.complaints import attachments, events, queries
 from kesu.problems import Problem
 from kesu.store import tables as t
@@ -180,9 +180,10 @@ def process(rt: Runtime, mail_id: int, phone: str | None = None) -> Outcome:
     mail = mail_parse.parse(raw, own_domain(rt))
     now = rt.clock()
     try:
+        if mail.kind == "customer" and _from_staff(rt, mail.sender):
+            mail.kind, mail.why = "staff", "sender is a user"
         if mail.kind != "customer":
-            note = {"own": "kesu 自己发出的邮件", "bounce": "退信", "auto_reply": "自动回复"}
-            text = f"{note[mail.kind]}（{mail.why}），不登记。"
+            text = f"{IGNORED[mail.kind]}（{mail.why}），不登记。"
             with write(rt.engine) as conn:
                 _finish(conn, mail_id, now, status="ignored", kind=mail.kind, note=text)
             return Outcome(mail_id, "ignored", note=text)
@@ -192,6 +193,21 @@ def process(rt: Runtime, mail_id: int, phone: str | None = None) -> Outcome:
         return _register(rt, mail_id, row, raw, mail, phone)
     except _Gone:
         return Outcome(mail_id, "done elsewhere", new=False)
+
+
+IGNORED = {
+    "own": "kesu 自己发出的邮件",
+    "bounce": "退信",
+    "auto_reply": "自动回复",
+    "staff": "员工的邮件（如对 kesu 通知邮件的回复），请在系统中处理",
+}
+
+
+def _from_staff(rt: Runtime, sender: str) -> bool:
+    """A user's own address: staff answering a notice kesu mailed them are not a
+    customer writing (their reply would otherwise read as the customer's supplement)."""
+    with read(rt.engine) as conn:
+        return team_store.by_email(conn, sender) is not None
 
 
 # -- threading --------------------------------------------------------------------------
@@ -272,6 +288,7 @@ def _supplement(
             data["status_then"] = row.status
         kind = "reopen_requested" if closed else "customer_info_added"
         events.append(conn, row.id, now, kind, ACTOR, None, None, text[:MAX_SUPPLEMENT], data)
+        staff_notices.customer_wrote(conn, now, rt.settings.public_url, row, closed)
         note = "投诉已结束，客户来信待定是否重开" if closed else None
         _finish(
             conn,

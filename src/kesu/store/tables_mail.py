@@ -21,7 +21,7 @@ mail_inbox = Table(
     Column("received_at", UTCDateTime, nullable=False),
     # pending | registered | supplement | ignored | held
     Column("status", String(12), nullable=False),
-    Column("kind", String(12)),  # customer | auto_reply | bounce | own
+    Column("kind", String(12)),  # customer | auto_reply | bounce | own | staff
     Column("complaint_number", String(40)),
     Column("note", Text),  # why ignored or held; the last processing error
     Column("size", Integer, nullable=False),
