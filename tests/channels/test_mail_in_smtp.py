@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from kesu.accounts import users
-from kesu.channels import mail_in, mail_smtp
+from kesu.channels import mail_held, mail_smtp
 from kesu.complaints import attachments, queries
 from kesu.runtime import Runtime
 from kesu.settings import Settings
@@ -195,12 +195,12 @@ def test_a_mail_without_a_phone_waits_for_an_agent(live):
     rt, port = live
     assert send(port, mm.plain(body="你们的网太慢了，请处理。"))[0] == 250
     assert complaints(rt) == []
-    (held,) = mail_in.held(rt)
+    (held,) = mail_held.held(rt)
     assert held["from"] == "z***@example.cn" and "没有找到联系电话" in held["note"]
-    out = mail_in.register_held(rt, held["id"], "138-0013-8000")
+    out = mail_held.register_held(rt, held["id"], "138-0013-8000")
     (row,) = complaints(rt)
     assert out.number == row.number and row.channel == "email"
-    assert mail_in.held(rt) == []
+    assert mail_held.held(rt) == []
 
 
 def test_a_mail_that_cannot_be_stored_is_refused_with_451(tmp_path):

@@ -61,9 +61,9 @@ def mail_poll(
 @mail_app.command("held")
 def mail_held() -> None:
     """列出待人工处理的邮件（没有找到电话号码等）。Mail held for an agent."""
-    from kesu.channels import mail_in
+    from kesu.channels import mail_held
 
-    rows = mail_in.held(open_runtime())
+    rows = mail_held.held(open_runtime())
     if not rows:
         console.print("没有待人工处理的邮件。")
         return
@@ -81,11 +81,11 @@ def mail_register(
     phone: Annotated[str, typer.Option(help="客户电话 The customer's phone number")],
 ) -> None:
     """补充电话后登记待处理的邮件。Register a held mail with the phone number given."""
-    from kesu.channels import mail_in
+    from kesu.channels import mail_held
     from kesu.problems import Problem
 
     try:
-        out = mail_in.register_held(open_runtime(), mail_id, phone)
+        out = mail_held.register_held(open_runtime(), mail_id, phone)
     except Problem as err:
         problem_exit(err)
         return

@@ -13,8 +13,8 @@ decides what it is:
   complaint `reopen_requested`, for staff to decide whether to reopen it);
 - otherwise a new complaint on channel `email`, registered through channels.intake with
   the phone number found in the text. A mail without a phone number is held for an agent
-  (`kesu mail held`, `kesu mail register ID --phone …`): a complaint needs a number to
-  call the customer back on, and kesu does not invent one.
+  (channels.mail_held; `kesu mail held`, `kesu mail register ID --phone …`): a complaint
+  needs a number to call the customer back on, and kesu does not invent one.
 
 The raw mail becomes evidence on the complaint (`original.eml`, under the complaint's
 retention) and its attachments go through the upload checks (complaints.attachments);
@@ -251,7 +251,7 @@ def _sent_about(conn: Connection, ref: str) -> str | None:
 # -- acting -----------------------------------------------------------------------------
 
 
-def _who(mail: mail_parse.Parsed) -> str:
+def who(mail: mail_parse.Parsed) -> str:
     return masking.email(mail.sender) or "（无发件人）"
 
 
@@ -279,7 +279,7 @@ def _supplement(
         files = _evidence(conn, row, now, raw, mail)
         data = {
             "source": "email",
-            "intake": {"source": source, "ref": mail.message_id, "from": _who(mail)},
+            "intake": {"source": source, "ref": mail.message_id, "from": who(mail)},
             "subject": mail.subject[:200],
             "chars": len(text),
             **files,
@@ -350,7 +350,7 @@ def _register(
             complaint_number=complaint.number,
         )
 
-    origin = {"source": row.source, "ref": mail.message_id or row.message_id, "from": _who(mail)}
+    origin = {"source": row.source, "ref": mail.message_id or row.message_id, "from": who(mail)}
     view, created = intake.receive(rt, valid, ACTOR, key, then=then, intake=origin)
     if not created:  # registered before (a crash after commit): the mail is done
         with write(rt.engine) as conn:
@@ -363,49 +363,3 @@ def _register(
                 complaint_number=view["number"],
             )
     return Outcome(mail_id, "registered", view["number"])
-
-
-# -- held mail --------------------------------------------------------------------------
-
-
-def held(rt: Runtime, limit: int = 100) -> list[dict[str, Any]]:
-    """The mails waiting for an agent, oldest first (sender masked)."""
-    with read(rt.engine) as conn:
-        rows = conn.execute(
-            select(M.id, M.received_at, M.source, M.note, M.raw)
-            .where(M.status == "held")
-            .order_by(M.id)
-            .limit(limit)
-        ).all()
-    out = []
-    for r in rows:
-        mail = mail_parse.parse(bytes(r.raw or b""))
-        out.append(
-            {
-                "id": r.id,
-                "received_at": r.received_at,
-                "source": r.source,
-                "from": _who(mail),
-                "subject": mail.subject,
-                "note": r.note,
-            }
-        )
-    return out
-
-
-def register_held(rt: Runtime, mail_id: int, phone: str) -> Outcome:
-    """An agent gives the phone number of a held mail: it is registered (or threaded)."""
-    number = phones.digits(phone)
-    if not phones.is_phone(number):
-        raise Problem(
-            422, "invalid_phone", "Invalid phone", f"电话号码“{phone}”格式不对，应为5到20位数字。"
-        )
-    with write(rt.engine) as conn:
-        reopened = conn.execute(
-            update(t.mail_inbox)
-            .where(M.id == mail_id, M.status == "held", M.raw.is_not(None))
-            .values(status="pending", attempts=0)
-        ).rowcount
-    if reopened != 1:
-        raise Problem(404, "mail_not_held", "Mail not held", f"没有编号为 {mail_id} 的待处理邮件。")
-    return process(rt, mail_id, phone=number)
