@@ -272,3 +272,28 @@ def test_staff_replies_are_not_the_customer_and_staff_are_told_of_customer_mail(
     closed = f"投诉单 {row.number} 已结束，客户又来信：请查看并决定是否重开。"
     assert _told(rt, "li.handler")[-1] == closed
     assert _told(rt, "zhao.lead") == [closed]
+
+
+def test_kesu_mail_held_and_register_on_the_command_line(live, database_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kesu.cli import app
+
+    rt, port = live
+    monkeypatch.setenv("KESU_DATABASE_URL", database_url)
+    runner = CliRunner()
+    assert runner.invoke(app, ["mail", "held"]).output.strip() == "没有待人工处理的邮件。"
+    assert send(port, mm.plain(subject="网速太慢", body="你们的网太慢了，请处理。"))[0] == 250
+    listed = runner.invoke(app, ["mail", "held"], terminal_width=200)
+    assert (
+        listed.exit_code == 0 and "z***@example.cn" in listed.output and "网速太慢" in listed.output
+    )
+    (mail,) = inbox(rt)
+    wrong = runner.invoke(app, ["mail", "register", str(mail.id), "--phone", "电话"])
+    assert wrong.exit_code == 1 and "电话号码“电话”格式不对" in wrong.output
+    assert complaints(rt) == []
+    done = runner.invoke(app, ["mail", "register", str(mail.id), "--phone", "13800138000"])
+    (row,) = complaints(rt)
+    assert done.exit_code == 0 and f"投诉单 {row.number}" in done.output
+    again = runner.invoke(app, ["mail", "register", str(mail.id), "--phone", "13800138000"])
+    assert again.exit_code == 1 and "没有编号为" in again.output
