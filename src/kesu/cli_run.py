@@ -181,9 +181,12 @@ def _mail_in(rt, stop: threading.Event) -> None:
     from kesu.channels import mail_imap, mail_smtp
 
     if rt.settings.smtp_inbound:
-        host, port = mail_smtp.parse_hostport(rt.settings.smtp_inbound)
-        mail_smtp.listener(rt, host, port).start()
-        console.print(f"邮件接入（SMTP）已启动：{host}:{port}")
+        try:
+            host, port = mail_smtp.parse_hostport(rt.settings.smtp_inbound)
+            mail_smtp.listener(rt, host, port).start()
+            console.print(f"邮件接入（SMTP）已启动：{host}:{port}")
+        except Exception as e:  # a port taken by another worker: this one goes on without
+            console.print(f"[red]邮件接入（SMTP）未能启动[/]：{e}")
     if rt.settings.imap_url:
         args = (rt, rt.settings.imap_url, stop, rt.settings.imap_interval)
         threading.Thread(target=mail_imap.run, args=args, name="kesu-imap", daemon=True).start()

@@ -119,10 +119,11 @@ def dovecot(tmp_path):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _append(port: int, raw: bytes) -> None:
+def _append(port: int, raw: bytes, when: float | None = None) -> None:
     client = imaplib.IMAP4("127.0.0.1", port)
     client.login(USER, PASSWORD)
-    typ, _ = client.append("INBOX", None, None, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    typ, _ = client.append("INBOX", None, when, raw)
     assert typ == "OK"
     client.logout()
 
@@ -222,3 +223,15 @@ def test_kesu_worker_takes_mail_by_smtp_and_by_imap(rt, database_url, dovecot, t
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_older_mail_of_an_existing_mailbox_is_left_alone_with_since(rt, dovecot):
+    old = time.mktime((2020, 5, 1, 9, 0, 0, 0, 0, -1))
+    _append(dovecot, mm.plain(body="旧邮件，电话 13900001111"), when=old)
+    _append(dovecot, mm.plain())
+    url = f"imap://{USER}:s3cret%20pass@127.0.0.1:{dovecot}/INBOX?since=2026-01-01"
+    assert mail_imap.poll_once(rt, url) == {"fetched": 1, "stored": 1, "failed": 0}
+    flags = _flags(dovecot)
+    assert [b"$KesuDone" in f for f in flags] == [False, True]
+    with pytest.raises(ValueError, match="since"):
+        mail_imap.mailbox(url.replace("2026-01-01", "yesterday"))

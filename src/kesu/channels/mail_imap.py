@@ -1,6 +1,7 @@
 """IMAP polling for mail in: KESU_IMAP_URL=imaps://user:pass@host[:port]/INBOX (or
-imap://… for plain IMAP, `?starttls=true` to upgrade it), polled by `kesu worker` every
-KESU_IMAP_INTERVAL seconds, or once by `kesu mail poll`.
+imap://… for plain IMAP, `?starttls=true` to upgrade it, `?since=2026-12-01` to leave
+older mail of an existing mailbox alone), polled by `kesu worker` every
+KESU_IMAP_INTERVAL seconds, or once by `kesu mail poll`; at most BATCH messages a pass.
 
 Each message not yet marked is fetched without touching its \\Seen flag, handed to
 channels.mail_in.accept (stored, then acted on), and only then marked with the keyword
@@ -16,6 +17,7 @@ import logging
 import ssl
 import threading
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kesu.mail")
 DONE = "$KesuDone"
+BATCH = 200
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Mailbox:
     user: str
     password: str
     folder: str
+    since: date | None = None
 
     @property
     def source(self) -> str:
@@ -49,6 +54,11 @@ def mailbox(url: str) -> Mailbox:
         raise ValueError(f"KESU_IMAP_URL 应为 imaps://用户:密码@主机/INBOX：{url}")
     tls = parts.scheme == "imaps"
     query = parse_qs(parts.query)
+    since = query.get("since", [""])[0]
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ValueError(f"KESU_IMAP_URL 的 since 应为日期（如 2026-12-01）：{since}") from None
     return Mailbox(
         tls=tls,
         starttls=query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"),
@@ -57,6 +67,7 @@ def mailbox(url: str) -> Mailbox:
         user=unquote(parts.username),
         password=unquote(parts.password or ""),
         folder=unquote(parts.path.lstrip("/")) or "INBOX",
+        since=since_day,
     )
 
 
@@ -84,9 +95,26 @@ def poll_once(rt: Runtime, url: str, timeout: float = 30.0) -> dict[str, int]:
         typ, _ = client.select(_quoted(box.folder))
         if typ != "OK":
             raise RuntimeError(f"邮箱文件夹“{box.folder}”打不开")
-        typ, data = client.uid("SEARCH", "UNKEYWORD", DONE)
+        criteria = ["UNKEYWORD", DONE]
+        if box.since is not None:  # IMAP dates: 1-Dec-2026 (English month names)
+            month = [
+                "Jan",
+                "Feb",
+                "Mar",
+                "Apr",
+                "May",
+                "Jun",
+                "Jul",
+                "Aug",
+                "Sep",
+                "Oct",
+                "Nov",
+                "Dec",
+            ][box.since.month - 1]
+            criteria += ["SINCE", f"{box.since.day}-{month}-{box.since.year}"]
+        typ, data = client.uid("SEARCH", *criteria)
         uids = data[0].split() if typ == "OK" and data and data[0] else []
-        for uid in uids:
+        for uid in uids[:BATCH]:
             counts["fetched"] += 1
             typ, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in fetched or () if isinstance(p, tuple)), None)
