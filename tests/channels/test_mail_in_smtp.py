@@ -297,3 +297,14 @@ def test_kesu_mail_held_and_register_on_the_command_line(live, database_url, mon
     assert done.exit_code == 0 and f"投诉单 {row.number}" in done.output
     again = runner.invoke(app, ["mail", "register", str(mail.id), "--phone", "13800138000"])
     assert again.exit_code == 1 and "没有编号为" in again.output
+
+
+def test_another_mail_reusing_a_message_id_is_not_lost(live):
+    rt, port = live
+    first = mm.plain(msgid="<same@example.cn>", body="宽带断网，电话 13900001111")
+    other = mm.plain(msgid="<same@example.cn>", body="话费多扣，电话 13900002222")
+    assert send(port, first)[0] == 250
+    assert send(port, other)[0] == 250
+    assert send(port, first)[0] == 250  # the first again: still one
+    assert [m.status for m in inbox(rt)] == ["registered", "registered"]
+    assert len(complaints(rt)) == 2

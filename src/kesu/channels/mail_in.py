@@ -76,13 +76,14 @@ def _key_of(raw: bytes, parsed: mail_parse.Parsed) -> str:
     mid = parsed.message_id
     if mid and len(mid) <= 255:
         return mid
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    return "sha256:" + mail_parse.body_digest(raw)  # no Message-ID: its body
 
 
 def store(rt: Runtime, raw: bytes, source: str) -> tuple[int, bool]:
     """The raw mail kept (committed) as pending; (its row id, whether it is new)."""
     parsed = mail_parse.parse(raw, own_domain(rt))
     key = _key_of(raw, parsed)
+    digest = mail_parse.body_digest(raw)
     now = rt.clock()
     with write(rt.engine) as conn:
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -92,14 +93,22 @@ def store(rt: Runtime, raw: bytes, source: str) -> tuple[int, bool]:
             "received_at": now,
             "status": "pending",
             "size": len(raw),
+            "body_sha256": digest,
             "raw": raw,
         }
-        new_id = conn.execute(
-            insert(t.mail_inbox).values(values).on_conflict_do_nothing().returning(M.id)
-        ).scalar()
-        if new_id is not None:
-            return int(new_id), True
-        return int(conn.execute(select(M.id).where(M.message_id == key)).scalar_one()), False
+        # The same mail again is found under its Message-ID; another mail reusing that
+        # Message-ID (another body) is kept under the Message-ID and its body's digest.
+        for attempt in (key, f"{key[:200]}#{digest[:16]}", "sha256:" + digest):
+            values["message_id"] = attempt
+            new_id = conn.execute(
+                insert(t.mail_inbox).values(values).on_conflict_do_nothing().returning(M.id)
+            ).scalar()
+            if new_id is not None:
+                return int(new_id), True
+            found = conn.execute(select(M.id, M.body_sha256).where(M.message_id == attempt)).one()
+            if found.body_sha256 in (digest, None):
+                return int(found.id), False
+        raise RuntimeError(f"mail {key}: no key left to store it under")
 
 
 def accept(rt: Runtime, raw: bytes, source: str) -> Outcome:

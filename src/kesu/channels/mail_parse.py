@@ -11,6 +11,7 @@ coming back (`kind`). `complaint_number` and `phone` find what the text names.
 from __future__ import annotations
 
 import email
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -298,3 +299,11 @@ def phone(text: str) -> str | None:
         if landline is None and phones.is_landline(number):
             landline = number
     return mobile or landline
+
+
+def body_digest(raw: bytes) -> str:
+    """The SHA-256 of a mail's body (after the header block, line ends normalised): the
+    same mail by SMTP and by IMAP (transport headers differ) has the same digest."""
+    body = raw.replace(b"\r\n", b"\n")
+    _, sep, rest = body.partition(b"\n\n")
+    return hashlib.sha256(rest if sep else body).hexdigest()

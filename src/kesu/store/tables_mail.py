@@ -25,6 +25,8 @@ mail_inbox = Table(
     Column("complaint_number", String(40)),
     Column("note", Text),  # why ignored or held; the last processing error
     Column("size", Integer, nullable=False),
+    # The body's digest: another mail reusing a Message-ID is kept as a mail of its own.
+    Column("body_sha256", String(64)),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("processed_at", UTCDateTime),
     Column("raw", LargeBinary),  # emptied once processed

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("complaint_number", sa.String(length=40), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("body_sha256", sa.String(length=64), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("processed_at", kesu.store.types.UTCDateTime(), nullable=True),
         sa.Column("raw", sa.LargeBinary(), nullable=True),
