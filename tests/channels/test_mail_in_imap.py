@@ -17,12 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from kesu.channels import mail_imap
+from kesu.clock import BEIJING
 from kesu.store import tables as t
 from tests.channels import mail_messages as mm
 
@@ -141,7 +143,9 @@ def test_a_mailbox_polled_for_real_registers_marks_and_is_idempotent(rt, dovecot
     port = dovecot
     url = f"imap://{USER}:s3cret%20pass@127.0.0.1:{port}/INBOX"
     first = mm.plain(charset="gb18030", cte="quoted-printable")
-    _append(port, first)
+    # Received by the mail server the day before the poll: the complaint's receipt time.
+    yesterday = datetime(2026, 11, 27, 9, 30, tzinfo=BEIJING)
+    _append(port, first, when=yesterday.timestamp())
     _append(port, mm.plain(subject="自动回复：我在休假", Auto_Submitted="auto-replied"))
     _append(port, mm.html_only("<p>宽带断网三天了，电话 13800138000</p>"))
 
@@ -155,6 +159,13 @@ def test_a_mailbox_polled_for_real_registers_marks_and_is_idempotent(rt, dovecot
     ]
     assert sorted(m.status for m in mails) == ["ignored", "registered", "registered"]
     assert {m.source for m in mails} == {"imap:127.0.0.1/INBOX"}
+    with rt.engine.connect() as conn:
+        received = conn.execute(
+            select(t.complaints.c.received_at).where(
+                t.complaints.c.title == "投诉：不知情被扣视频会员费"
+            )
+        ).scalar_one()
+    assert received == yesterday
     flags = _flags(port)
     assert len(flags) == 3 and all(b"$KesuDone" in f and b"\\Seen" in f for f in flags)
 

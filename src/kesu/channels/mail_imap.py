@@ -16,8 +16,9 @@ import imaplib
 import logging
 import ssl
 import threading
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -85,6 +86,12 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def arrived(response: bytes) -> datetime | None:
+    """The INTERNALDATE in a FETCH response (when the server received the mail)."""
+    stamp = imaplib.Internaldate2tuple(response)
+    return datetime.fromtimestamp(time.mktime(stamp), UTC) if stamp else None
+
+
 def poll_once(rt: Runtime, url: str, timeout: float = 30.0) -> dict[str, int]:
     """One pass over the mailbox: {"fetched", "stored", "failed"}."""
     box = mailbox(url)
@@ -116,13 +123,13 @@ def poll_once(rt: Runtime, url: str, timeout: float = 30.0) -> dict[str, int]:
         uids = data[0].split() if typ == "OK" and data and data[0] else []
         for uid in uids[:BATCH]:
             counts["fetched"] += 1
-            typ, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in fetched or () if isinstance(p, tuple)), None)
-            if typ != "OK" or not isinstance(raw, bytes):
+            typ, fetched = client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
+            part = next((p for p in fetched or () if isinstance(p, tuple)), None)
+            if typ != "OK" or part is None or not isinstance(part[1], bytes):
                 counts["failed"] += 1
                 continue
             try:
-                out = mail_in.accept(rt, raw, box.source)
+                out = mail_in.accept(rt, part[1], box.source, arrived(part[0]))
             except Exception:  # not stored: left unmarked, fetched again next time
                 log.exception("IMAP message %s could not be stored", uid)
                 counts["failed"] += 1

@@ -79,8 +79,12 @@ def _key_of(raw: bytes, parsed: mail_parse.Parsed) -> str:
     return "sha256:" + mail_parse.body_digest(raw)  # no Message-ID: its body
 
 
-def store(rt: Runtime, raw: bytes, source: str) -> tuple[int, bool]:
-    """The raw mail kept (committed) as pending; (its row id, whether it is new)."""
+def store(
+    rt: Runtime, raw: bytes, source: str, arrived: datetime | None = None
+) -> tuple[int, bool]:
+    """The raw mail kept (committed) as pending; (its row id, whether it is new).
+    `arrived`: when the mail server received it (IMAP's INTERNALDATE), never later than
+    now; else now. It is the complaint's receipt time (the statutory clock starts then)."""
     parsed = mail_parse.parse(raw, own_domain(rt))
     key = _key_of(raw, parsed)
     digest = mail_parse.body_digest(raw)
@@ -90,7 +94,7 @@ def store(rt: Runtime, raw: bytes, source: str) -> tuple[int, bool]:
         values = {
             "message_id": key,
             "source": source[:100],
-            "received_at": now,
+            "received_at": min(arrived, now) if arrived else now,
             "status": "pending",
             "size": len(raw),
             "body_sha256": digest,
@@ -111,10 +115,10 @@ def store(rt: Runtime, raw: bytes, source: str) -> tuple[int, bool]:
         raise RuntimeError(f"mail {key}: no key left to store it under")
 
 
-def accept(rt: Runtime, raw: bytes, source: str) -> Outcome:
+def accept(rt: Runtime, raw: bytes, source: str, arrived: datetime | None = None) -> Outcome:
     """Store the mail (raises if it cannot be stored: then nothing was acknowledged), then
     act on it. A processing failure leaves it pending (stored, tried again later)."""
-    mail_id, new = store(rt, raw, source)
+    mail_id, new = store(rt, raw, source, arrived)
     with read(rt.engine) as conn:
         query = select(M.status, M.complaint_number, M.note).where(M.id == mail_id)
         row = conn.execute(query).one()
@@ -317,7 +321,7 @@ def _hold(rt: Runtime, mail_id: int, why: str) -> Outcome:
     return Outcome(mail_id, "held", note=why)
 
 
-def complaint_of(mail: mail_parse.Parsed, phone: str) -> dict[str, Any]:
+def complaint_of(mail: mail_parse.Parsed, phone: str, received: datetime) -> dict[str, Any]:
     """The body of the complaint a mail registers (validated by channels.intake)."""
     description = mail.text or mail.subject or "（邮件无正文，见附件 original.eml）"
     customer: dict[str, Any] = {"phone": phone}
@@ -325,6 +329,7 @@ def complaint_of(mail: mail_parse.Parsed, phone: str) -> dict[str, Any]:
         customer["name"] = mail.sender_name.strip()[:50]
     body: dict[str, Any] = {
         "channel": "email",
+        "received_at": received,
         "customer": customer,
         "description": description[:5000],
     }
@@ -340,7 +345,7 @@ def _register(
     if not phone:
         return _hold(rt, mail_id, "邮件中没有找到联系电话，待人工补充号码后登记。")
     try:
-        valid = intake.validate(complaint_of(mail, phone))
+        valid = intake.validate(complaint_of(mail, phone, row.received_at))
     except Problem as p:
         return _hold(rt, mail_id, f"不能登记：{p.detail}")
     key = idempotency_key(row.message_id)
