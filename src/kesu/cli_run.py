@@ -178,7 +178,7 @@ def worker(
 def _mail_in(rt, stop: threading.Event) -> None:
     """Mail in, when configured: the SMTP listener (KESU_SMTP_INBOUND) and the IMAP
     poller (KESU_IMAP_URL, which also retries mail left pending)."""
-    from kesu.channels import mail_imap, mail_smtp
+    from kesu.channels import mail_imap, mail_in, mail_smtp
 
     if rt.settings.smtp_inbound:
         try:
@@ -187,6 +187,10 @@ def _mail_in(rt, stop: threading.Event) -> None:
             console.print(f"邮件接入（SMTP）已启动：{host}:{port}")
         except Exception as e:  # a port taken by another worker: this one goes on without
             console.print(f"[red]邮件接入（SMTP）未能启动[/]：{e}")
+        if not rt.settings.imap_url:  # the poller retries pending mail; else this thread
+            threading.Thread(
+                target=mail_in.retry_loop, args=(rt, stop), name="kesu-mail", daemon=True
+            ).start()
     if rt.settings.imap_url:
         args = (rt, rt.settings.imap_url, stop, rt.settings.imap_interval)
         threading.Thread(target=mail_imap.run, args=args, name="kesu-imap", daemon=True).start()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from kesu.accounts import users
-from kesu.channels import mail_held, mail_smtp
+from kesu.channels import mail_held, mail_in, mail_smtp
 from kesu.complaints import attachments, queries
 from kesu.runtime import Runtime
 from kesu.settings import Settings
@@ -308,3 +308,15 @@ def test_another_mail_reusing_a_message_id_is_not_lost(live):
     assert send(port, first)[0] == 250  # the first again: still one
     assert [m.status for m in inbox(rt)] == ["registered", "registered"]
     assert len(complaints(rt)) == 2
+
+
+def test_a_mail_stored_before_a_crash_is_processed_by_the_retry(rt, clock):
+    # Stored (as the listener does before answering 250), then the process died.
+    mail_id, new = mail_in.store(rt, mm.plain(), "smtp")
+    assert new and complaints(rt) == []
+    assert mail_in.retry_pending(rt) == 0  # young: perhaps being processed right now
+    clock.advance(minutes=3)
+    assert mail_in.retry_pending(rt) == 1
+    (row,) = complaints(rt)
+    assert (inbox(rt)[0].status, inbox(rt)[0].complaint_number) == ("registered", row.number)
+    assert mail_in.retry_pending(rt) == 0

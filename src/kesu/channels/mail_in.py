@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -51,6 +52,7 @@ ACTOR = "mail-in"  # the system principal mail intake acts as
 ORIGINAL_NAME = "original.eml"
 MAX_SUPPLEMENT = 5000  # characters of a supplement kept in the event's note
 MAX_ATTEMPTS = 5  # a mail failing this often is held for an agent
+RETRY_AFTER = timedelta(minutes=2)  # a pending mail older than this was left by a crash
 
 
 @dataclass(frozen=True)
@@ -150,10 +152,15 @@ def _failed(rt: Runtime, mail_id: int, error: str) -> None:
 
 
 def retry_pending(rt: Runtime, limit: int = 20) -> int:
-    """Process the mails left pending (a failure or a crash after storing); how many."""
+    """Process the mails left pending (a failure, or a crash after storing: not the ones
+    being processed right now, which are younger than RETRY_AFTER); how many."""
+    old = rt.clock() - RETRY_AFTER
     with read(rt.engine) as conn:
         ids = conn.execute(
-            select(M.id).where(M.status == "pending").order_by(M.id).limit(limit)
+            select(M.id)
+            .where(M.status == "pending", or_(M.attempts > 0, M.received_at < old))
+            .order_by(M.id)
+            .limit(limit)
         ).scalars()
         ids = list(ids)
     for mail_id in ids:
@@ -163,6 +170,15 @@ def retry_pending(rt: Runtime, limit: int = 20) -> int:
             log.exception("mail %s: processing failed again", mail_id)
             _failed(rt, mail_id, f"{type(e).__name__}: {e}")
     return len(ids)
+
+
+def retry_loop(rt: Runtime, stop: threading.Event, interval: float = 60.0) -> None:
+    """The worker's thread when only the SMTP listener runs (the IMAP poller retries too)."""
+    while not stop.wait(interval):
+        try:
+            retry_pending(rt)
+        except Exception:
+            log.exception("retrying pending mail failed")
 
 
 class _Gone(Exception):
