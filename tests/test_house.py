@@ -36,6 +36,7 @@ PURE = {
     "kesu.channels.phones",
     "kesu.channels.sms_text",
     "kesu.channels.mail",
+    "kesu.channels.mail_parse",
     "kesu.appeals.materials",
     "kesu.appeals.time_limits",
 }
@@ -67,6 +68,7 @@ OWNED = {
     "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
     "referral_sources": ("kesu.channels.", "kesu.accounts.keys"),
     "referrals": ("kesu.channels.", "kesu.accounts.keys"),
+    "mail_inbox": ("kesu.channels.",),
 }
 
 

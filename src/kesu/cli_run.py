@@ -154,6 +154,7 @@ def worker(
         threading.Thread(
             target=delivery.run, args=(rt, stop), name="kesu-outbox", daemon=True
         ).start()
+        _mail_in(rt, stop)
     while True:
         n = watcher.watch_once(rt)
         w = watcher.warn_once(rt)
@@ -172,6 +173,28 @@ def worker(
         if n or w:
             console.print(f"本轮标记超期时限 {n} 个，发出临期预警 {w} 个。")
         time.sleep(wait)
+
+
+def _mail_in(rt, stop: threading.Event) -> None:
+    """Mail in, when configured: the SMTP listener (KESU_SMTP_INBOUND) and the IMAP
+    poller (KESU_IMAP_URL, which also retries mail left pending)."""
+    from kesu.channels import mail_imap, mail_in, mail_smtp
+
+    if rt.settings.smtp_inbound:
+        try:
+            host, port = mail_smtp.parse_hostport(rt.settings.smtp_inbound)
+            mail_smtp.listener(rt, host, port).start()
+            console.print(f"邮件接入（SMTP）已启动：{host}:{port}")
+        except Exception as e:  # a port taken by another worker: this one goes on without
+            console.print(f"[red]邮件接入（SMTP）未能启动[/]：{e}")
+        if not rt.settings.imap_url:  # the poller retries pending mail; else this thread
+            threading.Thread(
+                target=mail_in.retry_loop, args=(rt, stop), name="kesu-mail", daemon=True
+            ).start()
+    if rt.settings.imap_url:
+        args = (rt, rt.settings.imap_url, stop, rt.settings.imap_interval)
+        threading.Thread(target=mail_imap.run, args=args, name="kesu-imap", daemon=True).start()
+        console.print(f"邮件接入（IMAP）已启动：{mail_imap.mailbox(rt.settings.imap_url).source}")
 
 
 @db_app.command("upgrade")

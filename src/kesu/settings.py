@@ -87,6 +87,11 @@ class Settings:
     public_url: str = "http://localhost:8000"
     # How often the worker (or the embedded server) looks for messages to send.
     outbox_poll_seconds: float = 1.0
+    # Mail in (channels.mail_*): an SMTP listener started by `kesu worker` (host:port), a
+    # mailbox polled (imaps://user:pass@host/INBOX) every imap_interval seconds.
+    smtp_inbound: str | None = None
+    imap_url: str | None = None
+    imap_interval: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -128,6 +133,8 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
         "KESU_SMS_SIGNATURE": "sms_signature",
         "KESU_PUBLIC_URL": "public_url",
         "KESU_SMS_QUIET_HOURS": "sms_quiet_hours",
+        "KESU_SMTP_INBOUND": "smtp_inbound",
+        "KESU_IMAP_URL": "imap_url",
     }
     numbers = {
         "KESU_OUTBOX_RETRY_SECONDS": "outbox_retry_seconds",
@@ -135,6 +142,7 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
         "KESU_OUTBOX_LEASE_SECONDS": "outbox_lease_seconds",
         "KESU_GATEWAY_TIMEOUT": "gateway_timeout",
         "KESU_OUTBOX_POLL_SECONDS": "outbox_poll_seconds",
+        "KESU_IMAP_INTERVAL": "imap_interval",
     }
     for key, name in text.items():
         if v := values.get(key):

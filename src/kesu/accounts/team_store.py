@@ -141,3 +141,13 @@ def with_roles(conn: Connection, roles: Iterable[str], team: str | None = None) 
     if team is not None:
         stmt = stmt.where(U.team == team)
     return list(conn.execute(stmt.order_by(U.username)).all())
+
+
+def by_email(conn: Connection, address: str):
+    """The user whose email is this address (any case), or None: staff mail is not a
+    customer's (channels.mail_in)."""
+    if not address:
+        return None
+    return conn.execute(
+        select(U.username).where(func.lower(U.email) == address.strip().lower()).limit(1)
+    ).first()

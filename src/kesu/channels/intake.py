@@ -54,13 +54,15 @@ def receive(
     fingerprint: str | None = None,
     guard: Callable[[Connection, datetime], None] | None = None,
     then: Callable[[Connection, Any, datetime], None] | None = None,
+    intake: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register one complaint; (the complaint, whether it was created now).
 
-    `guard(conn, now)`: run first in the write transaction; `then(conn, row, now)`: run in
-    it after the insert (a channel records what arrived; see registration.register)."""
+    `guard(conn, now)`: run first in the write transaction, `then(conn, row, now)` after
+    the insert (see registration.register); `intake`: the channel's source and reference
+    ({"source": …, "ref": …}), kept in the registration event."""
     return registration.register(
-        rt, complaint.model_dump(), actor, idempotency_key, fingerprint, guard, then
+        rt, complaint.model_dump(), actor, idempotency_key, fingerprint, guard, then, intake
     )
 
 

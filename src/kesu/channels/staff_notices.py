@@ -5,7 +5,9 @@ both in the transaction of what caused them.
 Kinds: `assigned` (the person a complaint was given to, unless they took it themselves),
 `approval_waiting` (the approvers of the complaint's team, or all approvers when the team
 has none), `deadline_warning` and `deadline_breached` (the assignee and the supervisors of
-the complaint's team). Each kind can be switched off per user, or its email alone.
+the complaint's team), `customer_wrote` (a customer's mail added to a complaint: its
+assignee; on a closed complaint also the team's supervisors, who decide on reopening).
+Each kind can be switched off per user, or its email alone.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ KINDS: dict[str, str] = {
     "approval_waiting": "待我审批",
     "deadline_warning": "时限预警",
     "deadline_breached": "时限超期",
+    "customer_wrote": "客户来信",
 }
 SELF_TAKEN = frozenset({"claim", "accept"})  # the assignee took it: not told
 LEADS = ("supervisor",)  # the team lead: the supervisors of the complaint's team
@@ -217,3 +220,17 @@ def set_my_prefs(rt: Runtime, actor: Actor, wanted: Mapping[str, Any]) -> dict[s
     with write(rt.engine) as conn:
         set_prefs(conn, me, wanted)
         return {"prefs": prefs(conn, me), "kinds": KINDS}
+
+
+def customer_wrote(
+    conn: Connection, now: datetime, public_url: str, row: Any, closed: bool
+) -> list[str]:
+    """A customer's mail added to a complaint: its assignee is told; on a closed one the
+    team's supervisors too (they decide whether to reopen it)."""
+    users = [team_store.user(conn, row.assignee)] if row.assignee else []
+    if closed:
+        users += team_store.with_roles(conn, LEADS, row.team) if row.team else []
+        text = f"投诉单 {row.number} 已结束，客户又来信：请查看并决定是否重开。"
+    else:
+        text = f"投诉单 {row.number} 的客户来信补充了信息。"
+    return tell(conn, now, public_url, "customer_wrote", users, row.number, text)

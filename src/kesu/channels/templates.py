@@ -182,7 +182,7 @@ def save(rt: Runtime, actor: Actor, key: str, text: str | None, note: str | None
             p,
             now,
             "notification_template.restore" if text is None else "notification_template.edit",
-            "notification_template",
+            "notice_template",
             key,
             {"note": note},
         )

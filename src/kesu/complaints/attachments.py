@@ -48,6 +48,7 @@ MAX_FILENAME = 200
 # Staff may add evidence when they may register, handle or answer complaints.
 UPLOAD_PERMISSIONS = ("complaint.register", "complaint.handle", "complaint.answer")
 SOURCES = ("staff", "customer")
+ORIGINAL = "original"  # a channel's original message (an email as received)
 CUSTOMER_LABEL = "客户"
 
 # The canonical content type of each type accepted → its name and file extensions
@@ -216,7 +217,6 @@ def add(
     data = bytes(data)
     content_type = check(data)
     name = clean_filename(filename, content_type)
-    digest = hashlib.sha256(data).hexdigest()
     now = rt.clock()
     with write(rt.engine) as conn:
         # Locked (PostgreSQL): concurrent uploads to one complaint count one after another.
@@ -236,74 +236,103 @@ def add(
                 f"投诉单 {number} 已{vocab.STATUSES[row.status]['name']}，不能再补充材料；"
                 "如有新的问题，请重新投诉。",
             )
-        files, total = conn.execute(
-            select(func.count(), func.coalesce(func.sum(A.size), 0)).where(
-                A.complaint_id == row.id, A.deleted_at.is_(None)
-            )
-        ).one()
-        if files >= MAX_FILES:
-            raise Problem(
-                409,
-                "attachment_limit",
-                "Too many attachments",
-                f"每张投诉单最多 {MAX_FILES} 个附件，投诉单 {number} 已有 {files} 个。",
-                max_files=MAX_FILES,
-            )
-        if total + len(data) > MAX_TOTAL_BYTES:
-            raise Problem(
-                409,
-                "attachment_limit",
-                "Attachments too large in total",
-                f"每张投诉单的附件合计最大 {_mb(MAX_TOTAL_BYTES)}，投诉单 {number} 已用 "
-                f"{_mb(total)}，本文件 {_mb(len(data))}。",
-                max_total_bytes=MAX_TOTAL_BYTES,
-            )
-        values = {
-            "complaint_id": row.id,
-            "filename": name,
+        _within_limits(conn, row.id, number, len(data))
+        values, aid = _store(conn, row, p, now, name, data, content_type, source)
+    return view(number, SimpleNamespace(**values, id=aid))
+
+
+def _within_limits(conn, complaint_id: int, number: str, size: int) -> None:
+    """Files and bytes on one complaint (a channel's original message is not counted)."""
+    files, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(A.size), 0)).where(
+            A.complaint_id == complaint_id, A.deleted_at.is_(None), A.source != ORIGINAL
+        )
+    ).one()
+    if files >= MAX_FILES:
+        raise Problem(
+            409,
+            "attachment_limit",
+            "Too many attachments",
+            f"每张投诉单最多 {MAX_FILES} 个附件，投诉单 {number} 已有 {files} 个。",
+            max_files=MAX_FILES,
+        )
+    if total + size > MAX_TOTAL_BYTES:
+        raise Problem(
+            409,
+            "attachment_limit",
+            "Attachments too large in total",
+            f"每张投诉单的附件合计最大 {_mb(MAX_TOTAL_BYTES)}，投诉单 {number} 已用 "
+            f"{_mb(total)}，本文件 {_mb(size)}。",
+            max_total_bytes=MAX_TOTAL_BYTES,
+        )
+
+
+def _store(conn, row, p, now, name, data, content_type, source) -> tuple[dict[str, Any], int]:
+    digest = hashlib.sha256(data).hexdigest()
+    values = {
+        "complaint_id": row.id,
+        "filename": name,
+        "content_type": content_type,
+        "size": len(data),
+        "sha256": digest,
+        "data": data,
+        "source": source,
+        "uploaded_by": p.name[:64],
+        "uploaded_at": now,
+        "deleted_at": None,
+    }
+    aid = conn.execute(t.complaint_attachments.insert().values(values).returning(A.id)).scalar_one()
+    # complaint_events is append-only and outlives anonymisation: the name goes in masked.
+    events.record_event(
+        conn,
+        row,
+        now,
+        "attachment_added",
+        p.name,
+        {
+            "attachment_id": aid,
+            "filename": masking.text(name),
+            "size": len(data),
+            "content_type": content_type,
+        },
+    )
+    audit(
+        conn,
+        p,
+        now,
+        "attachment.add",
+        "complaint",
+        row.number,
+        {
+            "attachment_id": aid,
             "content_type": content_type,
             "size": len(data),
             "sha256": digest,
-            "data": data,
             "source": source,
-            "uploaded_by": p.name[:64],
-            "uploaded_at": now,
-            "deleted_at": None,
-        }
-        aid = conn.execute(
-            t.complaint_attachments.insert().values(values).returning(A.id)
-        ).scalar_one()
-        # complaint_events is append-only and outlives anonymisation: the name goes
-        # in masked.
-        events.record_event(
-            conn,
-            row,
-            now,
-            "attachment_added",
-            p.name,
-            {
-                "attachment_id": aid,
-                "filename": masking.text(name),
-                "size": len(data),
-                "content_type": content_type,
-            },
-        )
-        audit(
-            conn,
-            p,
-            now,
-            "attachment.add",
-            "complaint",
-            number,
-            {
-                "attachment_id": aid,
-                "content_type": content_type,
-                "size": len(data),
-                "sha256": digest,
-                "source": source,
-            },
-        )
-    return view(number, SimpleNamespace(**values, id=aid))
+        },
+    )
+    return values, aid
+
+
+def keep(conn, row, now: datetime, actor: Actor, filename: str | None, data: bytes) -> int:
+    """A channel's evidence file on a complaint, in the caller's transaction (the mail's
+    attachments): the same checks as an upload (type by its bytes, size, limits), from
+    the customer; raises the upload's Problem when refused. Its id."""
+    data = bytes(data)
+    content_type = check(data)
+    _within_limits(conn, row.id, row.number, len(data))
+    name = clean_filename(filename, content_type)
+    return _store(conn, row, as_principal(actor), now, name, data, content_type, "customer")[1]
+
+
+def keep_original(
+    conn, row, now: datetime, actor: Actor, filename: str, data: bytes, content_type: str
+) -> int:
+    """The message a complaint arrived in, as received (an email's `original.eml`): kept
+    as evidence in the caller's transaction, emptied by retention like every file; not
+    counted against the customer's limits. Its id."""
+    p, name = as_principal(actor), filename[:MAX_FILENAME]
+    return _store(conn, row, p, now, name, bytes(data), content_type, ORIGINAL)[1]
 
 
 def list_for(rt: Runtime, number: str, actor: Actor) -> list[dict[str, Any]]:

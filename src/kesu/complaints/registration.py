@@ -76,6 +76,7 @@ def register(
     request_hash: str | None = None,
     guard: Callable[[Connection, datetime], None] | None = None,
     then: Callable[[Connection, Any, datetime], None] | None = None,
+    intake: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register a complaint. Returns (the complaint, whether it was created now).
 
@@ -85,7 +86,8 @@ def register(
 
     Without a category, the triage classifier fills it in when it is confident
     enough; the registration event records that it was automatic, and how sure.
-    A reseller's complaints are tied to its organisation.
+    A reseller's complaints are tied to its organisation. `intake`: where a channel's
+    complaint came from ({"source": …, "ref": …}), kept in the registration event.
     """
     p = as_principal(actor)
     if p.kind != "customer":
@@ -113,7 +115,17 @@ def register(
             # Triage reads the complaint's history on the same connection.
             data, auto = arrival.complete(rt, conn, reading)
             row, deadline_rows = _insert(
-                rt, conn, data, p.name, now, idempotency_key, request_hash, auto, calendar, policies
+                rt,
+                conn,
+                data,
+                p.name,
+                now,
+                idempotency_key,
+                request_hash,
+                auto,
+                calendar,
+                policies,
+                intake,
             )
             webhooks.emit(conn, now, "registered", row)
             if then is not None:
@@ -244,7 +256,9 @@ def _prepare(
     return row, planned
 
 
-def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[str, Any]:
+def _registered_event(
+    row, planned, actor, now, note=None, triage=None, intake=None
+) -> dict[str, Any]:
     data = {
         "channel": row["channel"],
         "kind": row["kind"],
@@ -254,6 +268,8 @@ def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[
     }
     if triage:
         data["triage"] = triage
+    if intake:
+        data["intake"] = dict(intake)
     return {
         "at": now,
         "type": "registered",
@@ -265,9 +281,9 @@ def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[
     }
 
 
-def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, calendar, policies):
+def _insert(rt, conn, data, actor, now, key, request_hash, triage, calendar, policies, intake=None):
     row, planned = _prepare(rt, data, actor, now, calendar, policies)
-    row["idempotency_key"] = idempotency_key
+    row["idempotency_key"] = key
     row["request_hash"] = request_hash
     late = conn.dialect.name == "postgresql"
     # On PostgreSQL the day's counter row is locked from the moment a number is
@@ -278,7 +294,7 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, c
     for d in planned:
         d["complaint_id"] = cid
     deadlines.store(conn, planned)
-    event = _registered_event(row, planned, actor, now, triage=triage)
+    event = _registered_event(row, planned, actor, now, triage=triage, intake=intake)
     conn.execute(events.INSERT, {"complaint_id": cid, **event})
     if how is not None:
         assignment.assigned_event(conn, cid, now, actor, "registered", row["assignee"], None, how)

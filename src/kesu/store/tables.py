@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata as metadata
+from kesu.store.tables_mail import mail_inbox as mail_inbox
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
 from kesu.store.tables_outbox import (
     notification_template_versions as notification_template_versions,
