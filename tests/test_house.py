@@ -64,6 +64,9 @@ OWNED = {
     "staff_notices": ("kesu.channels.",),
     "staff_notice_prefs": ("kesu.channels.",),
     "webhook_subscriptions": ("kesu.channels.", "kesu.accounts.keys"),
+    "channel_sources": ("kesu.channels.", "kesu.accounts.keys"),
+    "channel_messages": ("kesu.channels.",),
+    "channel_replays": ("kesu.channels.",),
 }
 
 

@@ -21,6 +21,8 @@ from kesu.accounts.team_routes import router as teams_router
 from kesu.channels.notice_routes import router as notices_router
 from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.routes import router as intake_router
+from kesu.channels.source_routes import router as sources_router
+from kesu.channels.source_routes import signed_router as messages_in_router
 from kesu.channels.webhook_routes import router as webhooks_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
@@ -168,12 +170,14 @@ def page_routers() -> list:
         admin_outbox,
         admin_overview,
         admin_sla,
+        admin_sources,
         admin_teams,
         admin_users,
         admin_webhooks,
         auth,
         complaint_page,
         dashboard,
+        duplicates_page,
         intake_form,
         notices_page,
         portal,
@@ -190,6 +194,7 @@ def page_routers() -> list:
         admin_calendar,
         admin_outbox,
         admin_webhooks,
+        admin_sources,
         admin_audit,
     ]
     return [
@@ -199,6 +204,7 @@ def page_routers() -> list:
         intake_form.router,
         complaint_page.router,
         split_page.router,
+        duplicates_page.router,
         dashboard.router,
         notices_page.router,
         *(m.router for m in admin),
@@ -317,6 +323,8 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(outbox_router)
     app.include_router(notices_router)
     app.include_router(webhooks_router)
+    app.include_router(sources_router)
+    app.include_router(messages_in_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

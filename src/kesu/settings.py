@@ -87,6 +87,11 @@ class Settings:
     public_url: str = "http://localhost:8000"
     # How often the worker (or the embedded server) looks for messages to send.
     outbox_poll_seconds: float = 1.0
+    # Across channels (complaints.lookups.likely_duplicates; operator policy, no statute):
+    # the same customer's complaints by two channels within this many days, of the same
+    # category or texts at least this similar, are shown as likely duplicates.
+    duplicate_window_days: int = 7
+    duplicate_similarity: float = 0.5
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -144,4 +149,8 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
             s = replace(s, **{name: float(v)})
     if v := values.get("KESU_OUTBOX_MAX_ATTEMPTS"):
         s = replace(s, outbox_max_attempts=int(v))
+    if v := values.get("KESU_DUPLICATE_WINDOW_DAYS"):
+        s = replace(s, duplicate_window_days=int(v))
+    if v := values.get("KESU_DUPLICATE_SIMILARITY"):
+        s = replace(s, duplicate_similarity=float(v))
     return s

@@ -27,11 +27,17 @@ def rotate(rt: Runtime, actor: Actor) -> dict[str, Any]:
     p = as_principal(actor)
     ring = crypto.keyring()
     kid = ring.current[0]
-    counts = {"complaints": 0, "notifications": 0, "webhook_subscriptions": 0}
+    counts = {
+        "complaints": 0,
+        "notifications": 0,
+        "webhook_subscriptions": 0,
+        "channel_sources": 0,
+    }
     for table, fields, name in (
         (t.complaints, ("customer_phone", "customer_name", "customer_account"), "complaints"),
         (t.notifications, ("recipient", "body"), "notifications"),
         (t.webhook_subscriptions, ("secret",), "webhook_subscriptions"),
+        (t.channel_sources, ("secret",), "channel_sources"),
     ):
         last = 0
         while True:

@@ -53,13 +53,18 @@ def receive(
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     guard: Callable[[Connection, datetime], None] | None = None,
+    then: Callable[[Connection, Any, datetime], None] | None = None,
+    intake: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Register one complaint; (the complaint, whether it was created now).
 
-    `guard(conn, now)`: run first in the write transaction (see registration.register)."""
-    return registration.register(
-        rt, complaint.model_dump(), actor, idempotency_key, fingerprint, guard
-    )
+    `guard(conn, now)`: run first in the write transaction, `then(conn, row, now)` after
+    the insert (see registration.register). `intake`: the channel's source and the
+    original message's reference, kept in the registration event (`data.intake`)."""
+    data = complaint.model_dump()
+    if intake:
+        data["intake"] = dict(intake)
+    return registration.register(rt, data, actor, idempotency_key, fingerprint, guard, then)
 
 
 def receive_many(rt: Runtime, complaints: Sequence[ComplaintIn], actor: Actor) -> list[str]:

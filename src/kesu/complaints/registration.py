@@ -244,8 +244,10 @@ def _prepare(
     return row, planned
 
 
-def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[str, Any]:
-    data = {
+def _registered_event(
+    row, planned, actor, now, note=None, triage=None, intake=None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "channel": row["channel"],
         "kind": row["kind"],
         "category": row["category"],
@@ -254,6 +256,8 @@ def _registered_event(row, planned, actor, now, note=None, triage=None) -> dict[
     }
     if triage:
         data["triage"] = triage
+    if intake:  # the channel's source and its reference to the original message
+        data["intake"] = dict(intake)
     return {
         "at": now,
         "type": "registered",
@@ -278,7 +282,7 @@ def _insert(rt, conn, data, actor, now, idempotency_key, request_hash, triage, c
     for d in planned:
         d["complaint_id"] = cid
     deadlines.store(conn, planned)
-    event = _registered_event(row, planned, actor, now, triage=triage)
+    event = _registered_event(row, planned, actor, now, triage=triage, intake=data.get("intake"))
     conn.execute(events.INSERT, {"complaint_id": cid, **event})
     if how is not None:
         assignment.assigned_event(conn, cid, now, actor, "registered", row["assignee"], None, how)

@@ -13,7 +13,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import phones
 from kesu.clock import BEIJING, supported_date
-from kesu.complaints import lifecycle, queries, reveal, split, transitions
+from kesu.complaints import duplicates, lifecycle, queries, reveal, split, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import SplitIn, TransitionIn
 from kesu.problems import Problem
@@ -140,7 +140,14 @@ async def list_complaints(
 async def get_complaint(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return FastJSON(await run_in_threadpool(queries.get, rt, number, p))
+    return FastJSON(await run_in_threadpool(_with_duplicates, rt, number, p))
+
+
+def _with_duplicates(rt: Runtime, number: str, p: Principal) -> dict[str, Any]:
+    """The complaint and its likely duplicates across channels (complaints.duplicates)."""
+    view = queries.get(rt, number, p)
+    view["likely_duplicates"] = duplicates.of(rt, number, p)
+    return view
 
 
 class ShowIn(BaseModel):
