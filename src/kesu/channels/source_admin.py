@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
 from kesu.channels import sources
+from kesu.clock import to_beijing
 from kesu.problems import Problem, not_found
 from kesu.store.db import read, write
 
@@ -26,7 +27,7 @@ KIND_NAMES = {"sms": "短信", "wechat": "微信", "app": "App"}
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    return to_beijing(value).isoformat() if value is not None else None
 
 
 def shown(s: dict[str, Any]) -> dict[str, Any]:
