@@ -82,7 +82,9 @@ def server(request, tmp_path_factory):
             time.sleep(0.3)
         # Each worker loads the triage model on its first message: warm both up.
         for i in range(4):
-            body, headers = signed(secret, {"id": f"warm-{i}", "from": "13000000000", "text": "你好"})
+            body, headers = signed(
+                secret, {"id": f"warm-{i}", "from": "13000000000", "text": "你好"}
+            )
             httpx.post(base + URL.format("sms-gw"), content=body, headers=headers, timeout=60)
         yield base, rt, secret
     finally:
