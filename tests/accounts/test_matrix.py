@@ -72,6 +72,7 @@ _SNAPSHOT = select(
             t.team_history,
             t.webhook_subscriptions,
             t.notifications,
+            t.channel_sources,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
@@ -227,6 +228,11 @@ OPERATIONS = [
     ("webhook delete", "DELETE", "/api/v1/webhooks/{webhook_id}"),
     ("webhook test", "POST", "/api/v1/webhooks/{webhook_id}/test"),
     ("webhook deliveries", "GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("channel sources", "GET", "/api/v1/channel-sources"),
+    ("channel source create", "POST", "/api/v1/channel-sources"),
+    ("channel source", "GET", "/api/v1/channel-sources/{source}"),
+    ("channel source change", "PATCH", "/api/v1/channel-sources/{source}"),
+    ("channel source delete", "DELETE", "/api/v1/channel-sources/{source}"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -281,6 +287,11 @@ NEEDS = {
     "webhook delete": {"outbox.manage"},
     "webhook test": {"outbox.manage"},
     "webhook deliveries": {"outbox.manage"},
+    "channel sources": {"channel_sources.manage"},
+    "channel source create": {"channel_sources.manage"},
+    "channel source": {"channel_sources.manage"},
+    "channel source change": {"channel_sources.manage"},
+    "channel source delete": {"channel_sources.manage"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -354,6 +365,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "PUT", f"/api/v1/users/{me}/team", {"json": {"skills": ["billing"]}}, None
     if name.startswith("webhook"):
         return _webhook(name, client)
+    if name.startswith("channel source"):
+        return _channel_source(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -469,6 +482,26 @@ def _webhook(name: str, client) -> tuple[str, str, dict, str | None]:
     }[name]
 
 
+_SOURCES = itertools.count(1)
+
+
+def _channel_source(name: str, client) -> tuple[str, str, dict, str | None]:
+    """A message source of its own for each request (a delete or a pause spends it)."""
+    from kesu.channels import source_admin
+
+    rt = client.app.state.runtime
+    made = source_admin.create(rt, "test", f"src-{next(_SOURCES)}", "sms")["name"]
+    new = {"name": f"new-{next(_SOURCES)}", "kind": "wechat"}
+    path = f"/api/v1/channel-sources/{made}"
+    return {
+        "channel sources": ("GET", "/api/v1/channel-sources", {}, None),
+        "channel source create": ("POST", "/api/v1/channel-sources", {"json": new}, None),
+        "channel source": ("GET", path, {}, None),
+        "channel source change": ("PATCH", path, {"json": {"active": False}}, None),
+        "channel source delete": ("DELETE", path, {}, None),
+    }[name]
+
+
 def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
     if allowed:
         if not 200 <= r.status_code < 300:
@@ -488,6 +521,8 @@ def unclassified_routes(app) -> list[tuple[str, str]]:
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/portal/code"),
         ("POST", "/api/v1/portal/login"),
+        # No sign-in: signed by the message source (tests/channels/test_messages_in.py).
+        ("POST", "/api/v1/channels/{source}/messages"),
     }
     # Routes every signed-in user may use about themselves or to read reference data.
     own_or_reference = {
@@ -678,6 +713,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     assert client.post(f"/api/v1/complaints/{held}/legal-hold", json={"reason": "诉讼"}).is_success
     other_token = client.post("/api/v1/tokens", json={"name": "other"}).json()["id"]
     users.create_user(rt, "test", "target-user", "agent", "password-123456")
+    from kesu.channels import source_admin
+
+    source_admin.create(rt, "test", "sms-gw", "sms")
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -726,6 +764,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("PATCH", "/api/v1/webhooks/1", {"json": {"active": False}}),
         ("DELETE", "/api/v1/webhooks/1", {}),
         ("POST", "/api/v1/webhooks/1/test", {}),
+        ("POST", "/api/v1/channel-sources", {"json": {"name": "audit-src", "kind": "sms"}}),
+        ("PATCH", "/api/v1/channel-sources/sms-gw", {"json": {"active": False}}),
+        ("DELETE", "/api/v1/channel-sources/sms-gw", {}),
     ]
     routes = {
         (m, path)
@@ -745,8 +786,11 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     reads = {
         ("POST", "/api/v1/complaints/{number}/personal-data"),
     }
+    # No sign-in at all: a message source's signed request (tests/channels/test_messages_in).
+    signed = {("POST", "/api/v1/channels/{source}/messages")}
     tried = {(m, _template(u)) for m, u, _ in refused}
-    assert routes - self_service - reads <= tried, sorted(routes - self_service - reads - tried)
+    others = self_service | reads | signed
+    assert routes - others <= tried, sorted(routes - others - tried)
 
     client.get("/api/v1/law/regulations")  # the law index is built on first use, not by the auditor
     before = snapshot(rt)
@@ -793,6 +837,8 @@ def _template(url: str) -> str:
         parts[4] = "{code}"
     if len(parts) > 4 and parts[3] == "webhooks":
         parts[4] = "{webhook_id}"
+    if len(parts) > 4 and parts[3] == "channel-sources":
+        parts[4] = "{source}"
     if len(parts) > 5 and parts[3] == "calendar":
         parts[5] = "{year}"
     return "/".join(parts)

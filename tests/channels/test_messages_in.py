@@ -226,7 +226,7 @@ def test_requests_not_signed_right_are_refused_and_write_nothing(rt, client, adm
         ).json()["state"]
         == "paused"
     )
-    tampered = body.replace("30".encode(), "90".encode())
+    tampered = body.replace(b"30", b"90")
     attempts = {
         "signature_missing": client.post(URL.format("sms-gw"), content=body),
         "signature_invalid": send(client, wrong, message, now),
