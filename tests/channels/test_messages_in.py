@@ -213,6 +213,11 @@ def test_wechat_and_app_messages_need_the_customers_phone(rt, client, admin, now
     )
     assert r.status_code == 201, r.text
     assert client.get(f"/api/v1/complaints/{r.json()['number']}").json()["channel"] == "wechat"
+    # The kind, like the category, is triage's reading of the text.
+    ask = {"id": "w-2", "from": "oY8g_openid", "phone": "13700002222"}
+    r = send(client, wx, {**ask, "text": "我想咨询一下宽带套餐怎么办理"}, now, "wx-service")
+    asked = client.get(f"/api/v1/complaints/{r.json()['number']}").json()
+    assert (asked["kind"], asked["category"]) == ("consultation", "handling")
 
 
 def test_requests_not_signed_right_are_refused_and_write_nothing(rt, client, admin, secret, now):
@@ -309,3 +314,26 @@ def test_the_same_signed_request_twice_is_a_replay(rt, client, secret, now):
     assert again.status_code == 401 and again.json()["code"] == "message_replayed"
     assert "重复" in again.json()["detail"]
     assert counts(rt) == before
+
+
+def test_a_sources_secret_is_reencrypted_by_key_rotation_and_still_verifies(
+    rt, client, secret, now
+):
+    from kesu.accounts import crypto, keys
+
+    original = crypto.keyring()
+    try:
+        crypto.configure(
+            crypto.Keyring(
+                keys=(("k-new", bytes(range(100, 132))), *original.keys),
+                hash_key=original.hash_key,
+            )
+        )
+        assert keys.rotate(rt, "test")["channel_sources"] == 1
+        with rt.engine.connect() as conn:
+            raw = conn.execute(select(t.channel_sources.c.secret.cast(t.Text))).scalar_one()
+        assert raw.startswith("enc1:k-new:")
+        r = send(client, secret, {"id": "k-1", "from": PHONE, "text": BILLING}, now)
+        assert r.status_code == 201, r.text
+    finally:
+        crypto.configure(original)
