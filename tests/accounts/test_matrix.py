@@ -228,6 +228,7 @@ OPERATIONS = [
     ("webhook delete", "DELETE", "/api/v1/webhooks/{webhook_id}"),
     ("webhook test", "POST", "/api/v1/webhooks/{webhook_id}/test"),
     ("webhook deliveries", "GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("likely duplicates", "GET", "/api/v1/complaints/{number}/likely-duplicates"),
     ("channel sources", "GET", "/api/v1/channel-sources"),
     ("channel source create", "POST", "/api/v1/channel-sources"),
     ("channel source", "GET", "/api/v1/channel-sources/{source}"),
@@ -287,6 +288,7 @@ NEEDS = {
     "webhook delete": {"outbox.manage"},
     "webhook test": {"outbox.manage"},
     "webhook deliveries": {"outbox.manage"},
+    "likely duplicates": {"complaint.read"},
     "channel sources": {"channel_sources.manage"},
     "channel source create": {"channel_sources.manage"},
     "channel source": {"channel_sources.manage"},
@@ -389,6 +391,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "GET", f"/api/v1/complaints/{n}", {}, None
     if name == "events":
         return "GET", f"/api/v1/complaints/{n}/events", {}, None
+    if name == "likely duplicates":
+        return "GET", f"/api/v1/complaints/{n}/likely-duplicates", {}, None
     if name == "personal data":
         return "POST", f"/api/v1/complaints/{n}/personal-data", {"json": {"reason": "verify"}}, None
     if name == "obligations":
@@ -644,6 +648,7 @@ def test_a_reseller_cannot_see_another_resellers_complaint(rt, client, as_role):
     attempts = {
         "get": ("GET", "/api/v1/complaints/{n}", {}),
         "events": ("GET", "/api/v1/complaints/{n}/events", {}),
+        "likely duplicates": ("GET", "/api/v1/complaints/{n}/likely-duplicates", {}),
         "obligations": ("GET", "/api/v1/complaints/{n}/obligations", {}),
         "reply draft": ("POST", "/api/v1/complaints/{n}/reply-draft", {"json": {}}),
         "accept": ("POST", "/api/v1/complaints/{n}/transitions", {"json": {"action": "accept"}}),
@@ -662,7 +667,7 @@ def test_a_reseller_cannot_see_another_resellers_complaint(rt, client, as_role):
             missing.json()["code"],
         ), what
         assert other.status_code in (403, 404), what
-        if what in ("get", "events", "accept", "obligations", "reply draft"):
+        if what in ("get", "events", "likely duplicates", "accept", "obligations", "reply draft"):
             assert other.status_code == 404, f"{what}: {other.status_code} (must be 404, not 403)"
         assert "13800005555" not in other.text and "李四" not in other.text
         # Its own complaint: allowed (or refused for want of permission, never hidden).

@@ -1,6 +1,7 @@
-"""Likely duplicates across channels in the API view: the same customer, the same matter
-(same category, or the same text), two channels, within the window; each says which a
-merge keeps and whether the caller may merge; nothing is merged until someone asks."""
+"""Likely duplicates across channels (GET /api/v1/complaints/{number}/likely-duplicates):
+the same customer, the same matter (same category, or the same text), two channels, within
+the window; each says which a merge keeps and whether the caller may merge; nothing is
+merged until someone asks."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def _new(make_complaint, channel, category, days_ago, phone=PHONE, text=BILLING)
 
 
 def _dups(client, number, headers=None) -> list[dict]:
-    r = client.get(f"/api/v1/complaints/{number}", headers=headers or {})
+    r = client.get(f"/api/v1/complaints/{number}/likely-duplicates", headers=headers or {})
     assert r.status_code == 200, r.text
-    return r.json()["likely_duplicates"]
+    return r.json()["items"]
 
 
 def test_the_same_matter_by_two_channels_is_shown_both_ways(client, make_complaint, as_role):

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 
 
 def of(rt: Runtime, number: str, actor: Actor) -> list[dict[str, Any]]:
-    """The likely duplicates of one complaint the caller may see (an empty list if none)."""
+    """The likely duplicates of one complaint the caller may see (an empty list if none);
+    a staff matter: a customer reading their complaint is shown none."""
     p = as_principal(actor)
+    if p.kind == "customer":
+        return []
     require(p, "complaint.read")
     with read(rt.engine) as conn:
         return lookups.likely_duplicates(rt, conn, load_visible(conn, number, p), p)

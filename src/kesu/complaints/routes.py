@@ -140,14 +140,21 @@ async def list_complaints(
 async def get_complaint(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
-    return FastJSON(await run_in_threadpool(_with_duplicates, rt, number, p))
+    return FastJSON(await run_in_threadpool(queries.get, rt, number, p))
 
 
-def _with_duplicates(rt: Runtime, number: str, p: Principal) -> dict[str, Any]:
-    """The complaint and its likely duplicates across channels (complaints.duplicates)."""
-    view = queries.get(rt, number, p)
-    view["likely_duplicates"] = duplicates.of(rt, number, p)
-    return view
+@router.get(
+    "/complaints/{number}/likely-duplicates",
+    summary="跨渠道疑似重复 Likely duplicates across channels",
+)
+async def get_likely_duplicates(
+    number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    """The same customer's open complaints by other channels within the window, of the
+    same category or alike texts; which a merge keeps and whether the caller may merge
+    (`POST …/{merge}/transitions {"action": "merge", "into": keep}`). Nothing is merged
+    by itself."""
+    return {"items": await run_in_threadpool(duplicates.of, rt, number, p)}
 
 
 class ShowIn(BaseModel):
