@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
@@ -71,7 +72,7 @@ async def take_message(
     return JSONResponse(answer, status_code=201 if created else 200)
 
 
-_KINDS = {"enum": list(sources.KINDS)}
+_KINDS: JsonDict = {"enum": list(sources.KINDS)}
 
 
 class SourceIn(BaseModel):
