@@ -147,3 +147,34 @@ def test_a_message_retried_together_with_fresh_signatures_registers_once(server)
             select(func.count()).where(t.channel_messages.c.message_id == "retry-1")
         ).scalar_one()
     assert recorded == 1
+
+
+def test_a_reply_retried_together_is_added_to_the_complaint_once(server):
+    base, rt, secret = server
+    phone = "13912340003"
+    url = base + URL.format("sms-gw")
+    body, headers = signed(secret, {"id": "first-3", "from": phone, "text": "话费多扣了20元。"})
+    first = httpx.post(url, content=body, headers=headers, timeout=60)
+    assert first.status_code == 201, first.text
+    number = first.json()["number"]
+    reply = {"id": "reply-3", "from": phone, "text": "还没有退，请尽快处理。"}
+
+    def post(i: int) -> httpx.Response:
+        body, headers = signed(secret, reply, time.time() + i)
+        return httpx.post(url, content=body, headers=headers, timeout=60)
+
+    answers = _at_once(post)
+    assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+    assert {(r.json()["result"], r.json()["number"]) for r in answers} == {("supplemented", number)}
+    assert sum(not r.json()["already_received"] for r in answers) == 1
+    with rt.engine.connect() as conn:
+        added = conn.execute(
+            select(func.count())
+            .select_from(t.complaint_events)
+            .join(t.complaints, t.complaints.c.id == t.complaint_events.c.complaint_id)
+            .where(
+                t.complaints.c.number == number,
+                t.complaint_events.c.type == "customer_info_added",
+            )
+        ).scalar_one()
+    assert added == 1
