@@ -69,6 +69,9 @@ OWNED = {
     "referral_sources": ("kesu.channels.", "kesu.accounts.keys"),
     "referrals": ("kesu.channels.", "kesu.accounts.keys"),
     "mail_inbox": ("kesu.channels.",),
+    "channel_sources": ("kesu.channels.", "kesu.accounts.keys"),
+    "channel_messages": ("kesu.channels.",),
+    "channel_replays": ("kesu.channels.",),
 }
 
 

@@ -22,6 +22,8 @@ from kesu.channels.notice_routes import router as notices_router
 from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.referral_routes import router as referrals_router
 from kesu.channels.routes import router as intake_router
+from kesu.channels.source_routes import router as sources_router
+from kesu.channels.source_routes import signed_router as messages_in_router
 from kesu.channels.webhook_routes import router as webhooks_router
 from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
@@ -169,6 +171,7 @@ def page_routers() -> list:
         admin_outbox,
         admin_overview,
         admin_sla,
+        admin_sources,
         admin_teams,
         admin_templates,
         admin_users,
@@ -176,6 +179,7 @@ def page_routers() -> list:
         auth,
         complaint_page,
         dashboard,
+        duplicates_page,
         intake_form,
         notices_page,
         portal,
@@ -194,6 +198,7 @@ def page_routers() -> list:
         admin_outbox,
         admin_webhooks,
         admin_templates,
+        admin_sources,
         admin_audit,
     ]
     return [
@@ -203,6 +208,7 @@ def page_routers() -> list:
         intake_form.router,
         complaint_page.router,
         split_page.router,
+        duplicates_page.router,
         dashboard.router,
         notices_page.router,
         referrals_page.router,
@@ -323,6 +329,8 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(notices_router)
     app.include_router(webhooks_router)
     app.include_router(referrals_router)
+    app.include_router(sources_router)
+    app.include_router(messages_in_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

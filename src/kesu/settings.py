@@ -92,6 +92,11 @@ class Settings:
     smtp_inbound: str | None = None
     imap_url: str | None = None
     imap_interval: float = 60.0
+    # Across channels (complaints.lookups.likely_duplicates; operator policy, no statute):
+    # the same customer's complaints by two channels within this many days, of the same
+    # category or texts at least this similar, are shown as likely duplicates.
+    duplicate_window_days: int = 7
+    duplicate_similarity: float = 0.5
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -152,4 +157,8 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
             s = replace(s, **{name: float(v)})
     if v := values.get("KESU_OUTBOX_MAX_ATTEMPTS"):
         s = replace(s, outbox_max_attempts=int(v))
+    if v := values.get("KESU_DUPLICATE_WINDOW_DAYS"):
+        s = replace(s, duplicate_window_days=int(v))
+    if v := values.get("KESU_DUPLICATE_SIMILARITY"):
+        s = replace(s, duplicate_similarity=float(v))
     return s

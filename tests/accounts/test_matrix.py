@@ -72,6 +72,7 @@ _SNAPSHOT = select(
             t.team_history,
             t.webhook_subscriptions,
             t.notifications,
+            t.channel_sources,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
@@ -235,6 +236,12 @@ OPERATIONS = [
     ("referral", "GET", "/api/v1/referrals/{ref}"),
     ("referral reply", "POST", "/api/v1/referrals/{ref}/reply"),
     ("referral document", "GET", "/api/v1/referrals/{ref}/reply"),
+    ("likely duplicates", "GET", "/api/v1/complaints/{number}/likely-duplicates"),
+    ("channel sources", "GET", "/api/v1/channel-sources"),
+    ("channel source create", "POST", "/api/v1/channel-sources"),
+    ("channel source", "GET", "/api/v1/channel-sources/{source}"),
+    ("channel source change", "PATCH", "/api/v1/channel-sources/{source}"),
+    ("channel source delete", "DELETE", "/api/v1/channel-sources/{source}"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -296,6 +303,12 @@ NEEDS = {
     "referral": {"complaint.read"},
     "referral reply": {"complaint.handle"},
     "referral document": {"complaint.read"},
+    "likely duplicates": {"complaint.read"},
+    "channel sources": {"channel_sources.manage"},
+    "channel source create": {"channel_sources.manage"},
+    "channel source": {"channel_sources.manage"},
+    "channel source change": {"channel_sources.manage"},
+    "channel source delete": {"channel_sources.manage"},
 }
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -377,6 +390,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _webhook(name, client)
     if name.startswith("referral"):
         return _referral(name, me, desk)
+    if name.startswith("channel source"):
+        return _channel_source(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -399,6 +414,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "GET", f"/api/v1/complaints/{n}", {}, None
     if name == "events":
         return "GET", f"/api/v1/complaints/{n}/events", {}, None
+    if name == "likely duplicates":
+        return "GET", f"/api/v1/complaints/{n}/likely-duplicates", {}, None
     if name == "personal data":
         return "POST", f"/api/v1/complaints/{n}/personal-data", {"json": {"reason": "verify"}}, None
     if name == "obligations":
@@ -518,6 +535,26 @@ def _webhook(name: str, client) -> tuple[str, str, dict, str | None]:
     }[name]
 
 
+_SOURCES = itertools.count(1)
+
+
+def _channel_source(name: str, client) -> tuple[str, str, dict, str | None]:
+    """A message source of its own for each request (a delete or a pause spends it)."""
+    from kesu.channels import source_admin
+
+    rt = client.app.state.runtime
+    made = source_admin.create(rt, "test", f"src-{next(_SOURCES)}", "sms")["name"]
+    new = {"name": f"new-{next(_SOURCES)}", "kind": "wechat"}
+    path = f"/api/v1/channel-sources/{made}"
+    return {
+        "channel sources": ("GET", "/api/v1/channel-sources", {}, None),
+        "channel source create": ("POST", "/api/v1/channel-sources", {"json": new}, None),
+        "channel source": ("GET", path, {}, None),
+        "channel source change": ("PATCH", path, {"json": {"active": False}}, None),
+        "channel source delete": ("DELETE", path, {}, None),
+    }[name]
+
+
 def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
     if allowed:
         if not 200 <= r.status_code < 300:
@@ -537,6 +574,8 @@ def unclassified_routes(app) -> list[tuple[str, str]]:
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/portal/code"),
         ("POST", "/api/v1/portal/login"),
+        # No sign-in: signed by the message source (tests/channels/test_messages_in.py).
+        ("POST", "/api/v1/channels/{source}/messages"),
     }
     # Routes every signed-in user may use about themselves or to read reference data.
     own_or_reference = {
@@ -658,6 +697,7 @@ def test_a_reseller_cannot_see_another_resellers_complaint(rt, client, as_role):
     attempts = {
         "get": ("GET", "/api/v1/complaints/{n}", {}),
         "events": ("GET", "/api/v1/complaints/{n}/events", {}),
+        "likely duplicates": ("GET", "/api/v1/complaints/{n}/likely-duplicates", {}),
         "obligations": ("GET", "/api/v1/complaints/{n}/obligations", {}),
         "reply draft": ("POST", "/api/v1/complaints/{n}/reply-draft", {"json": {}}),
         "accept": ("POST", "/api/v1/complaints/{n}/transitions", {"json": {"action": "accept"}}),
@@ -676,7 +716,7 @@ def test_a_reseller_cannot_see_another_resellers_complaint(rt, client, as_role):
             missing.json()["code"],
         ), what
         assert other.status_code in (403, 404), what
-        if what in ("get", "events", "accept", "obligations", "reply draft"):
+        if what in ("get", "events", "likely duplicates", "accept", "obligations", "reply draft"):
             assert other.status_code == 404, f"{what}: {other.status_code} (must be 404, not 403)"
         assert "13800005555" not in other.text and "李四" not in other.text
         # Its own complaint: allowed (or refused for want of permission, never hidden).
@@ -727,6 +767,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     assert client.post(f"/api/v1/complaints/{held}/legal-hold", json={"reason": "诉讼"}).is_success
     other_token = client.post("/api/v1/tokens", json={"name": "other"}).json()["id"]
     users.create_user(rt, "test", "target-user", "agent", "password-123456")
+    from kesu.channels import source_admin
+
+    source_admin.create(rt, "test", "sms-gw", "sms")
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -790,6 +833,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
             },
         ),
         ("POST", "/api/v1/referrals/ZB-1/reply", {"json": {"handling": "x", "result": "y"}}),
+        ("POST", "/api/v1/channel-sources", {"json": {"name": "audit-src", "kind": "sms"}}),
+        ("PATCH", "/api/v1/channel-sources/sms-gw", {"json": {"active": False}}),
+        ("DELETE", "/api/v1/channel-sources/sms-gw", {}),
     ]
     routes = {
         (m, path)
@@ -809,8 +855,11 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     reads = {
         ("POST", "/api/v1/complaints/{number}/personal-data"),
     }
+    # No sign-in at all: a message source's signed request (tests/channels/test_messages_in).
+    signed = {("POST", "/api/v1/channels/{source}/messages")}
     tried = {(m, _template(u)) for m, u, _ in refused}
-    assert routes - self_service - reads <= tried, sorted(routes - self_service - reads - tried)
+    others = self_service | reads | signed
+    assert routes - others <= tried, sorted(routes - others - tried)
 
     client.get("/api/v1/law/regulations")  # the law index is built on first use, not by the auditor
     before = snapshot(rt)
@@ -850,6 +899,7 @@ _PARAMS = {
     "webhooks": "{webhook_id}",
     "notification-templates": "{key}",
     "referrals": "{ref}",
+    "channel-sources": "{source}",
 }
 
 

@@ -33,6 +33,7 @@ def rotate(rt: Runtime, actor: Actor) -> dict[str, Any]:
         "webhook_subscriptions": 0,
         "referral_sources": 0,
         "referrals": 0,
+        "channel_sources": 0,
     }
     for table, fields, name in (
         (t.complaints, ("customer_phone", "customer_name", "customer_account"), "complaints"),
@@ -40,6 +41,7 @@ def rotate(rt: Runtime, actor: Actor) -> dict[str, Any]:
         (t.webhook_subscriptions, ("secret",), "webhook_subscriptions"),
         (t.referral_sources, ("secret",), "referral_sources"),
         (t.referrals, ("original",), "referrals"),
+        (t.channel_sources, ("secret",), "channel_sources"),
     ):
         last = 0
         while True:

@@ -1,13 +1,15 @@
 """Questions other slices ask of the complaints' history, answered here so that no
 other slice reads the complaint tables: the earlier complaints that make one a repeat,
-how many of a category came from one place lately, which were re-categorised.
+how many of a category came from one place lately, which were re-categorised, a
+customer's open complaints (a message in is added to the one it refers to), the likely
+duplicates of a complaint across channels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
@@ -16,7 +18,12 @@ from kesu.accounts.roles import Principal
 from kesu.clock import as_utc
 from kesu.complaints import events, repeats
 from kesu.complaints.queries import scope_conditions
+from kesu.complaints.views import actions_for, iso, state_of
 from kesu.store import tables as t
+from kesu.triage import likeness, model
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
 
 C = t.complaints.c
 
@@ -140,3 +147,82 @@ def open_of_customer(conn: Connection, phone: str, limit: int = 50) -> list:
         .order_by(C.received_at.desc(), C.id.desc())
         .limit(limit)
     ).all()
+
+
+def open_numbers_of_customer(conn: Connection, phone_hash: str, number: str | None = None) -> list:
+    """The customer's open complaints (number, category), newest first; with `number`,
+    that complaint if it is open and the customer's."""
+    q = select(C.number, C.category).where(C.customer_phone_hash == phone_hash, C.is_open)
+    if number is not None:
+        q = q.where(C.number == number)
+    return conn.execute(q.order_by(C.received_at.desc(), C.id.desc())).all()
+
+
+# -- across channels -------------------------------------------------------------------
+
+
+def _text(row) -> str:
+    return "\n".join(x for x in (row.title, row.description) if x)
+
+
+def _alike(row, other, threshold: float) -> tuple[str, float | None] | None:
+    """Why `other` looks like the same matter as `row` (same category, or texts at least
+    `threshold` alike), with the texts' similarity; None when it does not."""
+    try:
+        score: float | None = likeness.similarity(model.shipped(), _text(row), _text(other))
+    except model.ModelMissing:
+        score = None
+    if row.category is not None and row.category == other.category:
+        return "same_category", score
+    if score is not None and score >= threshold:
+        return "similar_text", score
+    return None
+
+
+def likely_duplicates(rt: Runtime, conn: Connection, row, p: Principal) -> list[dict[str, Any]]:
+    """The same customer's open complaints that came by another channel within the
+    window (settings.duplicate_window_days, operator policy) and look like the same matter
+    (same category, or texts at least settings.duplicate_similarity alike), within the
+    principal's scope, oldest first. Each says which one a merge keeps (the earlier
+    received) and which it merges, and whether `p` may merge them now. Nothing is merged
+    here: a person decides (complaints.duplicates.merge)."""
+    if not row.is_open or not row.customer_phone_hash:
+        return []
+    within = timedelta(days=rt.settings.duplicate_window_days)
+    received = as_utc(row.received_at)
+    others = conn.execute(
+        select(t.complaints)
+        .where(
+            C.customer_phone_hash == row.customer_phone_hash,
+            C.is_open,
+            C.id != row.id,
+            C.channel != row.channel,
+            C.received_at >= received - within,
+            C.received_at <= received + within,
+            *scope_conditions(p),
+        )
+        .order_by(C.received_at, C.id)
+    ).all()
+    now = rt.clock()
+    out = []
+    for other in others:
+        why = _alike(row, other, rt.settings.duplicate_similarity)
+        if why is None:
+            continue
+        earlier = (as_utc(other.received_at), other.id) < (received, row.id)
+        keep, merged = (other, row) if earlier else (row, other)
+        out.append(
+            {
+                "number": other.number,
+                "channel": other.channel,
+                "category": other.category,
+                "status": other.status,
+                "received_at": iso(other.received_at),
+                "reason": why[0],
+                "similarity": why[1],
+                "keep": keep.number,
+                "merge": merged.number,
+                "can_merge": "merge" in actions_for(state_of(merged), rt, now, p),
+            }
+        )
+    return out

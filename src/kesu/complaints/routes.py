@@ -13,7 +13,7 @@ from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import phones
 from kesu.clock import BEIJING, supported_date
-from kesu.complaints import lifecycle, queries, reveal, split, transitions
+from kesu.complaints import duplicates, lifecycle, queries, reveal, split, transitions
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.schemas import SplitIn, TransitionIn
 from kesu.problems import Problem
@@ -141,6 +141,20 @@ async def get_complaint(
     number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
     return FastJSON(await run_in_threadpool(queries.get, rt, number, p))
+
+
+@router.get(
+    "/complaints/{number}/likely-duplicates",
+    summary="跨渠道疑似重复 Likely duplicates across channels",
+)
+async def get_likely_duplicates(
+    number: str, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    """The same customer's open complaints by other channels within the window, of the
+    same category or alike texts; which a merge keeps and whether the caller may merge
+    (`POST …/{merge}/transitions {"action": "merge", "into": keep}`). Nothing is merged
+    by itself."""
+    return {"items": await run_in_threadpool(duplicates.of, rt, number, p)}
 
 
 class ShowIn(BaseModel):

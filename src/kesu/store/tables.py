@@ -22,6 +22,9 @@ from sqlalchemy import (
 
 from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata as metadata
+from kesu.store.tables_channels_in import channel_messages as channel_messages
+from kesu.store.tables_channels_in import channel_replays as channel_replays
+from kesu.store.tables_channels_in import channel_sources as channel_sources
 from kesu.store.tables_mail import mail_inbox as mail_inbox
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
 from kesu.store.tables_outbox import (

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from kesu.accounts import teams as team_admin
 from kesu.accounts.roles import roles
-from kesu.complaints import lifecycle, queries, reveal, transitions
+from kesu.complaints import duplicates, lifecycle, queries, reveal, transitions
 from kesu.law import advice, articles, library
 from kesu.problems import Problem
 from kesu.web import i18n
@@ -62,6 +62,8 @@ def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
         "attachments": _attachments(pg, number),
         # Who `assign` may name: the active people of the complaint's team.
         "team_members": _team_members(pg, view) if "assign" in view["allowed_actions"] else [],
+        # The same customer's matter by another channel (workbench/_duplicates.html).
+        "duplicates": duplicates.of(pg.rt, number, pg.p),
     }
 
 
@@ -103,7 +105,7 @@ async def complaint_page(
     )
 
 
-DONE = {"registered", "action", "uploaded", "split"}
+DONE = {"registered", "action", "uploaded", "split", "merged"}
 
 
 def _approvers(pg: Page, waiting: dict[str, Any]) -> str:

@@ -26,7 +26,18 @@ from kesu.web.http import PROBLEM_JSON
 # tests/web/test_openapi_doc.py.
 CODES: dict[int, tuple[str, ...]] = {
     400: ("invalid_json", "invalid_cursor", "http_error"),
-    401: ("unauthenticated", "bad_credentials", "code_invalid"),
+    401: (
+        "unauthenticated",
+        "bad_credentials",
+        "code_invalid",
+        # Messages in (channels.sources): a request not signed right by a known source.
+        "signature_missing",
+        "signature_invalid",
+        "signature_expired",
+        "message_replayed",
+        "source_unknown",
+        "source_paused",
+    ),
     403: ("forbidden", "csrf_failed", "customers_only"),
     404: (
         "not_found",
@@ -68,6 +79,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_exists",
         "not_in_team",
         "referral_already_replied",
+        "source_exists",
+        "not_a_duplicate",
     ),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
@@ -174,6 +187,11 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_length",
         "invalid_warning",
         "policy_outside_rule",
+        # Messages in (channels.source_admin, channels.messages_in):
+        "invalid_source_name",
+        "unknown_source_kind",
+        "invalid_source_secret",
+        "phone_required",
     ),
     429: ("account_locked", "code_limit", "code_too_soon", "portal_rate_limited"),
     503: ("database_busy", "model_missing"),
@@ -220,7 +238,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _PUBLIC = {"/healthz"}
-_NO_SESSION = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
+_NO_SESSION = {
+    "/api/v1/auth/login",
+    "/api/v1/portal/code",
+    "/api/v1/portal/login",
+    "/api/v1/channels/{source}/messages",  # signed by the source (channels.sources)
+}
 _LIMITED = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
 _MODEL = {"/api/v1/triage", "/api/v1/cases"}
 
