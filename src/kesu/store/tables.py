@@ -22,6 +22,8 @@ from sqlalchemy import (
 
 from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata as metadata
+from kesu.store.tables_imports import import_jobs as import_jobs
+from kesu.store.tables_imports import import_mappings as import_mappings
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
 from kesu.store.tables_outbox import notifications as notifications
 from kesu.store.tables_outbox import staff_notice_prefs as staff_notice_prefs
