@@ -33,6 +33,7 @@ from kesu.problems import Problem
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
+from kesu.web.admin_import import IMPORT_BODY_MAX
 from kesu.web.http import database_problem, problem_response, validation_problem
 from kesu.web.openapi import document
 from kesu.web.text_guard import TextGuard
@@ -66,6 +67,8 @@ class BodyLimit:
             path.endswith("/attachments") or path == "/portal/new"
         ):
             return self.large_paths_max
+        if scope.get("method") == "POST" and path == "/admin/import":  # a work-order file
+            return max(self.max_bytes, IMPORT_BODY_MAX)
         return self.max_bytes
 
     async def __call__(self, scope, receive, send):
@@ -165,6 +168,7 @@ def page_routers() -> list:
     from kesu.web import (
         admin_audit,
         admin_calendar,
+        admin_import,
         admin_outbox,
         admin_overview,
         admin_sla,
@@ -191,6 +195,7 @@ def page_routers() -> list:
         admin_outbox,
         admin_webhooks,
         admin_audit,
+        admin_import,
     ]
     return [
         auth.router,

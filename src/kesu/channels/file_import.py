@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 BATCH = 2000
+MAX_FILE_BYTES = 64 * 1024 * 1024  # an uploaded file (the page); 100,000 rows is ~15 MB of csv
 MAX_ROWS = 500_000
 REPORT_ERRORS = 500  # the bad rows a report lists; the error workbook has them all
 
