@@ -2,8 +2,9 @@
 
 csv: UTF-8 with or without BOM, or GBK / GB18030 (what Chinese Excel saves as "CSV");
 the encoding is found by trying UTF-8 strictly, then GB18030 (a superset of GBK). The
-delimiter is sniffed among comma, tab and semicolon. xlsx: the first sheet, through
-openpyxl in read-only mode (rows streamed, not the whole workbook in memory). The header
+delimiter is sniffed among comma, tab and semicolon. xlsx: the first sheet, streamed
+row by row (channels.xlsx_rows: the sheet's XML parsed as it is read, never the whole
+workbook in memory). The header
 row is the first non-empty row; empty rows are skipped; each row keeps the number the
 user sees in Excel (the header row is 1 when it is the first).
 """
@@ -92,29 +93,27 @@ def _data(rows: Iterator[tuple[int, list[Cell]]]) -> Iterator[tuple[int, list[Ce
 
 
 def _xlsx(path: Path) -> Sheet:
-    import zipfile
-
-    from openpyxl import load_workbook
+    from kesu.channels import xlsx_rows
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise FileError(
-            f"无法读取 Excel 文件（{type(err).__name__}），请确认是 .xlsx 工作簿。"
-        ) from None
-    ws = wb.worksheets[0]
+        book = xlsx_rows.open_book(path)
+    except xlsx_rows.BookError as err:
+        raise FileError(f"无法读取 Excel 文件（{err}），请确认是 .xlsx 工作簿。") from None
 
     def numbered() -> Iterator[tuple[int, list[Cell]]]:
-        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield i, [cell(v) for v in row]
+        try:
+            for i, row in book.rows():
+                yield i, [cell(v) for v in row]
+        except xlsx_rows.BookError as err:
+            raise FileError(f"Excel 文件内容有误（{err}），请用 Excel 打开后重新保存。") from None
 
     rows = numbered()
     try:
         header_row, header = _first_row(rows)
     except FileError:
-        wb.close()
+        book.close()
         raise
-    return Sheet("xlsx", None, _headers(header), header_row, _data(rows), wb.close)
+    return Sheet("xlsx", None, _headers(header), header_row, _data(rows), book.close)
 
 
 def decode(raw: bytes) -> tuple[str, str]:

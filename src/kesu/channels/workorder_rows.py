@@ -120,8 +120,24 @@ def parse_time(value: Cell) -> datetime:
     return parsed
 
 
+# The usual shapes, read without strptime: 2026-11-20 09:30[:00], 2026/11/20 9:30,
+# 2026年11月20日 9时30分, 2026.11.20, a date alone.
+_QUICK = re.compile(
+    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[ T]?(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?秒?)?分?)?"
+)
+
+
 def _parse_text(text: str) -> datetime:
     raw = " ".join(text.split())
+    quick = _QUICK.fullmatch(raw)
+    if quick is not None:
+        try:
+            return datetime(*(int(g) for g in quick.groups() if g is not None))  # type: ignore[misc]
+        except ValueError:
+            raise ValueError(
+                f"时间“{text}”不是有效的日期时间（月、日或时、分超出范围）。"
+            ) from None
     for fmt in (*_FORMATS, *_DATES):
         try:
             return datetime.strptime(raw, fmt)
