@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
@@ -323,7 +323,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
     for attempt in range(3):
         try:
             return _bulk_write(rt, p, items, numbers, now, keyed)
-        except (IntegrityError, DBAPIError) as err:
+        except Exception as err:  # COPY raises the driver's own UniqueViolation
             # On PostgreSQL another transaction may have registered one of the keys
             # between the check and the insert: the unique key refuses the batch, which
             # is written again without it (its reserved numbers are still ours).
