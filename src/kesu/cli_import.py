@@ -90,12 +90,14 @@ def _report(out, show: int, errors: Path | None) -> None:
     if out.dry_run:
         console.print(
             f"[yellow]试运行（--dry-run）：未写入任何数据。[/]合格行中 {out.skipped} 行此前已导入，"
-            f"正式导入时将跳过；将新建 {out.good - out.skipped} 件。"
+            f"正式导入时将跳过；将新建 {out.good - out.skipped} 件。",
+            soft_wrap=True,
         )
     else:
         console.print(
             f"[green]导入完成[/]：新建 {out.created} 件，此前已导入而跳过 {out.skipped} 件"
-            + (f"，有问题未导入 {len(out.bad)} 行。" if out.bad else "。")
+            + (f"，有问题未导入 {len(out.bad)} 行。" if out.bad else "。"),
+            soft_wrap=True,
         )
     if errors is not None and out.bad:
         errors.write_bytes(file_import.error_workbook(out))
