@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 
 from kesu.channels import import_mappings
 from tests.channels.import_files import HEADERS, csv_bytes, many, row, xlsx
-from tests.web.conftest import staff_web  # noqa: F401 - the fixture
+from tests.web import conftest as web_fixtures
 
+staff_web = web_fixtures.staff_web  # the signed-in page client of tests/web
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -101,7 +102,15 @@ def test_an_admin_saves_a_mapping_and_imports_with_it(rt, staff_web, tmp_path):
             "source": "henan-hotline",
             "channel": "hotline",
             "province": "河南",
-            "columns": "工单号: 流水号\n受理时间: 来电日期\n来电号码: 主叫\n投诉内容: 问题\n归属地: 地市",
+            "columns": "\n".join(
+                [
+                    "工单号: 流水号",
+                    "受理时间: 来电日期",
+                    "来电号码: 主叫",
+                    "投诉内容: 问题",
+                    "归属地: 地市",
+                ]
+            ),
         },
     )
     assert r.status_code == 200 and "列映射 henan_export 已保存。" in r.text
