@@ -154,10 +154,10 @@ def plan(mapping: Mapping, headers: Sequence[Any]) -> ColumnPlan:
     taken: set[int] = set()
     for name, names in mapping.columns.items():
         for candidate in names:
-            i = where.get(candidate)
-            if i is not None and i not in taken:
-                index[name] = i
-                taken.add(i)
+            at = where.get(candidate)
+            if at is not None and at not in taken:
+                index[name] = at
+                taken.add(at)
                 break
     missing = [name for name in mapping.required if name not in index]
     unmapped = [shown[i] for i in range(len(keys)) if i not in taken and keys[i]]

@@ -133,7 +133,8 @@ def _parse_text(text: str) -> datetime:
     quick = _QUICK.fullmatch(raw)
     if quick is not None:
         try:
-            return datetime(*(int(g) for g in quick.groups() if g is not None))  # type: ignore[misc]
+            y, mo, d, h, mi, sec = (int(g) if g is not None else 0 for g in quick.groups())
+            return datetime(y, mo, d, h, mi, sec)
         except ValueError:
             raise ValueError(
                 f"时间“{text}”不是有效的日期时间（月、日或时、分超出范围）。"
