@@ -47,6 +47,8 @@ class Sheet:
 
 def cell(value: Any) -> Cell:
     """A cell as the checks take it: text (numbers as their digits), or a date/time."""
+    if type(value) is str:
+        return value.strip() or None
     if value is None or isinstance(value, (datetime, date, time)):
         return value
     if isinstance(value, bool):

@@ -36,14 +36,19 @@ def _is_date_code(code: str) -> bool:
     return any(ch in plain for ch in "ymdhs") and "general" not in plain
 
 
+_COLUMNS: dict[str, int] = {}
+
+
 def _col(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
+    """The 0-based column of a cell reference ("C12" → 2), letters remembered."""
+    letters = ref.rstrip("0123456789")
+    found = _COLUMNS.get(letters)
+    if found is None:
+        n = 0
+        for ch in letters:
             n = n * 26 + ord(ch) - 64
-        else:
-            break
-    return n - 1
+        found = _COLUMNS[letters] = n - 1
+    return found
 
 
 def _text(el) -> str:
@@ -150,13 +155,16 @@ class Book:
         try:
             with self.zip.open(self.sheet) as fh:
                 last = 0
+                row_tag, cell_tag = NS + "row", NS + "c"
                 for _, el in iterparse(fh):
-                    if el.tag != NS + "row":
+                    if el.tag != row_tag:
                         continue
                     number = int(el.get("r") or last + 1)
                     last = number
                     values: list[Any] = []
-                    for c in el.iter(NS + "c"):
+                    for c in el:
+                        if c.tag != cell_tag:
+                            continue
                         ref = c.get("r")
                         if ref:
                             i = _col(ref)
