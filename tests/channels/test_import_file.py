@@ -256,3 +256,24 @@ def test_ten_thousand_rows(rt, tmp_path):
             ).all()
         )
     assert provinces == {"河南省": 3334, "广东省": 3333, "重庆市": 3333}
+
+
+def test_the_bad_rows_workbook_is_kept_seven_days_and_its_download_audited(rt, clock, tmp_path):
+    from kesu.channels import import_jobs
+    from kesu.problems import Problem as P
+
+    path = xlsx(tmp_path / "a.xlsx", [row("K1"), row("K2", 来电号码=None)])
+    job = import_jobs.create(rt, "test", "a.xlsx", file_import.sha256_of(path), "", False)
+    import_jobs.execute(rt, job, path, "test", "a.xlsx")
+    name, data = import_jobs.error_file(rt, "test", job)
+    assert name == "a-错误行.xlsx" and data.startswith(b"PK")
+    with read(rt.engine) as conn:
+        audited = conn.execute(
+            select(func.count()).where(t.audit_log.c.action == "import.error_file")
+        ).scalar_one()
+    assert audited == 1
+    clock.advance(days=8)
+    with pytest.raises(P) as err:
+        import_jobs.error_file(rt, "test", job)
+    assert err.value.status == 404 and "没有可下载的错误行文件" in err.value.detail
+    assert import_jobs.get(rt, "test", job)["has_error_file"] is False

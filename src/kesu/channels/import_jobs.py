@@ -125,6 +125,7 @@ def _finish(rt, job_id, p: Principal, state, report, errors: bytes | None, out=N
         }
     encoded = base64.b64encode(errors).decode() if errors else None
     with write(rt.engine) as conn:
+        _drop_old_error_files(conn, now)
         conn.execute(
             update(t.import_jobs)
             .where(J.id == job_id)
@@ -138,6 +139,15 @@ def _finish(rt, job_id, p: Principal, state, report, errors: bytes | None, out=N
             )
         )
         audit(conn, p, now, "import.file", "import_job", str(job_id), {"state": state, **counts})
+
+
+def _drop_old_error_files(conn, now) -> None:
+    """The bad rows' workbooks are kept ERROR_FILE_DAYS days (they hold customers' data)."""
+    conn.execute(
+        update(t.import_jobs)
+        .where(J.finished_at < now - timedelta(days=ERROR_FILE_DAYS), J.error_file.isnot(None))
+        .values(error_file=None)
+    )
 
 
 def start(rt: Runtime, actor: Actor, path: Path, file_name: str, mapping: str, dry_run: bool):
@@ -197,13 +207,9 @@ def error_file(rt: Runtime, actor: Actor, job_id: int) -> tuple[str, bytes]:
     p = as_principal(actor)
     require(p, "complaint.import")
     now = rt.clock()
+    with write(rt.engine) as conn:  # its own transaction: a refusal below keeps it
+        _drop_old_error_files(conn, now)
     with write(rt.engine) as conn:
-        # Older workbooks are dropped first (kept ERROR_FILE_DAYS days).
-        conn.execute(
-            update(t.import_jobs)
-            .where(J.finished_at < now - timedelta(days=ERROR_FILE_DAYS), J.error_file.isnot(None))
-            .values(error_file=None)
-        )
         row = conn.execute(select(J.file_name, J.error_file).where(J.id == job_id)).first()
         if row is None or not row.error_file:
             raise Problem(

@@ -59,7 +59,8 @@ async def import_upload(pg: Page = Depends(staff)) -> Response:
     _allowed(pg)  # before the file is read
     form = await pg.form()
     upload = form.get("file")
-    name = Path(str(getattr(upload, "filename", "") or "")).name[:200]
+    raw_name = Path(str(getattr(upload, "filename", "") or "")).name
+    name = "".join(ch for ch in raw_name if ch.isprintable())[:200]  # cleaned, not refused
     mapping = str(form.get("mapping") or "")
     dry_run = bool(form.get("dry_run"))
     if upload is None or not hasattr(upload, "read") or not name:
