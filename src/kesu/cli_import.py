@@ -40,12 +40,14 @@ def import_file(
 
     rt = open_runtime()
     actor = cli_actor()
-    try:
-        job = import_jobs.create(
-            rt, actor, file.name, file_import.sha256_of(file), mapping or "", dry_run
-        )
-    except Problem as err:
-        problem_exit(err)
+    job = None
+    if not dry_run:  # a dry run leaves no trace; an import is recorded as the page's are
+        try:
+            job = import_jobs.create(
+                rt, actor, file.name, file_import.sha256_of(file), mapping or "", dry_run
+            )
+        except Problem as err:
+            problem_exit(err)
     with progress("导入工单文件 Importing work orders") as meter:
         stage = [""]
 
@@ -58,7 +60,10 @@ def import_file(
                 print(f"  已写入 {done}/{total} 行", file=sys.stderr, flush=True)
 
         try:
-            out = import_jobs.execute(rt, job, file, actor, file.name, step, batch)
+            if job is None:
+                out = file_import.run(rt, file, actor, mapping, True, file.name, step, batch)
+            else:
+                out = import_jobs.execute(rt, job, file, actor, file.name, step, batch)
         except Problem as err:
             problem_exit(err)
     _report(out, show, errors)

@@ -28,6 +28,15 @@ def test_import_reports_in_chinese_and_is_idempotent(env, tmp_path):
     assert "第 7 行，列“来电号码”：电话号码“12”格式不对，应为5到20位数字。" in r.output
     assert "试运行（--dry-run）：未写入任何数据。合格行中 0 行此前已导入" in r.output
     assert "将新建 5 件" in r.output
+    from sqlalchemy import create_engine, func, select
+
+    from kesu.store import tables as t
+
+    engine = create_engine(env)
+    with engine.connect() as conn:  # the dry run left no trace at all
+        for table in (t.complaints, t.import_jobs, t.audit_log):
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+    engine.dispose()
 
     errors = tmp_path / "errors.xlsx"
     r = runner.invoke(app, ["import", str(path), "--batch", "100", "--errors", str(errors)])
