@@ -36,6 +36,7 @@ from kesu.problems import Problem
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
+from kesu.web.admin_import import IMPORT_BODY_MAX
 from kesu.web.http import database_problem, problem_response, validation_problem
 from kesu.web.openapi import document
 from kesu.web.text_guard import TextGuard
@@ -69,6 +70,8 @@ class BodyLimit:
             path.endswith("/attachments") or path == "/portal/new"
         ):
             return self.large_paths_max
+        if scope.get("method") == "POST" and path == "/admin/import":  # a work-order file
+            return max(self.max_bytes, IMPORT_BODY_MAX)
         return self.max_bytes
 
     async def __call__(self, scope, receive, send):
@@ -168,6 +171,7 @@ def page_routers() -> list:
     from kesu.web import (
         admin_audit,
         admin_calendar,
+        admin_import,
         admin_outbox,
         admin_overview,
         admin_sla,
@@ -200,6 +204,7 @@ def page_routers() -> list:
         admin_templates,
         admin_sources,
         admin_audit,
+        admin_import,
     ]
     return [
         auth.router,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from kesu import cli_referrals, cli_run
+from kesu import cli_import, cli_referrals, cli_run
 from kesu.accounts import commands as accounts
 from kesu.channels import commands as channels
 from kesu.deadlines import commands as deadlines
@@ -26,6 +26,7 @@ app.command()(cli_run.serve)
 app.command()(cli_run.demo)
 app.command()(cli_run.worker)
 app.command()(deadlines.rules)
+app.command(name="import")(cli_import.import_file)
 app.add_typer(deadlines.calendar_app, name="calendar")
 app.add_typer(cli_run.db_app, name="db")
 app.add_typer(triage.triage_app, name="triage")

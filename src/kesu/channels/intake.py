@@ -66,9 +66,21 @@ def receive(
     )
 
 
-def receive_many(rt: Runtime, complaints: Sequence[ComplaintIn], actor: Actor) -> list[str]:
-    """Register validated complaints in one transaction (imports); their numbers."""
-    return registration.bulk_import(rt, [c.model_dump() for c in complaints], actor)
+def receive_many(
+    rt: Runtime,
+    complaints: Sequence[ComplaintIn],
+    actor: Actor,
+    extras: Sequence[Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """Register validated complaints in one transaction (imports); the numbers created.
+
+    `extras[i]` goes with complaint i: its `idempotency_key` (one already registered is
+    skipped), `closed` ({closed_at, resolution}: a historical complaint, closed then),
+    `intake` (the channel's source and reference, kept on the registration event)."""
+    items = [c.model_dump() for c in complaints]
+    if extras is not None:
+        items = [{**item, **extra} for item, extra in zip(items, extras, strict=True)]
+    return registration.bulk_import(rt, items, actor)
 
 
 def key_used(conn, key: str) -> bool:

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
-from kesu.accounts.roles import Actor, Principal, as_principal, require
+from kesu.accounts.roles import Actor, Principal, as_principal, require, require_any
 from kesu.channels import staff_notices, webhooks
 from kesu.clock import as_utc
-from kesu.complaints import assignment, events, lookups, repeats
+from kesu.complaints import assignment, events, import_history
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.numbering import next_number, next_numbers
 from kesu.complaints.queries import check_visible
@@ -310,41 +310,82 @@ def _insert(rt, conn, data, actor, now, key, request_hash, triage, calendar, pol
 
 
 def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> list[str]:
-    """Register many validated complaints in one transaction; returns their numbers.
+    """Register many validated complaints in one transaction; the numbers of those created.
 
     The numbers are reserved first in a short transaction of their own, so
     registrations at the counter are not held up by a long import; if the
     import fails, its numbers are skipped, never reused.
+
+    An item may also carry `idempotency_key` (an item whose key is taken already is
+    skipped, decided again inside the write transaction: a file imported twice creates
+    nothing new), `closed` ({closed_at, resolution}: registered as a historical complaint
+    closed then, import_history.close_historical) and `intake` (what the channel
+    received, kept on the registration event).
     """
     p = as_principal(actor)
-    require(p, "complaint.register")
-    actor = p.name
+    require_any(p, ("complaint.register", "complaint.import"), "批量导入投诉")
     now = rt.clock()
-    if not items:
-        return []
     for data in items:
         _check_received(data, now)  # before numbers are reserved
         check_team(rt, data)
+    keyed = any(d.get("idempotency_key") for d in items)
+    if keyed:
+        with read(rt.engine) as conn:
+            items = import_history.unregistered(conn, items)
+    if not items:
+        return []
     with write(rt.engine) as conn:
         numbers = next_numbers(conn, now, len(items))
+    for attempt in range(3):
+        try:
+            return _bulk_write(rt, p, items, numbers, now, keyed)
+        except Exception as err:  # COPY raises the driver's own UniqueViolation
+            # On PostgreSQL another transaction may have registered one of the keys
+            # between the check and the insert: the unique key refuses the batch, which
+            # is written again without it (its reserved numbers are still ours).
+            if not keyed or attempt == 2 or not _unique_violation(err):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _unique_violation(err: Exception) -> bool:
+    orig = getattr(err, "orig", err)
+    return isinstance(err, IntegrityError) or getattr(orig, "sqlstate", None) == "23505"
+
+
+def _bulk_write(rt, p: Principal, items, numbers, now, keyed: bool) -> list[str]:
+    actor = p.name
     with write(rt.engine) as conn:
+        if keyed:  # decided with the insert (SQLite: under the writer lock)
+            items = import_history.unregistered(conn, items)
+            if not items:
+                return []
+        numbers = numbers[: len(items)]
         calendar = rt.calendar(conn)
         policies = rt.sla_policies(conn)
         ids = bulk.allocate_ids(conn, t.complaints, len(items))
-        items = _repeat_flags(conn, items, ids, now)
+        items = import_history.repeat_flags(conn, items, ids, now)
         rows, all_deadlines, history = [], [], []
         for data, number, cid in zip(items, numbers, ids, strict=True):
             row, planned = _prepare(rt, data, actor, now, calendar, policies)
             row["number"] = number
             row["id"] = cid
-            how = _route(rt, conn, row)
+            row["idempotency_key"] = data.get("idempotency_key")
+            row.update(accepted_at=None, replied_at=None, closed_at=None, resolution=None)
+            closed = data.get("closed")
+            if closed:
+                import_history.close_historical(row, planned, closed, rt.rules)
+            how = None if closed else _route(rt, conn, row)
             rows.append(row)
             for d in planned:
                 d["complaint_id"] = cid
             all_deadlines.extend(planned)
-            history.append(
-                {"complaint_id": cid, **_registered_event(row, planned, actor, now, "批量导入")}
-            )
+            event = _registered_event(row, planned, actor, now, "批量导入")
+            if data.get("intake"):
+                event["data"]["intake"] = data["intake"]
+            history.append({"complaint_id": cid, **event})
+            if closed:
+                history.append(import_history.closed_event(cid, row, actor, now))
             if how is not None:
                 data_ = assignment.assigned_data(row["assignee"], None, how)
                 history.append(
@@ -362,7 +403,7 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
         bulk.insert_many(conn, t.complaints, rows)
         deadlines.store_many(conn, all_deadlines)
         bulk.insert_many(conn, t.complaint_events, history)
-        webhooks.emit_many(conn, now, "registered", rows)
+        webhooks.emit_many(conn, now, "registered", [r for r in rows if r["is_open"]])
         audit(
             conn,
             p,
@@ -373,38 +414,3 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
             {"count": len(rows), "first": numbers[0], "last": numbers[-1]},
         )
     return numbers
-
-
-def _repeat_flags(
-    conn: Connection, items: list[Mapping[str, Any]], ids: list[int], now: datetime
-) -> list[dict[str, Any]]:
-    """The import's items with the repeat flag decided by the one rule (complaints.repeats),
-    against the history and the import's own rows (an earlier id is registered first)."""
-    seen = [
-        repeats.Seen(
-            None,
-            d.get("category"),
-            d.get("kind") or "complaint",
-            "registered",
-            as_utc(d.get("received_at") or now),
-            cid,
-        )
-        for d, cid in zip(items, ids, strict=True)
-    ]
-    hashes = [crypto.phone_hash(d["customer"]["phone"]) for d in items]
-    history: dict[str, list[repeats.Seen]] = {}
-    if seen:
-        lo = repeats.window(min(x.received_at for x in seen))[0]
-        hi = max(x.received_at for x in seen)
-        history = lookups.same_customer(conn, set(hashes), lo, hi)
-    for h, x in zip(hashes, seen, strict=True):
-        history[h].append(x)
-    return [
-        {
-            **d,
-            "risk_flags": repeats.with_flag(
-                d.get("risk_flags") or (), bool(repeats.earlier(x, history[h]))
-            ),
-        }
-        for d, x, h in zip(items, seen, hashes, strict=True)
-    ]

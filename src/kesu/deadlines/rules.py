@@ -213,12 +213,25 @@ def compute_due(rule: Rule, start: datetime, calendar: WorkCalendar) -> Due:
     if rule.unit == "hours":
         return Due(start + timedelta(hours=rule.length), estimated=False)
     first = start.astimezone(BEIJING).date()
-    if rule.unit == "calendar_days":
-        nominal = first + timedelta(days=rule.length)
-        last = calendar.next_working_day(nominal)
-    else:
-        last = calendar.add_working_days(first, rule.length)
-    return Due(end_of_day(last).astimezone(BEIJING), calendar.estimated_between(first, last))
+    # A period in days ends at the end of a day that depends only on the first day and
+    # the calendar (its version names its content): imports ask for the same ones often.
+    key = (calendar.version, rule.unit, rule.length, first)
+    found = _DAY_ENDS.get(key)
+    if found is None:
+        if rule.unit == "calendar_days":
+            nominal = first + timedelta(days=rule.length)
+            last = calendar.next_working_day(nominal)
+        else:
+            last = calendar.add_working_days(first, rule.length)
+        if len(_DAY_ENDS) > 100_000:
+            _DAY_ENDS.clear()
+        found = _DAY_ENDS[key] = Due(
+            end_of_day(last).astimezone(BEIJING), calendar.estimated_between(first, last)
+        )
+    return found
+
+
+_DAY_ENDS: dict[tuple[str, str, int, date], Due] = {}
 
 
 def due_on(day: date) -> Due:

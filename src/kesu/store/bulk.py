@@ -84,7 +84,7 @@ def _executemany(conn, table, names, columns, rows) -> None:
         if isinstance(c.type, JSON):
             converters.append((i, encode))
         elif isinstance(c.type, UTCDateTime):
-            converters.append((i, _sqlite_utc))
+            converters.append((i, _memo_utc()))
         else:
             process = c.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
@@ -99,6 +99,19 @@ def _executemany(conn, table, names, columns, rows) -> None:
         params.append(tuple(values))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     conn.exec_driver_sql(sql, params)
+
+
+def _memo_utc():
+    """_sqlite_utc, each distinct time converted once (an import's rows share `now`)."""
+    memo: dict[datetime, str] = {}
+
+    def convert(value: datetime) -> str:
+        text = memo.get(value)
+        if text is None:
+            text = memo[value] = _sqlite_utc(value)
+        return text
+
+    return convert
 
 
 def _sqlite_utc(value: datetime) -> str:

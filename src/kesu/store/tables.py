@@ -25,6 +25,8 @@ from kesu.store.meta import metadata as metadata
 from kesu.store.tables_channels_in import channel_messages as channel_messages
 from kesu.store.tables_channels_in import channel_replays as channel_replays
 from kesu.store.tables_channels_in import channel_sources as channel_sources
+from kesu.store.tables_imports import import_jobs as import_jobs
+from kesu.store.tables_imports import import_mappings as import_mappings
 from kesu.store.tables_mail import mail_inbox as mail_inbox
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
 from kesu.store.tables_outbox import (
