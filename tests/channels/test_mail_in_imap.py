@@ -82,7 +82,12 @@ userdb {{
 @pytest.fixture
 def dovecot(tmp_path):
     if not Path(DOVECOT).exists():
-        pytest.fail("dovecot is not installed: apt-get install -y dovecot-imapd")
+        # As with the browser tests: a newcomer's machine may lack it (the test says so);
+        # .ci/run installs it and requires these tests to run.
+        message = "dovecot is not installed: apt-get install -y dovecot-imapd"
+        if os.environ.get("KESU_E2E_REQUIRED") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     if os.geteuid() == 0:
         # Dovecot refuses root for its login and mail processes: Debian's dovecot and
         # dovenull users, in a directory they can reach (pytest's tmp_path is 0700 root).
