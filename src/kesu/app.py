@@ -137,9 +137,12 @@ def _allowed(request: Request) -> str:
 
 
 def _housekeeping(rt: Runtime) -> None:
-    """Retention once a day (the outbox has its own thread: channels.delivery.run)."""
+    """Retention and the supervisors' digests once a day (the outbox has its own thread:
+    channels.delivery.run)."""
+    from kesu.channels import digest
     from kesu.complaints import retention
 
+    digest.send_due(rt)
     done = retention.run_daily(rt)
     if done and done["anonymised"]:
         log.info("retention: %s complaints anonymised", done["anonymised"])

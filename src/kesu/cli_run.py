@@ -146,7 +146,7 @@ def worker(
     rt = open_runtime()
     ensure_law_index(rt)
     wait = interval if interval is not None else rt.settings.watch_interval
-    from kesu.channels import delivery
+    from kesu.channels import delivery, digest
     from kesu.complaints import retention
 
     stop = threading.Event()
@@ -159,6 +159,8 @@ def worker(
         n = watcher.watch_once(rt)
         w = watcher.warn_once(rt)
         kept = retention.run_daily(rt)
+        if told := digest.send_due(rt):
+            console.print(f"每日摘要已发给 {len(told)} 位班组长。")
         if kept is not None:
             console.print(
                 f"保存期限：匿名化 {kept['anonymised']} 件，法律保全跳过 {len(kept['held'])} 件。"

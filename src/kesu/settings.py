@@ -97,6 +97,8 @@ class Settings:
     # category or texts at least this similar, are shown as likely duplicates.
     duplicate_window_days: int = 7
     duplicate_similarity: float = 0.5
+    # Supervisors' daily digest (channels.digest) goes out after this hour, Beijing time.
+    digest_hour: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -161,4 +163,6 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
         s = replace(s, duplicate_window_days=int(v))
     if v := values.get("KESU_DUPLICATE_SIMILARITY"):
         s = replace(s, duplicate_similarity=float(v))
+    if v := values.get("KESU_DIGEST_HOUR"):
+        s = replace(s, digest_hour=int(v))
     return s

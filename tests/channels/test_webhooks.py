@@ -327,3 +327,31 @@ def test_a_redirect_is_not_a_delivery(rt, receiver):
     assert delivery.deliver(rt)["retry"] == 1
     (log,) = webhook_admin.deliveries(rt, "admin-test", sid)["items"]
     assert log["status"] == "pending" and "HTTP 302" in log["last_error"]
+
+
+def test_the_admin_who_made_a_subscription_is_told_when_it_is_paused(rt, clock, receiver):
+    from kesu.accounts import users
+    from kesu.channels import staff_notices
+
+    users.create_user(rt, "test", "hook-owner", "admin", "password-123456")
+    users.set_email(rt, "test", "hook-owner", "owner@op.example.cn")
+    made = webhook_admin.create(rt, "hook-owner", receiver.url, ["registered"])
+    sid = made["id"]
+    receiver.down = True
+    for _ in range(26):
+        webhook_admin.test(rt, "hook-owner", sid)
+        delivery.deliver(rt)
+        clock.advance(hours=1)
+    assert _sub(rt, sid)["state"] == "paused"
+    with read(rt.engine) as conn:
+        told = staff_notices.listing(conn, "hook-owner")
+        mail = conn.execute(
+            select(t.notifications).where(N.channel == "email").order_by(N.id)
+        ).all()
+    assert [n["kind"] for n in told] == ["webhook_paused"]  # once, not at every failure
+    assert f"推送订阅 #{sid}" in told[0]["text"] and "自动暂停" in told[0]["text"]
+    assert "503" in told[0]["text"] or "HTTP" in told[0]["text"]  # the last error
+    (m,) = mail
+    assert m.recipient == "owner@op.example.cn"
+    assert m.subject == f"[kesu] 推送订阅 #{sid} 已自动暂停"
+    assert f"/admin/webhooks/{sid}" in m.body

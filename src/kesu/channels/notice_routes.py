@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
@@ -35,15 +35,13 @@ class Switch(BaseModel):
     email: bool | None = None
 
 
-class Prefs(BaseModel):
-    """Per kind (channels.staff_notices.KINDS): `off`, `email`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    assigned: Switch | None = None
-    approval_waiting: Switch | None = None
-    deadline_warning: Switch | None = None
-    deadline_breached: Switch | None = None
+# Per kind (channels.staff_notices.KINDS): `off`, `email`; a field for every kind there is.
+Prefs = create_model(  # type: ignore[call-overload]
+    "Prefs",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="Per kind (channels.staff_notices.KINDS): `off`, `email`.",
+    **{kind: (Switch | None, None) for kind in staff_notices.KINDS},
+)
 
 
 @router.get("/notices", summary="我的通知 My notices")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from kesu.accounts import team_store
-from kesu.accounts.roles import Actor, as_principal, forbidden
+from kesu.accounts.roles import Actor, as_principal, forbidden, roles
 from kesu.channels import outbox
 from kesu.clock import BEIJING
 from kesu.problems import Problem
@@ -38,14 +38,17 @@ KINDS: dict[str, str] = {
     "deadline_warning": "时限预警",
     "deadline_breached": "时限超期",
     "customer_wrote": "客户来信",
+    "webhook_paused": "推送订阅已自动暂停",
+    "daily_digest": "每日摘要（班组长）",
 }
+DEFAULT_OFF = frozenset({"daily_digest"})  # asked for, not sent unasked
 SELF_TAKEN = frozenset({"claim", "accept"})  # the assignee took it: not told
 LEADS = ("supervisor",)  # the team lead: the supervisors of the complaint's team
 
 
 def prefs(conn: Connection, username: str) -> dict[str, dict[str, bool]]:
     """The user's switches for every kind: {kind: {off, email}} (defaults: on, email)."""
-    out = {k: {"off": False, "email": True} for k in KINDS}
+    out = {k: {"off": k in DEFAULT_OFF, "email": True} for k in KINDS}
     for row in conn.execute(select(t.staff_notice_prefs).where(P.username == username)):
         if row.kind in out:
             out[row.kind] = {"off": bool(row.off), "email": bool(row.email)}
@@ -70,12 +73,16 @@ def tell(
     public_url: str,
     kind: str,
     users: Iterable[Any],
-    number: str,
+    number: str | None,
     text: str,
+    path: str | None = None,
+    subject: str | None = None,
 ) -> list[str]:
-    """Tell each of `users` (rows with username and email), once each; who was told."""
+    """Tell each of `users` (rows with username and email), once each; who was told.
+    The email links to the complaint (or to `path` of the site, for notices about no one
+    complaint) and is titled with the number and the kind (or `subject`)."""
     told: list[str] = []
-    link = f"{public_url.rstrip('/')}/complaints/{number}"
+    link = public_url.rstrip("/") + (path or f"/complaints/{number}")
     for user in users:
         if user is None or user.username in told:
             continue
@@ -92,9 +99,10 @@ def tell(
             )
         )
         if user.email and switches["email"]:
-            body = f"{text}\n\n查看投诉单：{link}\n\n（kesu 自动发送，请勿直接回复。）"
-            subject = f"[{number}] {KINDS[kind]}"
-            outbox.enqueue(conn, now, "email", user.email, body, f"staff.{kind}", subject=subject)
+            see = "查看：" if path else "查看投诉单："
+            body = f"{text}\n\n{see}{link}\n\n（kesu 自动发送，请勿直接回复。）"
+            title = subject or f"[{number}] {KINDS[kind]}"
+            outbox.enqueue(conn, now, "email", user.email, body, f"staff.{kind}", subject=title)
         told.append(user.username)
     return told
 
@@ -234,3 +242,21 @@ def customer_wrote(
     else:
         text = f"投诉单 {row.number} 的客户来信补充了信息。"
     return tell(conn, now, public_url, "customer_wrote", users, row.number, text)
+
+
+def webhook_paused(
+    conn: Connection, now: datetime, public_url: str, sid: int, url: str, owner: str, error: str
+) -> list[str]:
+    """A subscription paused after failing for a day: the admin who made it (or, when that
+    user is gone, everyone who manages the outbox) is told, with the last error."""
+    users = [u for u in [team_store.user(conn, owner)] if u and u.active]
+    if not users:
+        managing = [r for r, v in roles().items() if "outbox.manage" in v.get("permissions", ())]
+        users = team_store.with_roles(conn, managing)
+    text = (
+        f"推送订阅 #{sid}（{url}）已连续失败超过一天，系统已自动暂停；暂停期间的推送保留在"
+        f"发送队列中，恢复后补发。最近一次错误：{error[:200]}"
+    )
+    path = f"/admin/webhooks/{sid}"
+    subject = f"[kesu] 推送订阅 #{sid} 已自动暂停"
+    return tell(conn, now, public_url, "webhook_paused", users, None, text, path, subject)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, delete, func, literal, or_, select, update
 
 from kesu.accounts.audit import audit
-from kesu.channels import outbox
+from kesu.channels import outbox, staff_notices
 from kesu.clock import BEIJING
 from kesu.store import tables as t
 from kesu.store.db import read, write
@@ -250,7 +250,7 @@ def succeeded(rt: Runtime, subscription_id: int) -> None:
 def failed(rt: Runtime, subscription_id: int, now: datetime, error: str) -> bool:
     """A delivery failed: failing since now (if not already); paused, once, when it has
     been failing for more than a day — audited, and shown on the admin page. Returns
-    whether this failure paused it."""
+    whether this failure paused it. The admin who made it is told (channels.staff_notices)."""
     with write(rt.engine) as conn:
         conn.execute(
             update(t.webhook_subscriptions)
@@ -285,5 +285,14 @@ def failed(rt: Runtime, subscription_id: int, now: datetime, error: str) -> bool
                     "url": paused.url,
                     "created_by": paused.created_by,
                 },
+            )
+            staff_notices.webhook_paused(
+                conn,
+                now,
+                rt.settings.public_url,
+                subscription_id,
+                paused.url,
+                paused.created_by,
+                error,
             )
     return paused is not None
