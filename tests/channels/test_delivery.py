@@ -212,3 +212,22 @@ def test_sms_length_is_counted_as_the_gateway_counts():
 def test_the_http_adapter_is_a_sender():
     s = HttpSmsGateway("http://127.0.0.1:9/", "k", "【客诉】", 1.0)
     assert s.name == "sms-http"
+
+
+def test_a_message_that_cannot_be_decrypted_dies_alone_and_the_rest_go_out(rt, gateway):
+    from sqlalchemy import text
+
+    live = _sms(rt, gateway)
+    first, broken, last = _enqueue(live, 3)
+    with write(rt.engine) as conn:  # its key gone: the stored body no longer opens
+        conn.execute(
+            text("UPDATE notifications SET body = :v WHERE uid = :u"),
+            {"v": "enc1:no-such-key:AAAA", "u": broken},
+        )
+    assert delivery.deliver(live) == {"sent": 2, "retry": 0, "dead": 1}
+    assert set(gateway.accepted) == {first, last}
+    with read(rt.engine) as conn:  # the admin's list still opens, the bad one marked
+        shown = {m["uid"]: m for m in outbox.listing(conn, None, None, 50, None)}
+    assert shown[broken]["status"] == "dead" and "无法解密" in shown[broken]["last_error"]
+    assert shown[broken]["body"] == outbox.UNREADABLE
+    assert shown[first]["body"].startswith("您的投诉已受理") and shown[first]["status"] == "sent"

@@ -36,6 +36,11 @@ def deliver(
     while time.monotonic() - started < budget:
         claimed = outbox.claim(rt, sorted(senders), batch)
         for c in claimed:
+            if c.broken:
+                outbox.mark_dead(rt, c, c.broken)
+                out["dead"] += 1
+                log.error("message %s cannot be sent: %s", c.uid, c.broken)
+                continue
             sender = senders[c.channel]
             message = Outgoing(
                 c.uid, c.channel, c.recipient, c.subject, c.body, c.purpose, rt.clock()

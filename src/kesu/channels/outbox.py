@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Text, func, insert, select, type_coerce, update
 
+from kesu.accounts import crypto
 from kesu.store import tables as t
 from kesu.store.db import read, write
 
@@ -72,6 +73,7 @@ class Claimed:
     purpose: str
     attempts: int  # this attempt included
     claim: str
+    broken: str | None = None  # why it cannot be sent at all (it could not be decrypted)
 
 
 def claim(rt: Runtime, channels: list[str], limit: int) -> list[Claimed]:
@@ -89,15 +91,39 @@ def claim(rt: Runtime, channels: list[str], limit: int) -> list[Claimed]:
     if rt.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     lease = timedelta(seconds=rt.settings.outbox_lease_seconds)
+    # Recipient and body come back as stored and are decrypted one by one below: a row
+    # that cannot be decrypted (a key gone) must not fail the claim of the whole batch.
+    raw_recipient = type_coerce(N.recipient, Text)
+    raw_body = type_coerce(N.body, Text)
     stmt = (
         update(t.notifications)
         .where(N.id.in_(due.scalar_subquery()), N.status == "pending")
         .values(claim=token, next_attempt_at=now + lease, attempts=N.attempts + 1)
-        .returning(N.id, N.uid, N.channel, N.recipient, N.subject, N.body, N.purpose, N.attempts)
+        .returning(
+            N.id, N.uid, N.channel, raw_recipient, N.subject, raw_body, N.purpose, N.attempts
+        )
     )
     with write(rt.engine) as conn:
         rows = conn.execute(stmt).all()
-    return sorted((Claimed(*r, claim=token) for r in rows), key=lambda c: c.id)
+    out = []
+    for mid, uid, channel, recipient, subject, body, purpose, attempts in rows:
+        try:
+            recipient, body = _open(recipient), _open(body)
+            broken = None
+        except Exception as e:  # noqa: BLE001 - any failure to decrypt is this row's alone
+            recipient, body, broken = (
+                "",
+                "",
+                f"无法解密消息内容（{type(e).__name__}）：密钥缺失或数据损坏。",
+            )
+        out.append(
+            Claimed(mid, uid, channel, recipient, subject, body, purpose, attempts, token, broken)
+        )
+    return sorted(out, key=lambda c: c.id)
+
+
+def _open(stored: str | None) -> str:
+    return crypto.EncryptedText().process_result_value(stored, None) or ""
 
 
 def mark_sent(rt: Runtime, c: Claimed, sink: str) -> bool:
@@ -110,6 +136,17 @@ def mark_sent(rt: Runtime, c: Claimed, sink: str) -> bool:
             .values(status="sent", sent_at=rt.clock(), sink=sink, claim=None, last_error=None)
         ).rowcount
     return bool(done)
+
+
+def mark_dead(rt: Runtime, c: Claimed, error: str) -> None:
+    """A message that can never be sent as it is (it could not be decrypted): dead at
+    once, with the reason, for an admin to look at (a resend tries it again)."""
+    with write(rt.engine) as conn:
+        conn.execute(
+            update(t.notifications)
+            .where(N.id == c.id, N.claim == c.claim, N.status == "pending")
+            .values(status="dead", last_error=error[:500], claim=None)
+        )
 
 
 def backoff(attempt: int, base: float, cap: float, rnd: random.Random | None = None) -> float:
@@ -181,16 +218,37 @@ def listing(
     conn: Connection, status: str | None, channel: str | None, limit: int, before: int | None
 ) -> list[dict[str, Any]]:
     """The newest messages first (for the admin page), filtered by state and channel."""
-    q = select(t.notifications).order_by(N.id.desc()).limit(limit)
+    q = select(*_readable()).order_by(N.id.desc()).limit(limit)
     if status:
         q = q.where(N.status == status)
     if channel:
         q = q.where(N.channel == channel)
     if before:
         q = q.where(N.id < before)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return [_opened(r) for r in conn.execute(q)]
 
 
 def one(conn: Connection, message_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(t.notifications).where(N.id == message_id)).first()
-    return dict(row._mapping) if row else None
+    row = conn.execute(select(*_readable()).where(N.id == message_id)).first()
+    return _opened(row) if row else None
+
+
+UNREADABLE = "（无法解密：密钥缺失或数据损坏）"
+
+
+def _readable() -> list:
+    """The outbox's columns, recipient and body as stored (opened row by row)."""
+    return [
+        type_coerce(c, Text).label(c.name) if c.name in ("recipient", "body") else c
+        for c in t.notifications.columns
+    ]
+
+
+def _opened(row: Any) -> dict[str, Any]:
+    out = dict(row._mapping)
+    for key in ("recipient", "body"):
+        try:
+            out[key] = _open(out[key])
+        except Exception:  # noqa: BLE001 - one unreadable row must not hide the others
+            out[key] = UNREADABLE
+    return out
