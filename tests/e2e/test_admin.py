@@ -57,3 +57,22 @@ def test_admin_sees_the_messages_the_demo_would_have_sent(new_page, server):
     assert "受理告知" in main.inner_text() or "答复告知" in main.inner_text()
     assert "****" in first.inner_text()  # recipients masked
     shot(admin, "admin-outbox")
+
+
+def test_admin_edits_what_customers_are_told_and_sees_the_history(new_page):
+    admin = new_page("demo-admin")
+    admin.goto("/admin/notification-templates")
+    assert "客户通知模板" in admin.locator("h1").inner_text()
+    admin.locator("#templates tr[data-key=closed] a.button").click()
+    admin.wait_for_url("**/admin/notification-templates/closed")
+    text = admin.locator("textarea[name=text]")
+    text.fill("您的投诉（单号{number}）已办结，感谢您的耐心。如仍有问题，可通过 {portal} 反映。")
+    admin.fill("input[name=note]", "按客服部统一话术调整")
+    admin.locator("#template-form button.primary").click()
+    admin.wait_for_url("**/admin/notification-templates?saved=closed")
+    row = admin.locator("#templates tr[data-key=closed]")
+    assert row.get_attribute("data-edited") == "yes"
+    assert "感谢您的耐心" in row.inner_text()
+    shot(admin, "admin-notification-templates")
+    admin.goto("/admin/notification-templates/closed")
+    assert "按客服部统一话术调整" in admin.locator("#template-history").inner_text()

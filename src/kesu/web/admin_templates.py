@@ -21,7 +21,9 @@ PATH = "/admin/notification-templates"
 async def templates_page(pg: Page = Depends(staff)) -> Response:
     data = await run_in_threadpool(templates.listing, pg.rt, pg.p)
     if saved := pg.request.query_params.get("saved"):
-        pg.flash.append(("ok", pg.t("tpl.saved", name=saved)))
+        key = f"tpl.name.{saved}"
+        shown = pg.t(key) if pg.t(key) != key else saved
+        pg.flash.append(("ok", pg.t("tpl.saved", name=shown)))
     return render(pg, "admin/notification_templates.html", data=data)
 
 
