@@ -129,7 +129,9 @@ def test_the_held_mail_page_registers_and_discards(rt, staff_web):
     assert no_csrf.status_code == 403 and complaints(rt) == []
     bad = web.post(f"/mail/held/{first}/register", data={"phone": "无", "csrf_token": csrf})
     assert bad.status_code == 422 and "格式不对" in bad.text and complaints(rt) == []
-    done = web.post(f"/mail/held/{first}/register", data={"phone": "13800138000", "csrf_token": csrf})
+    done = web.post(
+        f"/mail/held/{first}/register", data={"phone": "13800138000", "csrf_token": csrf}
+    )
     (row,) = complaints(rt)
     assert done.status_code == 200 and f"已登记为投诉单 {row.number}" in done.text
     assert f'data-mail="{first}"' not in done.text and f'data-mail="{second}"' in done.text

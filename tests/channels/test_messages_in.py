@@ -197,7 +197,11 @@ def test_which_complaint_a_message_refers_to(rt, client, make_complaint, act, se
     assert client.get(f"/api/v1/complaints/{billing}").json()["status"] == "closed"
     assert counts(rt)["complaints"] == before["complaints"]
     again = send(client, secret, message, now + 1)  # the source retries: the same answer
-    assert again.json() == {"result": "reopen_requested", "number": billing, "already_received": True}
+    assert again.json() == {
+        "result": "reopen_requested",
+        "number": billing,
+        "already_received": True,
+    }
     assert counts(rt)["complaint_events"] == before["complaint_events"] + 1
 
 
