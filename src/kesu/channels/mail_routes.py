@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
 from kesu.channels import mail_held
+from kesu.complaints.schemas import PHONE_PATTERN
 from kesu.runtime import Runtime
 from kesu.web.http import runtime
 
@@ -24,7 +25,10 @@ class PhoneIn(BaseModel):
     """The customer's phone number the agent found (in the mail, or by calling)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    phone: Annotated[str, Field(min_length=1, max_length=40)]
+    # The pattern is documented; the service checks the number (422 invalid_phone).
+    phone: Annotated[
+        str, Field(min_length=1, max_length=32, json_schema_extra={"pattern": PHONE_PATTERN})
+    ]
 
 
 class ReasonIn(BaseModel):
