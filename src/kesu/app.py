@@ -18,6 +18,7 @@ from starlette.routing import Match
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
 from kesu.accounts.team_routes import router as teams_router
+from kesu.channels.mail_routes import router as mail_router
 from kesu.channels.notice_routes import router as notices_router
 from kesu.channels.outbox_routes import router as outbox_router
 from kesu.channels.referral_routes import router as referrals_router
@@ -188,6 +189,7 @@ def page_routers() -> list:
         dashboard,
         duplicates_page,
         intake_form,
+        mail_held_page,
         notices_page,
         portal,
         queue_bulk,
@@ -220,6 +222,7 @@ def page_routers() -> list:
         dashboard.router,
         notices_page.router,
         referrals_page.router,
+        mail_held_page.router,
         *(m.router for m in admin),
         portal.router,
     ]
@@ -339,6 +342,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(referrals_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
+    app.include_router(mail_router)
     for pages in page_routers():
         app.include_router(pages)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]

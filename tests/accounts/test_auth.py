@@ -247,6 +247,7 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "ref": "ZB-1",
         "key": "closed",
         "source": "sms-gw",
+        "mail_id": "1",
     }
     anonymous = TestClient(client.app)
     tried = 0

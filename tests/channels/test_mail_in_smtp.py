@@ -296,7 +296,7 @@ def test_kesu_mail_held_and_register_on_the_command_line(live, database_url, mon
     (row,) = complaints(rt)
     assert done.exit_code == 0 and f"投诉单 {row.number}" in done.output
     again = runner.invoke(app, ["mail", "register", str(mail.id), "--phone", "13800138000"])
-    assert again.exit_code == 1 and "没有编号为" in again.output
+    assert again.exit_code == 1 and "已不在待处理中" in again.output
 
 
 def test_another_mail_reusing_a_message_id_is_not_lost(live):

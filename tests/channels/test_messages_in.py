@@ -181,20 +181,28 @@ def test_which_complaint_a_message_refers_to(rt, client, make_complaint, act, se
     assert r.json()["result"] == "registered" and r.json()["number"] != other
     assert [e["type"] for e in _events(client, other)] == ["registered"]
 
-    # A closed complaint, named: a new complaint that says which number it named.
+    # A closed complaint of the customer, named: a request to reopen it, no new complaint.
     act(billing, "accept")
     act(billing, "reply", resolution="已退费30元。")
     act(billing, "callback", result="dissatisfied")
     act(billing, "close")
-    r = send(
-        client,
-        secret,
-        {"id": "x-5", "from": PHONE, "text": "退款不对", "complaint_number": billing},
-        now,
-    )
-    assert r.json()["result"] == "registered"
-    intake = _events(client, r.json()["number"])[0]["data"]["intake"]
-    assert intake["named"] == billing
+    before = counts(rt)
+    message = {"id": "x-5", "from": PHONE, "text": "退款不对", "complaint_number": billing}
+    r = send(client, secret, message, now)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"result": "reopen_requested", "number": billing, "already_received": False}
+    asked = _events(client, billing)[-1]
+    assert asked["type"] == "reopen_requested" and asked["note"] == "退款不对"
+    assert asked["data"]["status_then"] == "closed" and asked["data"]["ref"] == "x-5"
+    assert client.get(f"/api/v1/complaints/{billing}").json()["status"] == "closed"
+    assert counts(rt)["complaints"] == before["complaints"]
+    again = send(client, secret, message, now + 1)  # the source retries: the same answer
+    assert again.json() == {
+        "result": "reopen_requested",
+        "number": billing,
+        "already_received": True,
+    }
+    assert counts(rt)["complaint_events"] == before["complaint_events"] + 1
 
 
 def test_wechat_and_app_messages_need_the_customers_phone(rt, client, admin, now):
@@ -337,3 +345,44 @@ def test_a_sources_secret_is_reencrypted_by_key_rotation_and_still_verifies(
         assert r.status_code == 201, r.text
     finally:
         crypto.configure(original)
+
+
+def _told(rt, username: str) -> list[str]:
+    with rt.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(t.staff_notices.c.text).where(t.staff_notices.c.username == username)
+            ).scalars()
+        )
+
+
+def test_the_assignee_is_told_of_a_message_and_supervisors_of_one_on_a_closed_complaint(
+    rt, client, make_complaint, act, secret, now
+):
+    from kesu.accounts import users
+
+    users.create_user(rt, "test", "li.handler", "handler", "password-123456", team="frontline")
+    users.create_user(rt, "test", "zhao.lead", "supervisor", "password-123456", team="frontline")
+    n = make_complaint(customer={"phone": PHONE}, description=BILLING)["number"]
+    with rt.engine.begin() as conn:
+        conn.execute(
+            t.complaints.update()
+            .where(t.complaints.c.number == n)
+            .values(team="frontline", assignee="li.handler")
+        )
+    r = send(client, secret, {"id": "t-1", "from": PHONE, "text": "还没退款。"}, now)
+    assert r.json()["result"] == "supplemented", r.text
+    assert _told(rt, "li.handler") == [f"投诉单 {n} 的客户发来消息补充了信息。"]
+    assert _told(rt, "zhao.lead") == []
+
+    with rt.engine.begin() as conn:
+        conn.execute(
+            t.complaints.update()
+            .where(t.complaints.c.number == n)
+            .values(status="closed", is_open=False)
+        )
+    r = send(client, secret, {"id": "t-2", "from": PHONE, "text": f"{n} 的问题又出现了"}, now)
+    assert r.json() == {"result": "reopen_requested", "number": n, "already_received": False}
+    closed = f"投诉单 {n} 已结束，客户又发来消息：请查看并决定是否重开。"
+    assert _told(rt, "li.handler")[-1] == closed
+    assert _told(rt, "zhao.lead") == [closed]

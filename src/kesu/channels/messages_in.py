@@ -8,7 +8,12 @@ What a message becomes (docs/channels.md, "Messages in"):
    number, when the customer has exactly one open complaint and triage does not read the
    message as another matter (a confident category other than that complaint's).
    It is then added to that complaint as the customer's supplement (an event
-   `customer_info_added`, the text as its note, the source and message id in its data).
+   `customer_info_added`, the text as its note, the source and message id in its data),
+   and the complaint's assignee is told (channels.staff_notices.customer_wrote, as for
+   mail). A message naming a complaint of the same customer that is no longer open
+   (closed, merged, invalid) is recorded on it as `reopen_requested` (result
+   `reopen_requested`): the assignee and the team's supervisors are told and decide
+   whether to reopen it; no new complaint is registered.
 2. Otherwise it is registered as a new complaint through `channels.intake.receive`: the
    channel is the source's kind (sms, wechat, app), the kind from triage when it is
    confident (else complaint), the category from triage at registration; idempotent by
@@ -32,9 +37,9 @@ from pydantic_core import PydanticCustomError
 
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
-from kesu.channels import intake, phones, sources
+from kesu.channels import intake, phones, sources, staff_notices
 from kesu.complaints import events, lookups
-from kesu.complaints.queries import load
+from kesu.complaints.queries import find, load
 from kesu.complaints.schemas import MAX_DESCRIPTION, PHONE_PATTERN, ComplaintIn
 from kesu.problems import Problem, field_error
 from kesu.store.db import read, write
@@ -44,6 +49,8 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 NUMBER = re.compile(r"TS\d{14}")
+# channel_messages.result holds 12 characters: what is stored → what the API answers.
+RESULTS = {"reopen": "reopen_requested"}
 
 
 def _number(value: str) -> str:
@@ -154,12 +161,14 @@ def named(m: MessageIn) -> str | None:
 
 
 def refers_to(conn, m: MessageIn, phone: str, category: str | None) -> str | None:
-    """The open complaint of this customer the message is about, or None (the rule above)."""
+    """The complaint of this customer the message is about, or None (the rule above):
+    the one it names (open or not), else its one open complaint."""
     phone_hash = crypto.phone_hash(phone)
     number = named(m)
     if number is not None:
-        found = lookups.open_numbers_of_customer(conn, phone_hash, number)
-        return found[0].number if found else None
+        row = find(conn, number)
+        mine = row is not None and row.customer_phone_hash == phone_hash
+        return number if mine and row.anonymised_at is None else None
     found = lookups.open_numbers_of_customer(conn, phone_hash)
     if len(found) != 1:
         return None
@@ -190,7 +199,8 @@ def take(
 
 
 def _answer(done: dict[str, Any], again: bool) -> dict[str, Any]:
-    return {"result": done["result"], "number": done["number"], "already_received": again}
+    result = RESULTS.get(done["result"], done["result"])
+    return {"result": result, "number": done["number"], "already_received": again}
 
 
 def _take(
@@ -224,22 +234,30 @@ def _take(
 def _supplement(
     rt: Runtime, source: dict[str, Any], m: MessageIn, number: str, phone: str, now: datetime
 ) -> dict[str, Any] | None:
-    """The message added to the complaint; None if it closed meanwhile (then registered)."""
+    """The message added to the complaint (on one no longer open that it names: a
+    request to reopen it); None if that complaint closed meanwhile and the message did not
+    name it (then it is registered)."""
     name, actor = source["name"], f"hook:{source['name']}"
     with write(rt.engine) as conn:
         row = load(conn, number, lock=True)
-        if not row.is_open or row.customer_phone_hash != crypto.phone_hash(phone):
+        closed = not row.is_open
+        if (closed and named(m) != number) or row.customer_phone_hash != crypto.phone_hash(phone):
             return None
-        if not sources.record(conn, name, m.id, "supplemented", number, now):
+        result = "reopen" if closed else "supplemented"
+        if not sources.record(conn, name, m.id, result, number, now):
             raise _Taken
-        data = {
+        data: dict[str, Any] = {
             "chars": len(m.text),
             "source": "hook",
             "channel": source["kind"],
             "channel_source": name,
             "ref": m.id,
         }
-        events.append(conn, row.id, now, "customer_info_added", actor, None, None, m.text, data)
+        if closed:
+            data["status_then"] = row.status
+        kind = "reopen_requested" if closed else "customer_info_added"
+        events.append(conn, row.id, now, kind, actor, None, None, m.text, data)
+        staff_notices.customer_wrote(conn, now, rt.settings.public_url, row, closed, "发来消息")
         audit(
             conn,
             actor,
@@ -247,9 +265,9 @@ def _supplement(
             "channel.message",
             "complaint",
             number,
-            {"source": name, "message_id": m.id, "result": "supplemented"},
+            {"source": name, "message_id": m.id, "result": RESULTS.get(result, result)},
         )
-    return {"result": "supplemented", "number": number}
+    return {"result": result, "number": number}
 
 
 def _register(

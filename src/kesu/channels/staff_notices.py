@@ -231,16 +231,16 @@ def set_my_prefs(rt: Runtime, actor: Actor, wanted: Mapping[str, Any]) -> dict[s
 
 
 def customer_wrote(
-    conn: Connection, now: datetime, public_url: str, row: Any, closed: bool
+    conn: Connection, now: datetime, public_url: str, row: Any, closed: bool, how: str = "来信"
 ) -> list[str]:
-    """A customer's mail added to a complaint: its assignee is told; on a closed one the
-    team's supervisors too (they decide whether to reopen it)."""
+    """A customer's mail (or message: `how` 发来消息) added to a complaint: its assignee is
+    told; on a closed one the team's supervisors too (they decide whether to reopen it)."""
     users = [team_store.user(conn, row.assignee)] if row.assignee else []
     if closed:
         users += team_store.with_roles(conn, LEADS, row.team) if row.team else []
-        text = f"投诉单 {row.number} 已结束，客户又来信：请查看并决定是否重开。"
+        text = f"投诉单 {row.number} 已结束，客户又{how}：请查看并决定是否重开。"
     else:
-        text = f"投诉单 {row.number} 的客户来信补充了信息。"
+        text = f"投诉单 {row.number} 的客户{how}补充了信息。"
     return tell(conn, now, public_url, "customer_wrote", users, row.number, text)
 
 

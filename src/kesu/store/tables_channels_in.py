@@ -36,7 +36,7 @@ channel_messages = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("source", String(40), nullable=False),
     Column("message_id", String(100), nullable=False),
-    Column("result", String(12), nullable=False),  # registered | supplemented
+    Column("result", String(12), nullable=False),  # registered | supplemented | reopen
     Column("complaint_number", String(20), nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "message_id", name="uq_channel_messages_source_message"),

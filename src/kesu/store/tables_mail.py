@@ -19,7 +19,7 @@ mail_inbox = Table(
     Column("message_id", String(255), nullable=False, unique=True),
     Column("source", String(100), nullable=False),  # smtp | imap:<host>/<mailbox>
     Column("received_at", UTCDateTime, nullable=False),
-    # pending | registered | supplement | ignored | held
+    # pending | registered | supplement | ignored | held | discarded (by an agent)
     Column("status", String(12), nullable=False),
     Column("kind", String(12)),  # customer | auto_reply | bounce | own | staff
     Column("complaint_number", String(40)),
