@@ -40,19 +40,26 @@ def test_a_killed_worker_loses_nothing(rt, database_url, tmp_path):
                 for i in range(80)
             ]
         env = _env(tmp_path, database_url, gateway)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "kesu.cli", "worker", "--interval", "600"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 120
+        log = tmp_path / "worker.log"
+        with log.open("wb") as out:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "kesu.cli", "worker", "--interval", "600"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        # A loaded machine may take long to start the worker (the law index, the model):
+        # wait for its first deliveries, not for a fixed time.
+        deadline = time.monotonic() + 300
         while len(gateway.accepted) < 10 and time.monotonic() < deadline:
+            if worker.poll() is not None:
+                break
             time.sleep(0.05)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
         first = len(gateway.accepted)
-        assert 10 <= first < 80, "the worker should have been killed mid-way"
+        said = log.read_text(errors="replace")[-2000:]
+        assert 10 <= first < 80, f"the worker should have been killed mid-way: {said}"
         time.sleep(1.2)  # the dead worker's lease runs out
         for _ in range(10):
             done = subprocess.run(
