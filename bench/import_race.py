@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--src", action="append", default=[], help="NAME=SRC_DIR (a variant)")
+    ap.add_argument("--order", default="bulk,xlsx,csv", help="the measurements of a round")
     ap.add_argument("--settle", type=float, default=0.0, help="seconds to wait before the clock")
     ap.add_argument("--one", nargs=2, metavar=("WHAT", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -98,7 +99,7 @@ def main() -> None:
             (ib.write_xlsx if fmt == "xlsx" else ib.write_csv)(files[fmt], data)
         for r in range(args.rounds):
             for name, src in variants.items():
-                for what in ("bulk", "xlsx", "csv"):
+                for what in args.order.split(","):
                     path = files["csv" if what == "bulk" else what]
                     env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
                     cmd = [sys.executable, __file__, "--url", args.url, "--batch", str(args.batch)]
