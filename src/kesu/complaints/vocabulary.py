@@ -66,6 +66,11 @@ PRIORITY_DEFAULTS: list[dict] = _ref()["priority_defaults"]
 
 
 def default_priority(kind: str, channel: str, flags: set[str] | frozenset[str]) -> str:
+    return _default_priority(kind, channel, frozenset(flags))
+
+
+@lru_cache(maxsize=1024)
+def _default_priority(kind: str, channel: str, flags: frozenset[str]) -> str:
     level = channel_level(channel)
     for line in PRIORITY_DEFAULTS:
         if "flags" in line and not set(line["flags"]) & set(flags):

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 _SELECTED: dict[tuple, list[Rule]] = {}
+# (id of a rule set, trigger) → (the rule set, the facts its rules look at)
+_LOOKS_AT: dict[tuple[int, str], tuple[Mapping[str, Rule], tuple[str, ...]]] = {}
 
 
 def store(conn: Connection, planned: list[dict[str, Any]]) -> None:
@@ -41,8 +43,16 @@ def store_many(conn: Connection, planned: list[dict[str, Any]]) -> None:
 
 
 def _applicable(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:
-    """select_rules, remembered per rule set and facts (bulk imports repeat the same facts)."""
-    key = (id(rules), trigger, *facts.items())  # facts_of builds them in one order
+    """select_rules, remembered per rule set and the facts its rules look at (bulk imports
+    repeat them: a kind, a channel, a category; seldom the province)."""
+    looks = _LOOKS_AT.get((id(rules), trigger))
+    if looks is None or looks[0] is not rules:
+        if len(_LOOKS_AT) > 100:
+            _LOOKS_AT.clear()
+            _SELECTED.clear()
+        keys = {"kind"} | {k for r in rules.values() if r.trigger == trigger for k in r.when}
+        looks = _LOOKS_AT[(id(rules), trigger)] = (rules, tuple(sorted(keys)))
+    key = (id(rules), trigger, *(facts.get(k) for k in looks[1]))
     found = _SELECTED.get(key)
     if found is None:
         if len(_SELECTED) > 10_000:
