@@ -168,3 +168,10 @@ def test_only_those_who_may_import_use_the_page(rt, staff_web, tmp_path):
     from kesu.complaints import queries
 
     assert queries.count(rt, {}) == 0
+
+
+def test_a_job_number_no_job_can_have_is_not_found(staff_web):
+    web, _ = staff_web("imp-admin5", "admin")
+    for bad in ("0", "-5", "99999999999999999999999"):
+        assert web.get(f"/admin/import/{bad}").status_code == 404
+        assert web.get(f"/admin/import/{bad}/errors.xlsx").status_code == 404

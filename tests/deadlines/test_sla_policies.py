@@ -169,6 +169,11 @@ def test_bad_input_is_refused_in_chinese_and_changes_nothing(client, rt, as_role
     r = client.put(f"/api/v1/sla-policies/{pid}", headers=admin, json={"unit": "fortnights"})
     assert r.status_code == 422 and r.json()["code"] == "unknown_unit"
     assert client.put("/api/v1/sla-policies/99999", headers=admin, json={}).status_code == 404
+    # Ids no row can have (found by schemathesis: a huge negative id made SQL overflow).
+    for bad in ("-151178081269528255786909696", "0", "9223372036854775808"):
+        assert client.delete(f"/api/v1/sla-policies/{bad}", headers=admin).status_code in (404, 422)
+        r = client.put(f"/api/v1/sla-policies/{bad}", headers=admin, json={})
+        assert r.status_code in (404, 422)
     # A duplicate scope is a conflict, not a second policy.
     r = client.post(
         "/api/v1/sla-policies",

@@ -179,6 +179,7 @@ def _present(rt: Runtime, row) -> dict[str, Any]:
 def get(rt: Runtime, actor: Actor, job_id: int) -> dict[str, Any]:
     p = as_principal(actor)
     require(p, "complaint.import")
+    job_id = job_id if 0 < job_id < 2**62 else 0  # no such job (and no overflow in SQL)
     with read(rt.engine) as conn:
         cols = [c for c in t.import_jobs.c if c.name != "error_file"]
         row = conn.execute(
@@ -206,6 +207,7 @@ def error_file(rt: Runtime, actor: Actor, job_id: int) -> tuple[str, bytes]:
     """The workbook of a job's bad rows (file name, bytes); audited: it holds customers' data."""
     p = as_principal(actor)
     require(p, "complaint.import")
+    job_id = job_id if 0 < job_id < 2**62 else 0  # no such job (and no overflow in SQL)
     now = rt.clock()
     with write(rt.engine) as conn:  # its own transaction: a refusal below keeps it
         _drop_old_error_files(conn, now)

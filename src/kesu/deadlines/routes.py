@@ -200,7 +200,7 @@ async def sla_policy_change(
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    if policy_id > 2147483647:
+    if not 1 <= policy_id <= 2147483647:  # no such row (and no overflow in SQL)
         raise _no_such(policy_id)
     return await run_in_threadpool(
         sla_policies.change, rt, p, policy_id, body.model_dump(exclude_none=True)
@@ -213,7 +213,7 @@ async def sla_policy_change(
 async def sla_policy_remove(
     policy_id: PolicyId, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> Response:
-    if policy_id > 2147483647:
+    if not 1 <= policy_id <= 2147483647:  # no such row (and no overflow in SQL)
         raise _no_such(policy_id)
     await run_in_threadpool(sla_policies.remove, rt, p, policy_id)
     return Response(status_code=204)

@@ -34,6 +34,7 @@ async def mail_held_page(pg: Page = Depends(staff)) -> Response:
 
 
 async def _act(pg: Page, mail_id: int, what: str) -> Response:
+    mail_id = mail_id if 0 < mail_id < 2**62 else 0  # no such mail (and no overflow in SQL)
     form = await pg.form()
     value = str(form.get(what) or "").strip()
     try:
