@@ -218,3 +218,23 @@ def staff_web(rt):
     yield make
     for web in clients:
         web.close()
+
+
+def wait_healthy(base: str, proc, log, seconds: float = 120) -> None:
+    """Wait until the server started as `proc` (output in the open file `log`) answers
+    /healthz at `base`; fail with what it printed when it exits or takes too long."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            pytest.fail(f"server did not start:\n{log.read()}")
+        time.sleep(0.3)

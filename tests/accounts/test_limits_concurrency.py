@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -29,7 +28,7 @@ from kesu.runtime import Runtime
 from kesu.settings import Settings
 from kesu.store import tables as t
 from kesu.store.tables import metadata
-from tests.conftest import DATABASES, PG_URL, _postgres_engine
+from tests.conftest import DATABASES, PG_URL, _postgres_engine, wait_healthy
 
 PASSWORD = "right-password-123456"
 PHONE = "13912345678"
@@ -75,17 +74,7 @@ def server(request, tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     rt = None
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.3)
+        wait_healthy(base, proc, log)
         rt = Runtime.start(Settings(database_url=database_url, embedded_worker=False))
         yield base, rt
     finally:

@@ -25,7 +25,7 @@ from kesu.settings import Settings
 from kesu.store import tables as t
 from kesu.store.tables import metadata
 from tests.channels.messages_in_kit import URL, signed
-from tests.conftest import DATABASES, PG_URL, _postgres_engine
+from tests.conftest import DATABASES, PG_URL, _postgres_engine, wait_healthy
 
 AT_ONCE = 8
 
@@ -69,17 +69,7 @@ def server(request, tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.3)
+        wait_healthy(base, proc, log)
         # Each worker loads the triage model on its first message: warm both up.
         for i in range(4):
             body, headers = signed(

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ from kesu.accounts.users import create_user
 from kesu.runtime import Runtime
 from kesu.settings import Settings
 from kesu.store.tables import metadata
-from tests.conftest import DATABASES, PG_URL, _postgres_engine, complaint_body
+from tests.conftest import DATABASES, PG_URL, _postgres_engine, complaint_body, wait_healthy
 
 SCOPE = {"kind": "complaint", "category": "billing", "priority": "urgent"}
 
@@ -61,17 +60,7 @@ def server(request, tmp_path):
     base = f"http://127.0.0.1:{port}"
     rt = None
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.3)
+        wait_healthy(base, proc, log)
         rt = Runtime.start(Settings(database_url=database_url, embedded_worker=False))
         yield base, rt
     finally:
