@@ -39,6 +39,8 @@ PURE = {
     "kesu.channels.mail_parse",
     "kesu.appeals.materials",
     "kesu.appeals.time_limits",
+    "kesu.appeals.lifecycle",
+    "kesu.appeals.schemas",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -72,6 +74,10 @@ OWNED = {
     "channel_sources": ("kesu.channels.", "kesu.accounts.keys"),
     "channel_messages": ("kesu.channels.",),
     "channel_replays": ("kesu.channels.",),
+    "appeals": ("kesu.appeals.", "kesu.accounts.keys"),
+    "appeal_events": ("kesu.appeals.",),
+    "appeal_operators": ("kesu.appeals.", "kesu.accounts.keys"),
+    "appeal_counters": ("kesu.appeals.",),
 }
 
 

@@ -18,6 +18,7 @@ from starlette.routing import Match
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
 from kesu.accounts.team_routes import router as teams_router
+from kesu.appeals.routes import router as appeals_router
 from kesu.channels.mail_routes import router as mail_router
 from kesu.channels.notice_routes import router as notices_router
 from kesu.channels.outbox_routes import router as outbox_router
@@ -340,6 +341,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(notices_router)
     app.include_router(webhooks_router)
     app.include_router(referrals_router)
+    app.include_router(appeals_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
     app.include_router(mail_router)

@@ -246,6 +246,12 @@ OPERATIONS = [
     ("held mail", "GET", "/api/v1/mail/held"),
     ("held mail register", "POST", "/api/v1/mail/held/{mail_id}/register"),
     ("held mail discard", "POST", "/api/v1/mail/held/{mail_id}/discard"),
+    ("appeal receive", "POST", "/api/v1/appeals"),
+    ("appeals", "GET", "/api/v1/appeals"),
+    ("appeal", "GET", "/api/v1/appeals/{number}"),
+    ("appeal action", "POST", "/api/v1/appeals/{number}/transitions"),
+    ("appeal operators", "GET", "/api/v1/appeal-operators"),
+    ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -316,6 +322,13 @@ NEEDS = {
     "held mail": {"complaint.register"},
     "held mail register": {"complaint.register"},
     "held mail discard": {"complaint.handle"},
+    # The appeal centre's side: only its own roles (an operator's staff hold none).
+    "appeal receive": {"appeal.register"},
+    "appeals": {"appeal.read"},
+    "appeal": {"appeal.read"},
+    "appeal action": {"appeal.handle"},
+    "appeal operators": {"appeal.read"},
+    "appeal operator save": {"appeal.manage"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -375,6 +388,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "POST", f"/api/v1/complaints/{n}/split", {"json": second}, None
     if name.startswith("sla policy"):
         return _sla_policy(name, client)
+    if name.startswith("appeal"):
+        return _appeal(name, client)
     if name.startswith("outbox"):
         return _outbox(name, client)
     if name.startswith("notification template"):
@@ -451,7 +466,9 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
 
 
 # A scope of its own for each policy a test adds (kinds × categories × priorities).
-_SCOPES = itertools.cycle(itertools.product(["complaint"], vocab.CATEGORIES, ["high", "urgent"]))
+_SCOPES = itertools.cycle(
+    itertools.product(["complaint", "fault"], vocab.CATEGORIES, ["high", "urgent"])
+)
 
 
 def _sla_policy(name: str, client) -> tuple[str, str, dict, str | None]:
@@ -828,6 +845,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("DELETE", f"/api/v1/complaints/{held}/legal-hold", {}),
         ("POST", "/api/v1/retention/run", {"params": {"dry_run": "false"}}),
         ("POST", f"/api/v1/complaints/{n}/reply-draft", {"json": {}}),
+        ("POST", "/api/v1/appeals", {"json": APPEAL}),
+        ("POST", "/api/v1/appeals/SS20261128000001/transitions", {"json": {"action": "accept"}}),
+        ("PUT", "/api/v1/appeal-operators/mobile", {"json": {"name": "某移动公司"}}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
         (
@@ -928,6 +948,47 @@ def test_an_auditor_drafting_a_reply_leaves_no_trace_in_the_complaint(rt, client
     assert after == before, f"the auditor added {[e['type'] for e in after[len(before) :]]}"
 
 
+APPEAL = {
+    "appellant": {
+        "name": "王五",
+        "phone": "13900006666",
+        "address": "某市某路",
+        "postcode": "100000",
+    },
+    "operator": "mobile",
+    "request": "退还多收的费用",
+    "facts": "十月账单多收了二十元，投诉后企业答复不退。",
+    "dispute": "fee",
+    "occurred_at": "2026-10-01",
+    "complained_at": "2026-10-20",
+    "operator_answered_at": "2026-10-25",
+}
+
+
+def _appeal(name: str, client) -> tuple[str, str, dict, str | None]:
+    """The appeal centre's operations, on an appeal registered by the system."""
+    from kesu.appeals import operators, service
+    from kesu.appeals.schemas import AppealIn
+
+    rt = client.app.state.runtime
+    operators.save(rt, "test", "mobile", "某移动公司")
+    if name == "appeal receive":
+        return "POST", "/api/v1/appeals", {"json": APPEAL}, None
+    if name == "appeals":
+        return "GET", "/api/v1/appeals", {}, None
+    if name == "appeal operators":
+        return "GET", "/api/v1/appeal-operators", {}, None
+    if name == "appeal operator save":
+        return "PUT", "/api/v1/appeal-operators/unicom", {"json": {"name": "某联通公司"}}, None
+    incomplete = {**APPEAL, "appellant": {**APPEAL["appellant"], "postcode": None}}
+    view, _ = service.receive(rt, AppealIn.model_validate(incomplete), "test")
+    number = view["number"]
+    if name == "appeal":
+        return "GET", f"/api/v1/appeals/{number}", {}, None
+    step = {"action": "supplement", "params": {"appellant.postcode": "100001"}}
+    return "POST", f"/api/v1/appeals/{number}/transitions", {"json": step}, None
+
+
 # The path parameter that follows each collection of the API (/api/v1/<collection>/{…}).
 _PARAMS = {
     "tokens": "{token_id}",
@@ -939,6 +1000,8 @@ _PARAMS = {
     "notification-templates": "{key}",
     "referrals": "{ref}",
     "channel-sources": "{source}",
+    "appeals": "{number}",
+    "appeal-operators": "{code}",
 }
 
 

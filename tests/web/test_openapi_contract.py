@@ -172,9 +172,30 @@ def test_every_operation_conforms_to_the_document(server):
         "PATCH /api/v1/channel-sources/{source}",
         "DELETE /api/v1/channel-sources/{source}",
     }
+    # The appeal centre's side: its own roles only (tried below as its supervisor).
+    centre_only = {
+        "POST /api/v1/appeals",
+        "GET /api/v1/appeals",
+        "GET /api/v1/appeals/{number}",
+        "POST /api/v1/appeals/{number}/transitions",
+        "GET /api/v1/appeal-operators",
+        "PUT /api/v1/appeal-operators/{code}",
+    }
     # Signed by a message source, not by a token: schemathesis cannot sign, so only 401.
     signed = {"POST /api/v1/channels/{source}/messages"}
-    assert _refused(report) <= admin_only | signed | {"GET /api/v1/portal/complaints"}, report
+    expected = admin_only | centre_only | signed | {"GET /api/v1/portal/complaints"}
+    assert _refused(report) <= expected, report
+
+    _kesu(
+        env, "user", "add", "contract-centre", "--role", "appeal_supervisor", "--password", "z" * 12
+    )
+    out = _kesu(env, "token", "create", "contract-centre", "--name", "schemathesis")
+    centre_id = int(re.search(r"#(\d+)", out).group(1))  # type: ignore[union-attr]
+    centre = re.search(r"(kesu_\S+)", out).group(1)  # type: ignore[union-attr]
+    report = _schemathesis(
+        base, centre, centre_id, env, "--include-path-regex", "^/api/v1/(appeals|appeal-operators)"
+    )
+    assert not _refused(report), report
 
     _kesu(env, "user", "add", "contract-admin", "--role", "admin", "--password", "y" * 12)
     out = _kesu(env, "token", "create", "contract-admin", "--name", "schemathesis")

@@ -34,6 +34,8 @@ def rotate(rt: Runtime, actor: Actor) -> dict[str, Any]:
         "referral_sources": 0,
         "referrals": 0,
         "channel_sources": 0,
+        "appeals": 0,
+        "appeal_operators": 0,
     }
     for table, fields, name in (
         (t.complaints, ("customer_phone", "customer_name", "customer_account"), "complaints"),
@@ -42,6 +44,12 @@ def rotate(rt: Runtime, actor: Actor) -> dict[str, Any]:
         (t.referral_sources, ("secret",), "referral_sources"),
         (t.referrals, ("original",), "referrals"),
         (t.channel_sources, ("secret",), "channel_sources"),
+        (
+            t.appeals,
+            ("appellant_name", "appellant_phone", "appellant_address"),
+            "appeals",
+        ),
+        (t.appeal_operators, ("secret",), "appeal_operators"),
     ):
         last = 0
         while True:

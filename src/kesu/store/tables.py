@@ -22,6 +22,10 @@ from sqlalchemy import (
 
 from kesu.accounts.crypto import EncryptedText
 from kesu.store.meta import metadata as metadata
+from kesu.store.tables_appeals import appeal_counters as appeal_counters
+from kesu.store.tables_appeals import appeal_events as appeal_events
+from kesu.store.tables_appeals import appeal_operators as appeal_operators
+from kesu.store.tables_appeals import appeals as appeals
 from kesu.store.tables_channels_in import channel_messages as channel_messages
 from kesu.store.tables_channels_in import channel_replays as channel_replays
 from kesu.store.tables_channels_in import channel_sources as channel_sources

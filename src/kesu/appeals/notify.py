@@ -1,0 +1,122 @@
+"""What leaves the centre about an appeal, in the transaction of the change that causes it:
+the appellant's SMS at each step (texts in data/appeals/policy.yaml `notices`), and the
+referral to an operator that runs kesu (its POST /api/v1/referrals, signed and retried by
+the outbox; channels.senders.AppealReferralSender delivers it)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from kesu.appeals import conditions
+from kesu.channels import outbox, sms_text
+from kesu.clock import to_beijing
+from kesu.data_files import load_yaml
+
+if TYPE_CHECKING:
+    from kesu.runtime import Runtime
+
+REFERRAL_CHANNEL = "appeal_referral"
+
+
+@cache
+def policy() -> dict[str, Any]:
+    return dict(load_yaml("appeals/policy.yaml"))
+
+
+def centre_code() -> str:
+    """The code operators configured for this centre as their referral source."""
+    return os.environ.get("KESU_CENTRE_CODE") or str(policy()["policy"].get("centre_code"))
+
+
+def _day(value: Any) -> str:
+    if isinstance(value, datetime):
+        value = to_beijing(value).date()
+    return value.isoformat() if isinstance(value, date) else ""
+
+
+def text(key: str, row: Mapping[str, Any], **extra: Any) -> str:
+    missing = extra.get("missing") or ()
+    reason = ""
+    if row.get("decision_reason"):
+        reason = conditions.rejection_text(str(row["decision_reason"]))
+    fields = {
+        "number": row.get("number"),
+        "operator": row.get("operator_name") or "被申诉企业",
+        "missing": "、".join(m["name"] for m in missing),
+        "reason": reason,
+        "note": extra.get("note") or "",
+        "date": _day(row.get("perform_by") if key == "agreement" else row.get("reply_due_at")),
+    }
+    return str(policy()["notices"][key]).format(**fields)
+
+
+def tell(
+    rt: Runtime,
+    conn: Connection,
+    now: datetime,
+    row: Mapping[str, Any],
+    key: str,
+    **extra: Any,
+) -> str | None:
+    """The appellant's SMS for this step (none without a phone number)."""
+    phone = row.get("appellant_phone")
+    if not phone:
+        return None
+    body = sms_text.signed(text(key, row, **extra), rt.settings.sms_signature)
+    return outbox.enqueue(conn, now, "sms", str(phone), body, f"appeal.{key}")
+
+
+def default_operator_due(row: Any, today: date) -> date:
+    """Centre policy: `operator_answer_days` from today, not after the appeal's own limit."""
+    days = int(policy()["policy"]["operator_answer_days"])
+    due = today + timedelta(days=days)
+    limit = to_beijing(row.reply_due_at).date() - timedelta(days=1)
+    return max(min(due, limit), today + timedelta(days=1))
+
+
+def referral_body(row: Mapping[str, Any], respondent: Mapping[str, Any]) -> dict[str, Any]:
+    """The referral as the operator's kesu takes it (channels.referral_in.ReferralIn)."""
+    appellant = {"phone": row.get("appellant_phone"), "name": row.get("appellant_name")}
+    issue = "\n".join(
+        part
+        for part in (
+            f"申诉要求：{row.get('request') or ''}",
+            f"申诉理由：{row.get('reasons') or ''}" if row.get("reasons") else "",
+            f"事实根据：{row.get('facts') or ''}",
+        )
+        if part
+    )
+    return {
+        "ref": row["number"],
+        "source": centre_code(),
+        "appeal_received_on": _day(row["received_at"]),
+        "reply_due_on": _day(row["operator_due_on"]),
+        "appellant": {k: v for k, v in appellant.items() if v},
+        "operator": respondent.get("name"),
+        "issue": issue[:4000],
+        "demands": (row.get("request") or None),
+        "category": row.get("category"),
+    }
+
+
+def refer(
+    rt: Runtime,
+    conn: Connection,
+    now: datetime,
+    row: Mapping[str, Any],
+    respondent: Mapping[str, Any] | None,
+) -> str | None:
+    """Queue the referral for an operator that runs kesu (None: a document referral)."""
+    if not respondent or not respondent.get("referral_url"):
+        return None
+    body = json.dumps(referral_body(row, respondent), ensure_ascii=False, separators=(",", ":"))
+    return outbox.enqueue(
+        conn, now, REFERRAL_CHANNEL, str(respondent["code"]), body, "appeal.referral"
+    )
