@@ -41,6 +41,12 @@ PURE = {
     "kesu.appeals.time_limits",
     "kesu.appeals.lifecycle",
     "kesu.appeals.schemas",
+    "kesu.appeals.acceptance_items",
+    "kesu.appeals.civil_periods",
+    "kesu.appeals.conditions",
+    "kesu.appeals.schemes",
+    "kesu.appeals.statistics",
+    "kesu.reports.xlsx",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
