@@ -40,7 +40,6 @@ PURE = {
     "kesu.appeals.materials",
     "kesu.appeals.time_limits",
     "kesu.appeals.lifecycle",
-    "kesu.appeals.schemas",
     "kesu.appeals.acceptance_items",
     "kesu.appeals.civil_periods",
     "kesu.appeals.conditions",

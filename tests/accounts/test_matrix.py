@@ -467,7 +467,7 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
 
 # A scope of its own for each policy a test adds (kinds × categories × priorities).
 _SCOPES = itertools.cycle(
-    itertools.product(["complaint", "fault"], vocab.CATEGORIES, ["high", "urgent"])
+    itertools.product(["complaint"], vocab.CATEGORIES, ["low", "high", "urgent"])
 )
 
 

@@ -76,7 +76,7 @@ class OperatorIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     address: Annotated[str, Field(max_length=300)] | None = None
     users: Annotated[int, Field(ge=0, le=10_000_000_000)] | None = None
-    referral_url: Annotated[str, Field(max_length=500)] | None = None
+    referral_url: Annotated[str, Field(max_length=500, pattern=r"^https?://[^/\s]+")] | None = None
     secret: Annotated[str, Field(min_length=16, max_length=200)] | None = None
 
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.complaints.schemas import Category
+
 Short = Annotated[str, Field(max_length=100)]
 Long = Annotated[str, Field(max_length=4000)]
 CHANNELS = {
@@ -51,7 +53,7 @@ class AppealIn(BaseModel):
     reasons: Long | None = None
     facts: Long | None = None
     dispute: Literal["fee", "other"] = "other"
-    category: Annotated[str, Field(max_length=40)] | None = None
+    category: Category | None = None
     occurred_at: date | None = None
     complained_at: date | None = None
     operator_answered_at: date | None = None

@@ -79,6 +79,7 @@ def deadlines(rt: Runtime, row: Any, now: datetime) -> list[dict[str, Any]]:
 def facts(row: Any, respondent: Mapping[str, Any] | None) -> dict[str, Any]:
     """The appeal as the pure cores take it (materials, conditions)."""
     return {
+        "number": row.number,
         "appellant": {
             "name": row.appellant_name,
             "phone": row.appellant_phone,
@@ -110,7 +111,7 @@ def earlier_facts(rows: list[Any]) -> list[dict[str, Any]]:
             "number": r.number,
             "status": r.status,
             "decision": r.decision,
-            "decision_reason": r.decision_reason,
+            "reason": r.decision_reason,
             "request": r.request,
             "facts": r.facts,
             "received_at": to_beijing(r.received_at).date(),
