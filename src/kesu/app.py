@@ -193,6 +193,7 @@ def page_routers() -> list:
         mail_held_page,
         notices_page,
         portal,
+        portal_appeal,
         queue_bulk,
         referrals_page,
         split_page,
@@ -226,6 +227,7 @@ def page_routers() -> list:
         mail_held_page.router,
         *(m.router for m in admin),
         portal.router,
+        portal_appeal.router,
     ]
 
 

@@ -58,6 +58,14 @@ BUSINESS_RULES = {
     "merge_into_self",
     "merge_target_not_found",
     "invalid_compensation",
+    # An appeal action's parameters depend on the action; dates on today; an operator
+    # must be one the centre has configured (appeals.lifecycle, appeals.service):
+    "appeal_field_required",
+    "appeal_field_too_long",
+    "appeal_field_invalid",
+    "appeal_reason_required",
+    "appeal_date_out_of_range",
+    "unknown_operator",
     "invalid_flags",
     "callback_result_required",
     "category_required",

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kesu.appeals.lifecycle import ACTIONS
 from kesu.complaints.schemas import Category
 
 Short = Annotated[str, Field(max_length=100)]
@@ -69,5 +70,5 @@ class TransitionIn(BaseModel):
     appeals.lifecycle)."""
 
     model_config = ConfigDict(extra="forbid")
-    action: Annotated[str, Field(max_length=30)]
+    action: Annotated[str, Field(max_length=30, json_schema_extra={"enum": list(ACTIONS)})]
     params: dict[str, Any] = Field(default_factory=dict)

@@ -54,6 +54,11 @@ CODES: dict[int, tuple[str, ...]] = {
     ),
     405: ("method_not_allowed",),
     409: (
+        # The appeal centre (appeals.lifecycle): an action not allowed now, conditions
+        # of 第十条/第十一条 not met, an operator not connected.
+        "appeal_transition_not_allowed",
+        "appeal_conditions_not_met",
+        "appeal_operator_unknown",
         "concurrent_update",
         "version_conflict",
         "complaint_closed",
@@ -88,6 +93,17 @@ CODES: dict[int, tuple[str, ...]] = {
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
     422: (
+        # The appeal centre (appeals.*).
+        "appeal_field_required",
+        "appeal_field_too_long",
+        "appeal_field_invalid",
+        "appeal_reason_required",
+        "appeal_date_out_of_range",
+        "unknown_appeal_action",
+        "unknown_operator",
+        "invalid_operator_code",
+        "invalid_users",
+        "unknown_queue",
         # Work-order files (channels.file_import) and their column mappings.
         "unreadable_file",
         "missing_columns",
