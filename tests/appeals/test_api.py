@@ -127,3 +127,77 @@ def test_operator_staff_never_see_the_centre(client, tokens):
     for role in ("agent", "handler", "supervisor", "admin", "auditor"):
         r = client.get("/api/v1/appeals", headers=bearer(tokens(role)))
         assert r.status_code == 403, role
+
+
+def _sms(rt) -> list[dict]:
+    from kesu.channels import outbox
+    from kesu.store.db import read
+
+    with read(rt.engine) as conn:
+        return [m for m in outbox.listing(conn, None, "sms", 100, None)]
+
+
+def test_the_appellant_is_told_either_way_with_the_article(centre, rt):
+    late = appeal(occurred_at="2026-03-01")  # a fee dispute more than five months old
+    a = centre.post("/api/v1/appeals", json=late).json()
+    item = next(c for c in a["conditions"] if (c["article"], c["item"]) == ("第十一条", "（一）"))
+    assert item["met"] is False
+    r = centre.post(
+        f"/api/v1/appeals/{a['number']}/transitions",
+        json={"action": "reject", "params": {"reason": "11-1"}},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "not_accepted"
+    told = [m for m in _sms(rt) if m["purpose"] == "appeal.not_accepted"]
+    assert len(told) == 1 and told[0]["recipient"] == "13800138000"
+    assert a["number"] in told[0]["body"] and "第十一条" in told[0]["body"]
+    assert "五个月" in told[0]["body"]
+
+    other = appeal()
+    other["appellant"] = {**other["appellant"], "phone": "13800138001"}  # someone else
+    b = centre.post("/api/v1/appeals", json=other).json()
+    confirm = {"direct_interest": True, "settled": False, "other_body": False, "other_law": False}
+    r = centre.post(
+        f"/api/v1/appeals/{b['number']}/transitions",
+        json={"action": "accept", "params": {"confirm": confirm}},
+    )
+    assert r.status_code == 200, r.text
+    told = [m for m in _sms(rt) if m["purpose"] == "appeal.accepted"]
+    assert len(told) == 1 and "第三十九条" in told[0]["body"]
+
+
+def test_a_reason_that_is_no_item_is_refused_and_changes_nothing(centre):
+    a = centre.post("/api/v1/appeals", json=appeal()).json()
+    r = centre.post(
+        f"/api/v1/appeals/{a['number']}/transitions",
+        json={"action": "reject", "params": {"reason": "11-9"}},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "appeal_reason_required"
+    after = centre.get(f"/api/v1/appeals/{a['number']}").json()
+    assert after["status"] == "reviewing" and len(after["history"]) == 1
+
+
+def test_an_unknown_operator_is_refused(centre):
+    r = centre.post("/api/v1/appeals", json=appeal(operator="nobody"))
+    assert r.status_code == 422 and r.json()["code"] == "unknown_operator"
+    assert centre.get("/api/v1/appeals", params={"queue": "all"}).json()["total"] == 0
+
+
+def test_the_same_matter_again_is_already_handled(centre):
+    """第十一条（三）: the centre already accepted or handled the same appellant's matter."""
+    first = centre.post("/api/v1/appeals", json=appeal()).json()
+    confirm = {"direct_interest": True, "settled": False, "other_body": False, "other_law": False}
+    r = centre.post(
+        f"/api/v1/appeals/{first['number']}/transitions",
+        json={"action": "accept", "params": {"confirm": confirm}},
+    )
+    assert r.status_code == 200, r.text
+    again = centre.post("/api/v1/appeals", json=appeal()).json()
+    item = next(
+        c for c in again["conditions"] if c["item"] == "（三）" and c["article"] == "第十一条"
+    )
+    assert item["met"] is False and first["number"] in item["evidence"]
+    r = centre.post(
+        f"/api/v1/appeals/{again['number']}/transitions",
+        json={"action": "accept", "params": {"confirm": confirm}},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "appeal_conditions_not_met"
