@@ -201,3 +201,18 @@ def test_the_same_matter_again_is_already_handled(centre):
         json={"action": "accept", "params": {"confirm": confirm}},
     )
     assert r.status_code == 409 and r.json()["code"] == "appeal_conditions_not_met"
+
+
+def test_triage_reads_the_category_and_the_officer_corrects_it(centre):
+    a = centre.post("/api/v1/appeals", json=appeal()).json()
+    received = a["history"][0]["data"]
+    # "未订购的流量包被扣费": ordered without consent.
+    assert a["category"] == received["triage"]["category"] == "unauthorized"
+    r = centre.post(
+        f"/api/v1/appeals/{a['number']}/transitions",
+        json={"action": "classify", "params": {"category": "billing"}},
+    )
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["category"] == "billing" and b["status"] == a["status"]
+    assert b["history"][-1]["data"] == {"from": "unauthorized", "to": "billing"}

@@ -66,6 +66,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "from": ("accepted", "referred", "answered"),
     },
     "withdraw": {"name": "申诉人撤回", "en": "Withdrawn", "from": tuple(sorted(OPEN))},
+    "classify": {"name": "更正分类", "en": "Correct the category", "from": tuple(sorted(OPEN))},
 }
 
 # Centre policy (no held article): the routes the appellant is told of when mediation ends.
@@ -328,6 +329,14 @@ def _close(outcome: str, row: Mapping[str, Any], now: datetime) -> dict[str, Any
     }
 
 
+def _classify(row, params, now, today, verdict) -> Outcome:
+    category = _text(params, "category", "分类", 40)
+    if category == row.get("category"):
+        raise Problem(422, "same_category", "Same category", "新分类与当前分类相同。")
+    data = {"from": row.get("category"), "to": category}
+    return Outcome("classify", str(row["status"]), {"category": category}, "classified", None, data)
+
+
 def _supplement(row, params, now, today, verdict) -> Outcome:
     # The service merges the supplied fields and asks materials.missing again; the status
     # it lands in is decided there (reviewing when complete).
@@ -347,4 +356,5 @@ _DECIDERS = {
     "perform": _perform,
     "conclude": _conclude,
     "withdraw": _withdraw,
+    "classify": _classify,
 }

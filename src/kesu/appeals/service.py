@@ -22,6 +22,7 @@ from kesu.clock import as_utc, to_beijing
 from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
 from kesu.store.db import read, write
+from kesu.triage import model
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -68,6 +69,7 @@ def receive(rt: Runtime, body: AppealIn, actor: Actor) -> tuple[dict[str, Any], 
         if found:
             return view(rt, found, p), False
     received = _check(rt, body, now)
+    guessed = _guess(body) if body.category is None else None
     a = body.appellant
     try:
         with write(rt.engine) as conn:
@@ -95,7 +97,7 @@ def receive(rt: Runtime, body: AppealIn, actor: Actor) -> tuple[dict[str, Any], 
                 "reasons": body.reasons,
                 "facts": body.facts,
                 "dispute": body.dispute,
-                "category": body.category,
+                "category": body.category or (guessed or {}).get("category"),
                 "occurred_on": body.occurred_at,
                 "complained_on": body.complained_at,
                 "operator_answered_on": body.operator_answered_at,
@@ -121,6 +123,8 @@ def receive(rt: Runtime, body: AppealIn, actor: Actor) -> tuple[dict[str, Any], 
             )
             aid = records.insert_appeal(conn, values)
             data = {"channel": body.channel, "missing": [m["field"] for m in missing]}
+            if guessed:
+                data["triage"] = guessed
             records.append(conn, aid, now, "received", p.name, None, status, None, data)
             if missing:
                 notify.tell(rt, conn, now, values, "materials_missing", missing=missing)
@@ -135,6 +139,25 @@ def receive(rt: Runtime, body: AppealIn, actor: Actor) -> tuple[dict[str, Any], 
                 return view(rt, found, p), False
         raise
     return view(rt, number, p), True
+
+
+def _guess(body: AppealIn) -> dict[str, Any] | None:
+    """The category triage reads in the appeal's text (its best guess, with its confidence
+    and whether a person should look); the officer corrects it with `classify`."""
+    text = "\n".join(x for x in (body.request, body.reasons, body.facts) if x)
+    if not text.strip():
+        return None
+    try:
+        clf = model.shipped()
+    except model.ModelMissing:
+        return None
+    [p] = clf.predict([text])
+    return {
+        "category": p.category,
+        "confidence": p.confidence,
+        "needs_review": p.needs_review,
+        "model": clf.meta["version"],
+    }
 
 
 def _facts_of(values: dict[str, Any], respondent: dict[str, Any] | None) -> dict[str, Any]:
@@ -234,6 +257,13 @@ def act(
                     "不予受理须选择理由（申诉处理办法第十条或第十一条的具体项）："
                     + "、".join(sorted(codes)),
                 )
+        if action == "classify" and params.get("category") not in vocab.CATEGORIES:
+            raise Problem(
+                422,
+                "unknown_category",
+                "Unknown category",
+                f"未知的投诉分类“{params.get('category')}”。",
+            )
         if action == "refer" and not params.get("operator_due_on"):
             params["operator_due_on"] = notify.default_operator_due(row, today).isoformat()
         outcome = lifecycle.decide(row._mapping, action, params, now, today, verdict)
