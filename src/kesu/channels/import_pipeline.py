@@ -117,7 +117,8 @@ def run(
     """Import the file (its columns planned, `out` the file_import.Outcome filled in)."""
     from kesu.channels import intake
 
-    basis = Basis(rt.rules, rt.calendar(), rt.sla_policies(), p.name, rt.clock())
+    dialect = rt.engine.dialect.name  # rows built in the form its insert sends them
+    basis = Basis(rt.rules, rt.calendar(), rt.sla_policies(), p.name, rt.clock(), dialect)
     keys = crypto.keyring()
     job = Job(
         str(path),

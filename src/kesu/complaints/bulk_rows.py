@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from kesu.accounts import crypto
@@ -23,6 +24,8 @@ from kesu.complaints import vocabulary as vocab
 from kesu.complaints.views import facts_of, iso
 from kesu.deadlines import service as deadlines
 from kesu.problems import Problem
+from kesu.store import bulk
+from kesu.store import tables as t
 
 # A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -143,6 +146,7 @@ class Basis:
     policies: Any
     actor: str
     now: datetime
+    dialect: str | None = None  # rows encoded for this database's insert (store.bulk)
 
 
 def prepare(basis: Basis, data: Mapping[str, Any]) -> Prepared:
@@ -161,7 +165,32 @@ def prepare(basis: Basis, data: Mapping[str, Any]) -> Prepared:
     history = [event]
     if closed:
         history.append(import_history.closed_event(0, row, actor, now))
+    if basis.dialect:
+        encode(basis.dialect, row, planned, history)
     return Prepared(data, row, planned, history)
+
+
+# Kept as they are: the writer compares the risk flags with the repeat rule's.
+KEEP = frozenset({"risk_flags"})
+
+
+@lru_cache(maxsize=4)
+def columns(dialect: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The encoded columns of complaints, deadlines and events for `dialect`."""
+    return (
+        bulk.encoded_columns(dialect, t.complaints, KEEP),
+        deadlines.encoded_columns(dialect),
+        bulk.encoded_columns(dialect, t.complaint_events),
+    )
+
+
+def encode(dialect: str, row: dict, planned: list[dict], history: list[dict]) -> None:
+    """The rows' values in the form the insert sends them (store.bulk.encode_values)."""
+    complaint_cols, deadline_cols, event_cols = columns(dialect)
+    bulk.encode_values(row, t.complaints, complaint_cols)
+    deadlines.encode(planned, deadline_cols)
+    for event in history:
+        bulk.encode_values(event, t.complaint_events, event_cols)
 
 
 def prepare_many(basis: Basis, items: list[Mapping[str, Any]]) -> list[Prepared]:

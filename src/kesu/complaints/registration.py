@@ -25,6 +25,8 @@ from kesu.complaints.bulk_rows import (
     Basis,
     Prepared,
     check_received,
+    columns,
+    encode,
     plan_row,
     prepare,
     registered_event,
@@ -295,10 +297,13 @@ def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) ->
         hashes = [one.row.get("customer_phone_hash") for one in prepared]
         flags = import_history.repeat_flags(conn, items, ids, now, hashes)
         moved = basis is None or not _same_basis(basis, here)
+        dialect = basis.dialect if basis is not None else None
         rows, all_deadlines, history = [], [], []
         for one, flagged, number, cid in zip(prepared, flags, numbers, ids, strict=True):
             if moved or sorted(set(flagged["risk_flags"])) != one.row["risk_flags"]:
                 one = prepare(here, flagged)
+                if dialect:  # as the others of the batch
+                    encode(dialect, one.row, one.planned, one.history)
             row = one.row
             row["number"] = number
             row["id"] = cid
@@ -312,22 +317,30 @@ def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) ->
                 history.append(event)
             if how is not None:
                 data_ = assignment.assigned_data(row["assignee"], None, how)
-                history.append(
-                    {
-                        "complaint_id": cid,
-                        "at": now,
-                        "type": "assigned",
-                        "actor": actor,
-                        "from_status": "registered",
-                        "to_status": "registered",
-                        "note": None,
-                        "data": dict(data_),
-                    }
-                )
-        bulk.insert_many(conn, t.complaints, rows)
-        deadlines.store_many(conn, all_deadlines)
-        bulk.insert_many(conn, t.complaint_events, history)
-        webhooks.emit_many(conn, now, "registered", [r for r in rows if r["is_open"]])
+                assigned = {
+                    "complaint_id": cid,
+                    "at": now,
+                    "type": "assigned",
+                    "actor": actor,
+                    "from_status": "registered",
+                    "to_status": "registered",
+                    "note": None,
+                    "data": dict(data_),
+                }
+                if dialect:
+                    encode(dialect, {}, [], [assigned])
+                history.append(assigned)
+        complaint_cols, deadline_cols, event_cols = columns(dialect) if dialect else _NONE
+        bulk.insert_many(conn, t.complaints, rows, complaint_cols)
+        deadlines.store_many(conn, all_deadlines, deadline_cols)
+        bulk.insert_many(conn, t.complaint_events, history, event_cols)
+        opened = [r for r in rows if r["is_open"]]
+        webhooks.emit_many(  # a subscriber is sent the complaint as the tables give it
+            conn,
+            now,
+            "registered",
+            lambda: [bulk.decoded(r, t.complaints, complaint_cols) for r in opened],
+        )
         audit(
             conn,
             p,
@@ -338,6 +351,9 @@ def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) ->
             {"count": len(rows), "first": numbers[0], "last": numbers[-1]},
         )
     return numbers
+
+
+_NONE = (frozenset(), frozenset(), frozenset())
 
 
 def _same_basis(a: Basis, b: Basis) -> bool:

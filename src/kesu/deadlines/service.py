@@ -37,9 +37,22 @@ def store(conn: Connection, planned: list[dict[str, Any]]) -> None:
         conn.execute(t.deadlines.insert(), planned)
 
 
-def store_many(conn: Connection, planned: list[dict[str, Any]]) -> None:
-    """Insert the planned deadline rows of many complaints (imports: COPY on PostgreSQL)."""
-    bulk.insert_many(conn, t.deadlines, planned)
+def store_many(
+    conn: Connection, planned: list[dict[str, Any]], encoded: frozenset[str] = frozenset()
+) -> None:
+    """Insert the planned deadline rows of many complaints (imports: COPY on PostgreSQL);
+    `encoded`: the columns already in the form sent (encode)."""
+    bulk.insert_many(conn, t.deadlines, planned, encoded)
+
+
+def encoded_columns(dialect: str) -> frozenset[str]:
+    return bulk.encoded_columns(dialect, t.deadlines)
+
+
+def encode(planned: list[dict[str, Any]], columns: frozenset[str]) -> None:
+    """Planned rows' values in the form the insert sends (built in another process)."""
+    for d in planned:
+        bulk.encode_values(d, t.deadlines, columns)
 
 
 def _applicable(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:
