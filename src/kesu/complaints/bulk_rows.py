@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from kesu.accounts import crypto
@@ -149,7 +148,7 @@ class Basis:
     dialect: str | None = None  # rows encoded for this database's insert (store.bulk)
 
 
-def prepare(basis: Basis, data: Mapping[str, Any]) -> Prepared:
+def prepare(basis: Basis, data: Mapping[str, Any], encode: Encoders | None = None) -> Prepared:
     """An item of a bulk import as rows (the registration's and, for a work order that
     arrived finished, the closing's history)."""
     actor, now = basis.actor, basis.now
@@ -165,8 +164,8 @@ def prepare(basis: Basis, data: Mapping[str, Any]) -> Prepared:
     history = [event]
     if closed:
         history.append(import_history.closed_event(0, row, actor, now))
-    if basis.dialect:
-        encode(basis.dialect, row, planned, history)
+    if encode is not None:
+        encode(row, planned, history)
     return Prepared(data, row, planned, history)
 
 
@@ -174,24 +173,24 @@ def prepare(basis: Basis, data: Mapping[str, Any]) -> Prepared:
 KEEP = frozenset({"risk_flags"})
 
 
-@lru_cache(maxsize=4)
-def columns(dialect: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The encoded columns of complaints, deadlines and events for `dialect`."""
-    return (
-        bulk.encoded_columns(dialect, t.complaints, KEEP),
-        deadlines.encoded_columns(dialect),
-        bulk.encoded_columns(dialect, t.complaint_events),
-    )
+class Encoders:
+    """A batch's rows in the form the insert sends them (store.bulk.Encoder), for
+    `dialect`: the complaint, its deadlines and its history."""
 
+    def __init__(self, dialect: str) -> None:
+        self.complaint = bulk.Encoder(dialect, t.complaints, KEEP)
+        self.deadline = deadlines.encoder(dialect)
+        self.event = bulk.Encoder(dialect, t.complaint_events)
 
-def encode(dialect: str, row: dict, planned: list[dict], history: list[dict]) -> None:
-    """The rows' values in the form the insert sends them (store.bulk.encode_values)."""
-    complaint_cols, deadline_cols, event_cols = columns(dialect)
-    bulk.encode_values(row, t.complaints, complaint_cols)
-    deadlines.encode(planned, deadline_cols)
-    for event in history:
-        bulk.encode_values(event, t.complaint_events, event_cols)
+    def __call__(self, row: dict, planned: list[dict], history: list[dict]) -> None:
+        self.complaint(row)
+        for d in planned:
+            self.deadline(d)
+        for event in history:
+            self.event(event)
 
 
 def prepare_many(basis: Basis, items: list[Mapping[str, Any]]) -> list[Prepared]:
-    return [prepare(basis, d) for d in items]
+    """The items prepared; encoded for `basis.dialect` when it is set."""
+    encode = Encoders(basis.dialect) if basis.dialect else None
+    return [prepare(basis, d, encode) for d in items]

@@ -23,10 +23,9 @@ from kesu.channels import staff_notices, webhooks
 from kesu.complaints import assignment, events, import_history
 from kesu.complaints.bulk_rows import (
     Basis,
+    Encoders,
     Prepared,
     check_received,
-    columns,
-    encode,
     plan_row,
     prepare,
     registered_event,
@@ -298,12 +297,11 @@ def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) ->
         flags = import_history.repeat_flags(conn, items, ids, now, hashes)
         moved = basis is None or not _same_basis(basis, here)
         dialect = basis.dialect if basis is not None else None
+        encode = Encoders(dialect) if dialect else None
         rows, all_deadlines, history = [], [], []
         for one, flagged, number, cid in zip(prepared, flags, numbers, ids, strict=True):
             if moved or sorted(set(flagged["risk_flags"])) != one.row["risk_flags"]:
-                one = prepare(here, flagged)
-                if dialect:  # as the others of the batch
-                    encode(dialect, one.row, one.planned, one.history)
+                one = prepare(here, flagged, encode)  # encoded as the others of the batch
             row = one.row
             row["number"] = number
             row["id"] = cid
@@ -327,10 +325,13 @@ def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) ->
                     "note": None,
                     "data": dict(data_),
                 }
-                if dialect:
-                    encode(dialect, {}, [], [assigned])
+                if encode is not None:
+                    encode.event(assigned)
                 history.append(assigned)
-        complaint_cols, deadline_cols, event_cols = columns(dialect) if dialect else _NONE
+        complaint_cols, deadline_cols, event_cols = _NONE
+        if encode is not None:
+            complaint_cols = encode.complaint.columns
+            deadline_cols, event_cols = encode.deadline.columns, encode.event.columns
         bulk.insert_many(conn, t.complaints, rows, complaint_cols)
         deadlines.store_many(conn, all_deadlines, deadline_cols)
         bulk.insert_many(conn, t.complaint_events, history, event_cols)

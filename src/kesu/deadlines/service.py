@@ -45,14 +45,9 @@ def store_many(
     bulk.insert_many(conn, t.deadlines, planned, encoded)
 
 
-def encoded_columns(dialect: str) -> frozenset[str]:
-    return bulk.encoded_columns(dialect, t.deadlines)
-
-
-def encode(planned: list[dict[str, Any]], columns: frozenset[str]) -> None:
-    """Planned rows' values in the form the insert sends (built in another process)."""
-    for d in planned:
-        bulk.encode_values(d, t.deadlines, columns)
+def encoder(dialect: str) -> bulk.Encoder:
+    """Planned rows' values in the form the insert sends them (built in another process)."""
+    return bulk.Encoder(dialect, t.deadlines)
 
 
 def _applicable(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:

@@ -18,28 +18,42 @@ from sqlalchemy import JSON, Connection, Table, func, select, text
 from kesu.store.types import UTCDateTime
 
 
-def encoded_columns(dialect: str, table: Table, keep=()) -> frozenset[str]:
-    """The columns of `table` whose values `encode_values` puts in the form sent."""
-    return frozenset(
-        c.name
-        for c in table.columns
-        if c.name not in keep
-        and (isinstance(c.type, JSON) or (dialect == "sqlite" and isinstance(c.type, UTCDateTime)))
-    )
+class Encoder:
+    """Puts rows' values in the form insert_many sends them for `dialect` (SQLite: times
+    as its text; JSON as text), but the columns in `keep`; done where rows are built (a
+    second process), so the writer only sends them (insert_many's `encoded`: `columns`).
+    One per batch: an object shared by rows (a rule's basis) and a time (`now`) are
+    encoded once."""
 
+    def __init__(self, dialect: str, table: Table, keep=()) -> None:
+        self.plan = [
+            (c.name, isinstance(c.type, JSON))
+            for c in table.columns
+            if c.name not in keep
+            and (
+                isinstance(c.type, JSON)
+                or (dialect == "sqlite" and isinstance(c.type, UTCDateTime))
+            )
+        ]
+        self.columns = frozenset(name for name, _ in self.plan)
+        self._json: dict[int, tuple[Any, str]] = {}
+        self._times: dict[datetime, str] = {}
 
-def encode_values(row: dict[str, Any], table: Table, columns: frozenset[str]) -> None:
-    """Put `row`'s values of `columns` (encoded_columns) in the form insert_many sends
-    them (SQLite: times as its text; JSON as text). Done where rows are built (another
-    process), the insert is told (`encoded`) and only sends them."""
-    for name in columns:
-        value = row.get(name)
-        if value is None:
-            continue
-        if isinstance(table.c[name].type, JSON):
-            row[name] = json.dumps(value, ensure_ascii=False)
-        else:
-            row[name] = _sqlite_utc(value)
+    def __call__(self, row: dict[str, Any]) -> None:
+        for name, is_json in self.plan:
+            value = row.get(name)
+            if value is None:
+                continue
+            if is_json:
+                found = self._json.get(id(value))
+                if found is None or found[0] is not value:
+                    found = self._json[id(value)] = (value, json.dumps(value, ensure_ascii=False))
+                row[name] = found[1]
+            else:
+                text = self._times.get(value)
+                if text is None:
+                    text = self._times[value] = _sqlite_utc(value)
+                row[name] = text
 
 
 def decoded(row: dict[str, Any], table: Table, columns: frozenset[str]) -> dict[str, Any]:
