@@ -132,3 +132,31 @@ def test_progress_goes_from_checking_to_writing(rt, tmp_path):
     assert said[0] == ("check", 0, None) and ("check", 25, 25) in said
     writes = [a for a in said if a[0] == "import"]
     assert writes == [("import", 0, 25), ("import", 10, 25), ("import", 20, 25), ("import", 25, 25)]
+
+
+def test_the_scan_reads_a_workbook_through_and_refuses_a_broken_one(tmp_path):
+    from kesu.channels.workorder_file import FileError, scan
+    from tests.channels.test_import_xlsx_reader import excel_book
+
+    assert scan(excel_book(tmp_path / "good.xlsx")) == 2  # the rows under the header
+    assert scan(xlsx(tmp_path / "many.xlsx", many(1234))) == 1234
+    with pytest.raises(FileError, match="Excel 文件内容有误"):
+        scan(excel_book(tmp_path / "broken.xlsx", broken=True))
+
+
+def test_a_broken_workbook_writes_nothing(rt, tmp_path):
+    # A workbook whose sheet ends in the middle of its rows: refused before any batch.
+    import zipfile
+
+    good = xlsx(tmp_path / "good.xlsx", many(500))
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) * 9 // 10]
+            dst.writestr(item, data)
+    with pytest.raises(Problem) as err:
+        file_import.run(rt, broken, "test", batch=10, pipeline=True)
+    assert err.value.code == "unreadable_file"
+    assert counts(rt) == (0, 0, 0)

@@ -178,31 +178,27 @@ class Book:
             raise BookError(type(err).__name__) from None
 
 
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+
+
 def scan(book: Book) -> int:
     """Read the whole sheet as `rows` would, without building it: the zip member (its
-    checksum) and the XML (expat, in C) are checked, and the rows that have a cell are
-    counted. A broken sheet raises BookError here, before anything of it is used."""
-    parser = ParserCreate(namespace_separator="}")
-    row_tag, cell_tag = NS[1:] + "row", NS[1:] + "c"
-    count, fresh = 0, False
-
-    def start(name: str, _attrs) -> None:
-        nonlocal count, fresh
-        if name == row_tag:
-            fresh = True
-        elif fresh and name == cell_tag:
-            count += 1
-            fresh = False
-
-    parser.StartElementHandler = start
+    checksum) and the XML (expat, in C) are checked, and its rows are counted. A broken
+    sheet raises BookError here, before anything of it is used."""
+    parser = ParserCreate()
+    count, tail = 0, b""
     try:
         with book.zip.open(book.sheet) as fh:
             while chunk := fh.read(1 << 20):
                 parser.Parse(chunk, False)
+                data = tail + chunk
+                cut = data.rfind(b"<")  # a tag cut by the chunk is counted with the next
+                count += len(_ROW.findall(data, 0, max(cut, 0)))
+                tail = data[cut:] if cut >= 0 else b""
         parser.Parse(b"", True)
     except (KeyError, ExpatError, zipfile.BadZipFile, ValueError) as err:
         raise BookError(type(err).__name__) from None
-    return count
+    return count + len(_ROW.findall(tail))
 
 
 def open_book(path: Path) -> Book:
