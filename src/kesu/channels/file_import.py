@@ -109,7 +109,7 @@ def run(
     A file that cannot be read or lacks a required column is refused as a whole
     (Problem 422, nothing written); bad rows are reported and left out. `pipeline`: read
     and check in a second process while this one writes (channels.import_pipeline;
-    None: for a file of PIPELINE_BYTES or more)."""
+    None: as its PIPELINE_BYTES says)."""
     p = as_principal(actor)
     require(p, "complaint.import")
     say = progress or (lambda _stage, _done, _total: None)
@@ -133,7 +133,8 @@ def run(
         out.columns = {file_mapping.FIELDS[k]: cols.headers[i] for k, i in cols.index.items()}
         out.unmapped = cols.unmapped
         if pipeline is None:
-            pipeline = path.stat().st_size >= import_pipeline.PIPELINE_BYTES
+            least = import_pipeline.PIPELINE_BYTES
+            pipeline = least is not None and path.stat().st_size >= least
         if pipeline and not dry_run:
             sheet.close()
             import_pipeline.run(rt, path, name, mapping, cols, p, out, say, batch, MAX_ROWS)

@@ -1,6 +1,7 @@
 """A large file imported on two cores: a reader process checks and builds, this one writes.
 
-channels.file_import uses it for a file worth it (PIPELINE_BYTES). The reader process
+channels.file_import uses it when told (`pipeline=True`) or for a file of PIPELINE_BYTES
+or more (None: only when told). The reader process
 (`_reader`: forked when this process has no other thread, else spawned) reads the file,
 checks each row (channels.workorder_rows) and, while this process is busy writing,
 builds the good rows' complaint, deadline and history rows too
@@ -38,7 +39,11 @@ from kesu.problems import Problem
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
-PIPELINE_BYTES = 512 * 1024  # smaller files: one process (a second one costs a start-up)
+# A file of this size or more is imported on two processes when `run` is not told; None:
+# only when told (pipeline=True). Off by default: on the shared 2-core machine it was
+# measured slower than one process (bench/RESULTS.md, issue 16 item 2, 2026-12-07): the
+# kernel's autogroup gives a session one share of the CPU however many processes it runs.
+PIPELINE_BYTES: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def run(
         max_rows,
     )
     # A fork copies only the thread that forks: with others running (a server), spawn.
-    ctx = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+    ctx: Any = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     inbox, outbox = ctx.Pipe(duplex=False)
     written = ctx.Value("i", 0, lock=False)
     reader = ctx.Process(target=_reader, args=(job, outbox, written), daemon=True)

@@ -11,7 +11,7 @@ whose basis moved (another calendar or policy version, the repeat flag).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -190,7 +190,7 @@ class Encoders:
             self.event(event)
 
 
-def prepare_many(basis: Basis, items: list[Mapping[str, Any]]) -> list[Prepared]:
+def prepare_many(basis: Basis, items: Sequence[Mapping[str, Any]]) -> list[Prepared]:
     """The items prepared; encoded for `basis.dialect` when it is set."""
     encode = Encoders(basis.dialect) if basis.dialect else None
     return [prepare(basis, d, encode) for d in items]

@@ -354,7 +354,7 @@ def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) ->
     return numbers
 
 
-_NONE = (frozenset(), frozenset(), frozenset())
+_NONE: tuple[frozenset[str], ...] = (frozenset(), frozenset(), frozenset())
 
 
 def _same_basis(a: Basis, b: Basis) -> bool:
