@@ -136,3 +136,71 @@ def test_cli_dry_run_reports_and_changes_nothing(client, act, rt, clock, databas
             ).scalar()
             is None
         )
+
+
+def test_the_mail_and_the_referral_it_came_from_are_anonymised_with_it(client, act, rt, clock):
+    import json
+    from datetime import date
+
+    from sqlalchemy import insert, update
+
+    from kesu.accounts import crypto
+    from kesu.channels import mail_in
+    from kesu.store.db import write
+
+    number, other = _closed(client, act), _closed(client, act)
+    kept = {}
+    for n in (number, other):
+        mail = (
+            f"From: wxm@example.com\r\nTo: ts@example.cn\r\nSubject: 投诉\r\n"
+            f"Message-ID: <{n}@example.com>\r\n\r\n{PERSONAL}"
+        ).encode()
+        mail_id, _ = mail_in.store(rt, mail, "smtp")
+        original = {"phone": "13912345678", "name": "王小明", "issue": PERSONAL}
+        with write(rt.engine) as conn:  # as the mail and the regulator's referral left them
+            conn.execute(
+                update(t.mail_inbox)
+                .where(t.mail_inbox.c.id == mail_id)
+                .values(status="held", complaint_number=n, note=f"王小明来信：{PERSONAL}")
+            )
+            conn.execute(
+                insert(t.referrals).values(
+                    ref=f"ZB-{n}",
+                    complaint_number=n,
+                    linked=False,
+                    appeal_received_on=date(2026, 1, 5),
+                    reply_due_on=date(2026, 1, 20),
+                    issue=PERSONAL,
+                    original=json.dumps(original, ensure_ascii=False),
+                    handling="已联系王小明（13912345678）。",
+                    created_by="test",
+                    created_at=clock(),
+                )
+            )
+        kept[n] = mail_id
+    r = client.post(f"/api/v1/complaints/{other}/legal-hold", json={"reason": "诉讼中"})
+    assert r.status_code == 200
+    clock.advance(days=2 * 365 + 31)
+    assert retention.run(rt, "test")["anonymised"] == 1
+
+    def stored(n):
+        with read(rt.engine) as conn:
+            mail = conn.execute(
+                select(t.mail_inbox.c.raw, t.mail_inbox.c.note).where(t.mail_inbox.c.id == kept[n])
+            ).one()
+            ref = conn.execute(
+                text("SELECT original, issue, handling FROM referrals WHERE complaint_number = :n"),
+                {"n": n},
+            ).one()
+        original = crypto.keyring().decrypt(ref.original)
+        return mail, (original, ref.issue, ref.handling)
+
+    mail, (original, issue, handling) = stored(number)
+    assert mail.raw is None
+    for personal in ("王小明", "13912345678", "幸福路12号"):
+        assert personal not in mail.note + original + issue + handling
+    assert "宽带断网三天" in issue  # the substance stays, as in the complaint
+    assert list(json.loads(original)) == ["anonymised_at"]
+    # The held complaint's mail and referral keep everything.
+    mail, (original, issue, handling) = stored(other)
+    assert PERSONAL in bytes(mail.raw).decode() and json.loads(original)["name"] == "王小明"

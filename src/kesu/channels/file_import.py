@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.channels import file_mapping, import_mappings, intake
+from kesu.channels import file_mapping, import_mappings, import_pipeline, intake
 from kesu.channels.workorder_file import Cell, FileError, open_sheet
-from kesu.channels.workorder_rows import Checker, Good, RowError
+from kesu.channels.workorder_rows import BadRow, Checker, Good, RowError, extra_of
 from kesu.complaints import import_history
 from kesu.problems import Problem
 from kesu.store.db import read
@@ -37,13 +37,6 @@ REPORT_ERRORS = 500  # the bad rows a report lists; the error workbook has them 
 
 # progress(stage, done, total): stage "check" (rows read and checked) or "import"
 Progress = Callable[[str, int, int | None], None]
-
-
-@dataclass
-class BadRow:
-    row: int
-    values: list[Cell]
-    errors: list[RowError]
 
 
 @dataclass
@@ -109,11 +102,14 @@ def run(
     file_name: str | None = None,
     progress: Progress | None = None,
     batch: int = BATCH,
+    pipeline: bool | None = None,
 ) -> Outcome:
     """Check the file, then (unless `dry_run`) register its good rows; the outcome.
 
     A file that cannot be read or lacks a required column is refused as a whole
-    (Problem 422, nothing written); bad rows are reported and left out."""
+    (Problem 422, nothing written); bad rows are reported and left out. `pipeline`: read
+    and check in a second process while this one writes (channels.import_pipeline;
+    None: as its PIPELINE_BYTES says)."""
     p = as_principal(actor)
     require(p, "complaint.import")
     say = progress or (lambda _stage, _done, _total: None)
@@ -136,6 +132,13 @@ def run(
         out.kind, out.encoding, out.headers = sheet.kind, sheet.encoding, sheet.headers
         out.columns = {file_mapping.FIELDS[k]: cols.headers[i] for k, i in cols.index.items()}
         out.unmapped = cols.unmapped
+        if pipeline is None:
+            least = import_pipeline.PIPELINE_BYTES
+            pipeline = least is not None and path.stat().st_size >= least
+        if pipeline and not dry_run:
+            sheet.close()
+            import_pipeline.run(rt, path, name, mapping, cols, p, out, say, batch, MAX_ROWS)
+            return out
         good = _check(rt, mapping, cols, sheet, name, out, say)
     except FileError as err:
         raise Problem(422, "unreadable_file", "Unreadable file", str(err)) from None
@@ -176,11 +179,7 @@ def _check(rt, mapping, cols, sheet, name, out: Outcome, say: Progress) -> list[
     return good
 
 
-def _extra(g: Good) -> dict[str, Any]:
-    closed = None
-    if g.closed is not None:
-        closed = {"closed_at": g.closed.closed_at, "resolution": g.closed.resolution}
-    return {"idempotency_key": g.key, "closed": closed, "intake": g.intake}
+_extra = extra_of
 
 
 def _already(rt: Runtime, good: list[Good]) -> int:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from kesu.accounts.roles import Actor
 from kesu.complaints import lookups, registration
+from kesu.complaints.bulk_rows import Basis, Prepared
 from kesu.complaints.schemas import ComplaintIn
 from kesu.problems import Problem, field_error
 
@@ -81,6 +82,14 @@ def receive_many(
     if extras is not None:
         items = [{**item, **extra} for item, extra in zip(items, extras, strict=True)]
     return registration.bulk_import(rt, items, actor)
+
+
+def receive_prepared(
+    rt: Runtime, prepared: Sequence[Prepared], actor: Actor, basis: Basis
+) -> list[str]:
+    """receive_many of complaints already built by complaints.bulk_rows.prepare with
+    `basis` (a file import builds them in a second process): the numbers created."""
+    return registration.import_prepared(rt, list(prepared), actor, basis)
 
 
 def key_used(conn, key: str) -> bool:

@@ -39,6 +39,7 @@ class Sheet:
     header_row: int
     rows: Iterator[tuple[int, list[Cell]]]
     closer: Any = None
+    book: Any = None  # xlsx: the channels.xlsx_rows.Book
 
     def close(self) -> None:
         if self.closer is not None:
@@ -73,6 +74,25 @@ def open_sheet(path: Path, name: str | None = None) -> Sheet:
     if label.endswith(".xlsx"):
         raise FileError("文件扩展名是 .xlsx，但内容不是 Excel 工作簿（可能已损坏）。")
     return _csv(path.read_bytes())
+
+
+def scan(path: Path, name: str | None = None) -> int:
+    """Read the whole file as `open_sheet(...).rows` would, faster: a file that cannot be
+    read raises FileError here. The data rows (xlsx: the rows with a cell)."""
+    sheet = open_sheet(path, name)
+    try:
+        if sheet.kind == "xlsx":
+            from kesu.channels import xlsx_rows
+
+            try:
+                return xlsx_rows.scan(sheet.book) - 1  # the header row has cells
+            except xlsx_rows.BookError as err:
+                raise FileError(
+                    f"Excel 文件内容有误（{err}），请用 Excel 打开后重新保存。"
+                ) from None
+        return sum(1 for _ in sheet.rows)
+    finally:
+        sheet.close()
 
 
 def _first_row(rows: Iterator[tuple[int, list[Cell]]]) -> tuple[int, list[Cell]]:
@@ -115,7 +135,7 @@ def _xlsx(path: Path) -> Sheet:
     except FileError:
         book.close()
         raise
-    return Sheet("xlsx", None, _headers(header), header_row, _data(rows), book.close)
+    return Sheet("xlsx", None, _headers(header), header_row, _data(rows), book.close, book)
 
 
 def decode(raw: bytes) -> tuple[str, str]:

@@ -56,6 +56,25 @@ class Good:
     intake: dict[str, Any]
 
 
+@dataclass
+class BadRow:
+    row: int
+    values: list[Cell]
+    errors: list[RowError]
+
+
+def item_of(g: Good) -> dict[str, Any]:
+    """A checked row as registration's bulk import takes it."""
+    return {**g.complaint.model_dump(), **extra_of(g)}
+
+
+def extra_of(g: Good) -> dict[str, Any]:
+    closed = None
+    if g.closed is not None:
+        closed = {"closed_at": g.closed.closed_at, "resolution": g.closed.resolution}
+    return {"idempotency_key": g.key, "closed": closed, "intake": g.intake}
+
+
 # Chinese names (and the usual words of hotline exports) → codes.
 _KIND_WORDS = {
     **{v["name"]: k for k, v in vocab.KINDS.items()},

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError, iterparse
+from xml.parsers.expat import ExpatError, ParserCreate
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -175,6 +176,29 @@ class Book:
                     yield number, values
         except (KeyError, ParseError, zipfile.BadZipFile, ValueError, IndexError) as err:
             raise BookError(type(err).__name__) from None
+
+
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+
+
+def scan(book: Book) -> int:
+    """Read the whole sheet as `rows` would, without building it: the zip member (its
+    checksum) and the XML (expat, in C) are checked, and its rows are counted. A broken
+    sheet raises BookError here, before anything of it is used."""
+    parser = ParserCreate()
+    count, tail = 0, b""
+    try:
+        with book.zip.open(book.sheet) as fh:
+            while chunk := fh.read(1 << 20):
+                parser.Parse(chunk, False)
+                data = tail + chunk
+                cut = data.rfind(b"<")  # a tag cut by the chunk is counted with the next
+                count += len(_ROW.findall(data, 0, max(cut, 0)))
+                tail = data[cut:] if cut >= 0 else b""
+        parser.Parse(b"", True)
+    except (KeyError, ExpatError, zipfile.BadZipFile, ValueError) as err:
+        raise BookError(type(err).__name__) from None
+    return count + len(_ROW.findall(tail))
 
 
 def open_book(path: Path) -> Book:

@@ -51,10 +51,15 @@ def unregistered(conn: Connection, items: Sequence[Mapping[str, Any]]) -> list[M
 
 
 def repeat_flags(
-    conn: Connection, items: Sequence[Mapping[str, Any]], ids: list[int], now: datetime
+    conn: Connection,
+    items: Sequence[Mapping[str, Any]],
+    ids: list[int],
+    now: datetime,
+    hashes: Sequence[str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """The import's items with the repeat flag decided by the one rule (complaints.repeats),
-    against the history and the import's own rows (an earlier id is registered first)."""
+    against the history and the import's own rows (an earlier id is registered first).
+    `hashes`: the phones' lookup hashes where already computed (None: computed here)."""
     seen = [
         repeats.Seen(
             None,
@@ -66,13 +71,16 @@ def repeat_flags(
         )
         for d, cid in zip(items, ids, strict=True)
     ]
-    hashes = [crypto.phone_hash(d["customer"]["phone"]) for d in items]
+    known = hashes or [None] * len(items)
+    phones = [
+        h or crypto.phone_hash(d["customer"]["phone"]) for d, h in zip(items, known, strict=True)
+    ]
     history: dict[str, list[repeats.Seen]] = {}
     if seen:
         lo = repeats.window(min(x.received_at for x in seen))[0]
         hi = max(x.received_at for x in seen)
-        history = lookups.same_customer(conn, set(hashes), lo, hi)
-    for h, x in zip(hashes, seen, strict=True):
+        history = lookups.same_customer(conn, set(phones), lo, hi)
+    for h, x in zip(phones, seen, strict=True):
         history[h].append(x)
     return [
         {
@@ -81,7 +89,7 @@ def repeat_flags(
                 d.get("risk_flags") or (), bool(repeats.earlier(x, history[h]))
             ),
         }
-        for d, x, h in zip(items, seen, hashes, strict=True)
+        for d, x, h in zip(items, seen, phones, strict=True)
     ]
 
 

@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kesu.accounts import crypto
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, Principal, as_principal, require, require_any
 from kesu.channels import staff_notices, webhooks
-from kesu.clock import as_utc
 from kesu.complaints import assignment, events, import_history
-from kesu.complaints import vocabulary as vocab
+from kesu.complaints.bulk_rows import (
+    Basis,
+    Encoders,
+    Prepared,
+    check_received,
+    plan_row,
+    prepare,
+    registered_event,
+)
 from kesu.complaints.numbering import next_number, next_numbers
 from kesu.complaints.queries import check_visible
-from kesu.complaints.views import facts_of, full_view, iso, present
+from kesu.complaints.views import full_view, present
 from kesu.deadlines import service as deadlines
 from kesu.problems import Problem
 from kesu.store import bulk
@@ -103,7 +109,7 @@ def register(
             if existing is not None:
                 _same_scope(existing, p)
                 return _replay(rt, conn, existing, p, request_hash), False
-    _check_received(data, now)
+    check_received(data, now)
     check_team(rt, data)
     reading = arrival.read_text(data)  # the CPU work, outside the write transaction
     calendar = rt.calendar()
@@ -151,71 +157,6 @@ def register(
             return _replay(rt, conn, existing, p, request_hash), False
 
 
-# A clock slightly ahead on the caller's side is tolerated, a receipt in the future is not.
-_FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def _check_received(data: Mapping[str, Any], now: datetime) -> None:
-    received = data.get("received_at")
-    if received is not None and as_utc(received) - now > _FUTURE_TOLERANCE:
-        raise Problem(
-            422,
-            "received_in_future",
-            "Receipt time in the future",
-            "受理时间（received_at）不能晚于当前时间。",
-        )
-
-
-def _enc(value: str | None) -> str | None:
-    return value if not value else crypto.keyring().encrypt(value)
-
-
-def build_row(data: Mapping[str, Any], actor: str, now: datetime) -> dict[str, Any]:
-    """The complaint row for validated input (without number, id and deadlines)."""
-    _check_received(data, now)
-    customer = data["customer"]
-    kind = data.get("kind") or "complaint"
-    flags = sorted(set(data.get("risk_flags") or ()))
-    channel = data["channel"]
-    received_at = as_utc(data.get("received_at") or now)
-    return {
-        "status": "registered",
-        "is_open": True,
-        "kind": kind,
-        "category": data.get("category"),
-        "channel": channel,
-        "channel_level": vocab.channel_level(channel),
-        "validity": "valid",
-        "priority": data.get("priority") or vocab.default_priority(kind, channel, set(flags)),
-        "risk_flags": flags,
-        "title": data.get("title"),
-        "description": data["description"],
-        "demands": data.get("demands"),
-        "received_at": received_at,
-        "created_at": now,
-        "updated_at": now,
-        # Encrypted here, so that every insert path (COPY included) stores ciphertext.
-        "customer_phone": _enc(customer["phone"]),
-        "customer_phone_hash": crypto.phone_hash(customer["phone"]),
-        "customer_name": _enc(customer.get("name")),
-        "customer_account": _enc(customer.get("account")),
-        "customer_province": customer.get("province"),
-        "customer_city": customer.get("city"),
-        "customer_area": customer.get("area") or "urban",
-        "compensation": None,
-        "team": data.get("team") or "frontline",
-        "first_receiver": data.get("first_receiver") or actor,
-        "assignee": data.get("assignee"),
-        "first_assignee": data.get("assignee"),
-        "reopen_count": 0,
-        "callback_attempts": 0,
-        "escalation_level": 0,
-        "version": 1,
-        "reseller": data.get("reseller"),
-        "legal_hold": False,
-    }
-
-
 def _route(rt, conn, row: dict[str, Any]) -> str | None:
     """A complaint nobody was named for goes by its team's assignment policy (how, or
     None when nobody was assigned)."""
@@ -245,44 +186,8 @@ _INSERT_COMPLAINT = t.complaints.insert().returning(C.id)
 _SET_NUMBER = update(t.complaints).where(C.id == bindparam("cid")).values(number=bindparam("n"))
 
 
-def _prepare(
-    rt, data, actor, now, calendar, policies
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    row = build_row(data, actor, now)
-    planned = deadlines.plan(
-        rt.rules, facts_of(row), "received", row["received_at"], calendar, policies
-    )
-    row["next_due_at"] = min((d["due_at"] for d in planned), default=None)
-    return row, planned
-
-
-def _registered_event(
-    row, planned, actor, now, note=None, triage=None, intake=None
-) -> dict[str, Any]:
-    data = {
-        "channel": row["channel"],
-        "kind": row["kind"],
-        "category": row["category"],
-        "received_at": iso(row["received_at"]),
-        "deadlines": [d["rule"] for d in planned],
-    }
-    if triage:
-        data["triage"] = triage
-    if intake:
-        data["intake"] = dict(intake)
-    return {
-        "at": now,
-        "type": "registered",
-        "actor": actor,
-        "from_status": None,
-        "to_status": "registered",
-        "note": note,
-        "data": data,
-    }
-
-
 def _insert(rt, conn, data, actor, now, key, request_hash, triage, calendar, policies, intake=None):
-    row, planned = _prepare(rt, data, actor, now, calendar, policies)
+    row, planned = plan_row(rt.rules, data, actor, now, calendar, policies)
     row["idempotency_key"] = key
     row["request_hash"] = request_hash
     late = conn.dialect.name == "postgresql"
@@ -294,7 +199,7 @@ def _insert(rt, conn, data, actor, now, key, request_hash, triage, calendar, pol
     for d in planned:
         d["complaint_id"] = cid
     deadlines.store(conn, planned)
-    event = _registered_event(row, planned, actor, now, triage=triage, intake=intake)
+    event = registered_event(row, planned, actor, now, triage=triage, intake=intake)
     conn.execute(events.INSERT, {"complaint_id": cid, **event})
     if how is not None:
         assignment.assigned_event(conn, cid, now, actor, "registered", row["assignee"], None, how)
@@ -322,23 +227,37 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
     closed then, import_history.close_historical) and `intake` (what the channel
     received, kept on the registration event).
     """
+    return _bulk(rt, [Prepared(d, {}, []) for d in items], actor, None)
+
+
+def import_prepared(
+    rt: Runtime, prepared: list[Prepared], actor: Actor, basis: Basis | None
+) -> list[str]:
+    """bulk_import of items already built (complaints.bulk_rows.prepare with `basis`,
+    e.g. in another process): the same checks, skips, numbers and rows. A row whose
+    basis moved since (another calendar or SLA policy version, the repeat flag) is
+    built again inside the write transaction."""
+    return _bulk(rt, prepared, actor, basis)
+
+
+def _bulk(rt: Runtime, prepared: list[Prepared], actor: Actor, basis: Basis | None) -> list[str]:
     p = as_principal(actor)
     require_any(p, ("complaint.register", "complaint.import"), "批量导入投诉")
-    now = rt.clock()
-    for data in items:
-        _check_received(data, now)  # before numbers are reserved
-        check_team(rt, data)
-    keyed = any(d.get("idempotency_key") for d in items)
+    now = rt.clock() if basis is None else basis.now  # prepared rows carry their time
+    for one in prepared:
+        check_received(one.item, now)  # before numbers are reserved
+        check_team(rt, one.item)
+    keyed = any(one.item.get("idempotency_key") for one in prepared)
     if keyed:
         with read(rt.engine) as conn:
-            items = import_history.unregistered(conn, items)
-    if not items:
+            prepared = _unregistered(conn, prepared)
+    if not prepared:
         return []
     with write(rt.engine) as conn:
-        numbers = next_numbers(conn, now, len(items))
+        numbers = next_numbers(conn, now, len(prepared))
     for attempt in range(3):
         try:
-            return _bulk_write(rt, p, items, numbers, now, keyed)
+            return _bulk_write(rt, p, prepared, numbers, now, keyed, basis)
         except Exception as err:  # COPY raises the driver's own UniqueViolation
             # On PostgreSQL another transaction may have registered one of the keys
             # between the check and the insert: the unique key refuses the batch, which
@@ -348,62 +267,81 @@ def bulk_import(rt: Runtime, items: list[Mapping[str, Any]], actor: Actor) -> li
     raise AssertionError("unreachable")
 
 
+def _unregistered(conn: Connection, prepared: list[Prepared]) -> list[Prepared]:
+    left = import_history.unregistered(conn, [one.item for one in prepared])
+    out, j = [], 0
+    for one in prepared:  # `left` is a subsequence of the items, in order
+        if j < len(left) and one.item is left[j]:
+            out.append(one)
+            j += 1
+    return out
+
+
 def _unique_violation(err: Exception) -> bool:
     orig = getattr(err, "orig", err)
     return isinstance(err, IntegrityError) or getattr(orig, "sqlstate", None) == "23505"
 
 
-def _bulk_write(rt, p: Principal, items, numbers, now, keyed: bool) -> list[str]:
+def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) -> list[str]:
     actor = p.name
     with write(rt.engine) as conn:
         if keyed:  # decided with the insert (SQLite: under the writer lock)
-            items = import_history.unregistered(conn, items)
-            if not items:
+            prepared = _unregistered(conn, prepared)
+            if not prepared:
                 return []
-        numbers = numbers[: len(items)]
-        calendar = rt.calendar(conn)
-        policies = rt.sla_policies(conn)
-        ids = bulk.allocate_ids(conn, t.complaints, len(items))
-        items = import_history.repeat_flags(conn, items, ids, now)
+        numbers = numbers[: len(prepared)]
+        here = Basis(rt.rules, rt.calendar(conn), rt.sla_policies(conn), actor, now)
+        ids = bulk.allocate_ids(conn, t.complaints, len(prepared))
+        items = [one.item for one in prepared]
+        hashes = [one.row.get("customer_phone_hash") for one in prepared]
+        flags = import_history.repeat_flags(conn, items, ids, now, hashes)
+        moved = basis is None or not _same_basis(basis, here)
+        dialect = basis.dialect if basis is not None else None
+        encode = Encoders(dialect) if dialect else None
         rows, all_deadlines, history = [], [], []
-        for data, number, cid in zip(items, numbers, ids, strict=True):
-            row, planned = _prepare(rt, data, actor, now, calendar, policies)
+        for one, flagged, number, cid in zip(prepared, flags, numbers, ids, strict=True):
+            if moved or sorted(set(flagged["risk_flags"])) != one.row["risk_flags"]:
+                one = prepare(here, flagged, encode)  # encoded as the others of the batch
+            row = one.row
             row["number"] = number
             row["id"] = cid
-            row["idempotency_key"] = data.get("idempotency_key")
-            row.update(accepted_at=None, replied_at=None, closed_at=None, resolution=None)
-            closed = data.get("closed")
-            if closed:
-                import_history.close_historical(row, planned, closed, rt.rules)
-            how = None if closed else _route(rt, conn, row)
+            how = None if one.item.get("closed") else _route(rt, conn, row)
             rows.append(row)
-            for d in planned:
+            for d in one.planned:
                 d["complaint_id"] = cid
-            all_deadlines.extend(planned)
-            event = _registered_event(row, planned, actor, now, "批量导入")
-            if data.get("intake"):
-                event["data"]["intake"] = data["intake"]
-            history.append({"complaint_id": cid, **event})
-            if closed:
-                history.append(import_history.closed_event(cid, row, actor, now))
+            all_deadlines.extend(one.planned)
+            for event in one.history:
+                event["complaint_id"] = cid
+                history.append(event)
             if how is not None:
                 data_ = assignment.assigned_data(row["assignee"], None, how)
-                history.append(
-                    {
-                        "complaint_id": cid,
-                        "at": now,
-                        "type": "assigned",
-                        "actor": actor,
-                        "from_status": "registered",
-                        "to_status": "registered",
-                        "note": None,
-                        "data": dict(data_),
-                    }
-                )
-        bulk.insert_many(conn, t.complaints, rows)
-        deadlines.store_many(conn, all_deadlines)
-        bulk.insert_many(conn, t.complaint_events, history)
-        webhooks.emit_many(conn, now, "registered", [r for r in rows if r["is_open"]])
+                assigned = {
+                    "complaint_id": cid,
+                    "at": now,
+                    "type": "assigned",
+                    "actor": actor,
+                    "from_status": "registered",
+                    "to_status": "registered",
+                    "note": None,
+                    "data": dict(data_),
+                }
+                if encode is not None:
+                    encode.event(assigned)
+                history.append(assigned)
+        complaint_cols, deadline_cols, event_cols = _NONE
+        if encode is not None:
+            complaint_cols = encode.complaint.columns
+            deadline_cols, event_cols = encode.deadline.columns, encode.event.columns
+        bulk.insert_many(conn, t.complaints, rows, complaint_cols)
+        deadlines.store_many(conn, all_deadlines, deadline_cols)
+        bulk.insert_many(conn, t.complaint_events, history, event_cols)
+        opened = [r for r in rows if r["is_open"]]
+        webhooks.emit_many(  # a subscriber is sent the complaint as the tables give it
+            conn,
+            now,
+            "registered",
+            lambda: [bulk.decoded(r, t.complaints, complaint_cols) for r in opened],
+        )
         audit(
             conn,
             p,
@@ -414,3 +352,18 @@ def _bulk_write(rt, p: Principal, items, numbers, now, keyed: bool) -> list[str]
             {"count": len(rows), "first": numbers[0], "last": numbers[-1]},
         )
     return numbers
+
+
+_NONE: tuple[frozenset[str], ...] = (frozenset(), frozenset(), frozenset())
+
+
+def _same_basis(a: Basis, b: Basis) -> bool:
+    """Rows prepared with `a` are what `b` would build (the same rules, calendar and
+    SLA policy versions, actor and time)."""
+    return (
+        a.rules is b.rules
+        and a.calendar.version == b.calendar.version
+        and a.policies.version == b.policies.version
+        and a.actor == b.actor
+        and a.now == b.now
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
+from kesu.channels import originals
 from kesu.clock import BEIJING
 from kesu.complaints import events, lifecycle, queries
 from kesu.data_files import load_yaml
@@ -123,6 +124,7 @@ def _anonymise(conn, cid: int, now: datetime, actor: str) -> bool:
         )
     )
     _delete_attachments(conn, cid, now, clean)
+    originals.anonymise(conn, row.number, now, clean)  # the mail or referral it came from
     events.append(
         conn, cid, now, "anonymised", actor, None, None, None, {"policy": "retention.yaml"}
     )

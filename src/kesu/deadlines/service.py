@@ -37,9 +37,17 @@ def store(conn: Connection, planned: list[dict[str, Any]]) -> None:
         conn.execute(t.deadlines.insert(), planned)
 
 
-def store_many(conn: Connection, planned: list[dict[str, Any]]) -> None:
-    """Insert the planned deadline rows of many complaints (imports: COPY on PostgreSQL)."""
-    bulk.insert_many(conn, t.deadlines, planned)
+def store_many(
+    conn: Connection, planned: list[dict[str, Any]], encoded: frozenset[str] = frozenset()
+) -> None:
+    """Insert the planned deadline rows of many complaints (imports: COPY on PostgreSQL);
+    `encoded`: the columns already in the form sent (encode)."""
+    bulk.insert_many(conn, t.deadlines, planned, encoded)
+
+
+def encoder(dialect: str) -> bulk.Encoder:
+    """Planned rows' values in the form the insert sends them (built in another process)."""
+    return bulk.Encoder(dialect, t.deadlines)
 
 
 def _applicable(rules: Mapping[str, Rule], facts: Mapping[str, Any], trigger: str) -> list[Rule]:

@@ -18,6 +18,58 @@ from sqlalchemy import JSON, Connection, Table, func, select, text
 from kesu.store.types import UTCDateTime
 
 
+class Encoder:
+    """Puts rows' values in the form insert_many sends them for `dialect` (SQLite: times
+    as its text; JSON as text), but the columns in `keep`; done where rows are built (a
+    second process), so the writer only sends them (insert_many's `encoded`: `columns`).
+    One per batch: an object shared by rows (a rule's basis) and a time (`now`) are
+    encoded once."""
+
+    def __init__(self, dialect: str, table: Table, keep=()) -> None:
+        self.plan = [
+            (c.name, isinstance(c.type, JSON))
+            for c in table.columns
+            if c.name not in keep
+            and (
+                isinstance(c.type, JSON)
+                or (dialect == "sqlite" and isinstance(c.type, UTCDateTime))
+            )
+        ]
+        self.columns = frozenset(name for name, _ in self.plan)
+        self._json: dict[int, tuple[Any, str]] = {}
+        self._times: dict[datetime, str] = {}
+
+    def __call__(self, row: dict[str, Any]) -> None:
+        for name, is_json in self.plan:
+            value = row.get(name)
+            if value is None:
+                continue
+            if is_json:
+                found = self._json.get(id(value))
+                if found is None or found[0] is not value:
+                    found = self._json[id(value)] = (value, json.dumps(value, ensure_ascii=False))
+                row[name] = found[1]
+            else:
+                text = self._times.get(value)
+                if text is None:
+                    text = self._times[value] = _sqlite_utc(value)
+                row[name] = text
+
+
+def decoded(row: dict[str, Any], table: Table, columns: frozenset[str]) -> dict[str, Any]:
+    """`row` with its values of `columns` read back as the tables' types give them."""
+    out = dict(row)
+    for name in columns:
+        value = row.get(name)
+        if value is None:
+            continue
+        if isinstance(table.c[name].type, JSON):
+            out[name] = json.loads(value)
+        else:
+            out[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return out
+
+
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
     """n new primary keys for `table`, for rows inserted with explicit ids.
 
@@ -36,15 +88,18 @@ def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
     return list(range(last + 1, last + n + 1))
 
 
-def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_many(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], encoded=frozenset()
+) -> None:
+    """`encoded`: the columns whose values are already in the form sent (encode_values)."""
     if not rows:
         return
     names = list(rows[0])
     columns = [table.c[name] for name in names]
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, names, columns, rows)
+        _copy(conn, table, names, columns, rows, encoded)
     else:
-        _executemany(conn, table, names, columns, rows)
+        _executemany(conn, table, names, columns, rows, encoded)
 
 
 def _memo_json(names, columns, rows):
@@ -62,9 +117,9 @@ def _memo_json(names, columns, rows):
     return encode
 
 
-def _copy(conn, table, names, columns, rows) -> None:
+def _copy(conn, table, names, columns, rows, encoded) -> None:
     encode = _memo_json(names, columns, rows)
-    is_json = [isinstance(c.type, JSON) for c in columns]
+    is_json = [isinstance(c.type, JSON) and c.name not in encoded for c in columns]
     raw = conn.connection.driver_connection
     with (
         raw.cursor() as cur,
@@ -76,11 +131,13 @@ def _copy(conn, table, names, columns, rows) -> None:
             )
 
 
-def _executemany(conn, table, names, columns, rows) -> None:
+def _executemany(conn, table, names, columns, rows, encoded) -> None:
     dialect = conn.dialect
     encode = _memo_json(names, columns, rows)
     converters: list[tuple[int, Any]] = []
     for i, c in enumerate(columns):
+        if c.name in encoded:
+            continue
         if isinstance(c.type, JSON):
             converters.append((i, encode))
         elif isinstance(c.type, UTCDateTime):
