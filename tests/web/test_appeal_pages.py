@@ -57,9 +57,7 @@ def register(web, csrf, **over) -> str:
 
 
 def act(web, csrf, number, action, **fields):
-    return web.post(
-        f"/appeals/{number}/act", data={"csrf_token": csrf, "action": action, **fields}
-    )
+    return web.post(f"/appeals/{number}/act", data={"csrf_token": csrf, "action": action, **fields})
 
 
 def test_centre_staff_see_their_pages(centre):
