@@ -81,6 +81,9 @@ def test_centre_staff_see_their_pages(centre):
     assert re.search(r'data-status="reviewing"><span class="n">1<', board)
     assert 'href="/appeals?queue=open&operator=telecom"' in board
     assert 'href="/appeals/dashboard"' in board and 'href="/appeals/dashboard"' not in queue
+    # English on request.
+    assert "To decide" in officer.get("/appeals?lang=en").text
+    assert "Centre dashboard" in boss.get("/appeals/dashboard?lang=en").text
     # The front door leads each to their place.
     assert officer.get("/", follow_redirects=False).headers["location"] == "/appeals"
     assert boss.get("/", follow_redirects=False).headers["location"] == "/appeals/dashboard"
