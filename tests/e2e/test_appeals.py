@@ -39,9 +39,34 @@ def _act(page, action: str, fill: dict[str, str] | None = None) -> None:
     assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").inner_text()
 
 
-def test_an_appeal_from_receipt_to_agreement(new_page):
+def _others(server) -> None:
+    """Two more in the queue: a letter received 12 days ago (its decision overdue) and one
+    still missing materials."""
+    from kesu.appeals import service
+    from kesu.appeals.schemas import AppealIn
+
+    common = {
+        "operator": "e2e-telecom",
+        "request": "恢复被停机的号码并赔偿损失",
+        "reasons": "未欠费被停机",
+        "facts": "号码在未欠费的情况下被停机三天，向企业投诉后未获处理。",
+        "occurred_at": _day(-60),
+        "complained_at": _day(-40),
+        "channel": "letter",
+    }
+    late = {"name": "赵六", "phone": "13700137000", "address": "某市某区1号", "postcode": "100001"}
+    received = to_beijing(system_clock()) - timedelta(days=12)
+    for body in (
+        {**common, "appellant": late, "received_at": received.isoformat()},
+        {**common, "appellant": {"name": "钱七", "phone": "13600136000"}, "channel": "phone"},
+    ):
+        service.receive(server.rt, AppealIn.model_validate(body), "e2e")
+
+
+def test_an_appeal_from_receipt_to_agreement(new_page, server):
     boss = new_page("demo-appeal_supervisor", "kesu-demo-appeal_supervisor")
     _add_operator(boss, "e2e-telecom")
+    _others(server)
 
     officer = new_page("demo-appeal_officer", "kesu-demo-appeal_officer")
     officer.goto("/appeals/new")
