@@ -250,3 +250,24 @@ def test_the_operators_page_shows_a_new_secret_once(centre):
         data={"csrf_token": csrf, "code": "Bad Code", "name": "x"},
     )
     assert r.status_code == 422 and "企业代码" in r.text
+
+
+def test_the_dashboard_shows_what_is_overdue_and_due_soon(centre, clock, staff_web):
+    boss, _, officer, csrf = centre
+    number = register(officer, csrf)  # Saturday 28 Nov: decide by Fri 4 Dec
+    board = boss.get("/appeals/dashboard").text
+    assert number not in re.search(r'id="accept-soon".*?</section>', board, re.S).group(0)
+    clock.advance(days=5)  # Thursday 3 Dec: due within 2 working days
+    boss, _ = staff_web("chief2", "appeal_supervisor")  # sessions expire meanwhile
+    board = boss.get("/appeals/dashboard").text
+    assert number in re.search(r'id="accept-soon".*?</section>', board, re.S).group(0)
+    clock.advance(days=2)  # Saturday 5 Dec: overdue, red in the queue too
+    boss, _ = staff_web("chief3", "appeal_supervisor")
+    board = boss.get("/appeals/dashboard").text
+    overdue = re.search(r'id="accept-overdue".*?</section>', board, re.S).group(0)
+    assert number in overdue and "已超期" in overdue
+    assert re.search(r'data-count="accept_overdue"><span class="n">1<', board)
+    row = re.search(rf'data-number="{number}".*?</tr>', boss.get("/appeals").text, re.S)
+    assert 'class="late"' in row.group(0)
+    officers = re.search(r'id="by-officer".*?</section>', board, re.S).group(0)
+    assert 'data-officer="li.officer"' in officers
