@@ -48,6 +48,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "perform": ("note",),
     "conclude": ("note",),
     "withdraw": ("note",),
+    "classify": ("category",),  # the category corrected (where lifecycle has the action)
 }
 # The items of 第十二条 an officer can add (materials field → the supplement's key); the
 # operator's address comes from the operator's settings (/admin/appeal-operators).
