@@ -174,6 +174,7 @@ def _warm_triage(rt: Runtime) -> None:
 
 def page_routers() -> list:
     from kesu.web import (
+        admin_appeal_operators,
         admin_audit,
         admin_calendar,
         admin_import,
@@ -185,6 +186,8 @@ def page_routers() -> list:
         admin_templates,
         admin_users,
         admin_webhooks,
+        appeal_page,
+        appeals_pages,
         auth,
         complaint_page,
         dashboard,
@@ -212,6 +215,7 @@ def page_routers() -> list:
         admin_sources,
         admin_audit,
         admin_import,
+        admin_appeal_operators,
     ]
     return [
         auth.router,
@@ -225,6 +229,8 @@ def page_routers() -> list:
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,
+        appeals_pages.router,  # /appeals/new, /appeals/dashboard before /appeals/{number}
+        appeal_page.router,
         *(m.router for m in admin),
         portal.router,
         portal_appeal.router,

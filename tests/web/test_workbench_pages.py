@@ -150,6 +150,8 @@ HOMES = {
     "supervisor": "/dashboard",
     "admin": "/admin",
     "auditor": "/admin/audit",
+    "appeal_officer": "/appeals",
+    "appeal_supervisor": "/appeals/dashboard",
 }
 
 

@@ -123,6 +123,14 @@ def in_period(conn: Connection, start: datetime, end: datetime) -> list[Any]:
     return conn.execute(q.order_by(A.id)).all()
 
 
+def counts_by(conn: Connection, column: Any, where: list[Any]) -> list[tuple[Any, int]]:
+    """(value, count) of the appeals matching `where`, grouped by `column` (the dashboard)."""
+    q = select(column, func.count()).select_from(t.appeals)
+    for cond in where:
+        q = q.where(cond)
+    return [(r[0], int(r[1])) for r in conn.execute(q.group_by(column).order_by(column))]
+
+
 # ---- operators -----------------------------------------------------------------------------
 
 

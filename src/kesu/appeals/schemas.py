@@ -43,6 +43,9 @@ class Declared(BaseModel):
     settled: bool | None = None
     other_body: bool | None = None
     other_law: bool | None = None
+    # 第十一条（三）: the officer's word on whether the centre handled the matter already;
+    # when given it overrides the likeness of the texts (appeals.conditions).
+    already_handled: bool | None = None
 
 
 class AppealIn(BaseModel):

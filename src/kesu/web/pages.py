@@ -275,4 +275,6 @@ def home_for(p: Principal) -> str:
         return "/admin/audit"
     if p.can("report.read") and p.role in ("supervisor", "quality", "legal"):
         return "/dashboard"
+    if p.can("appeal.read") and not p.can("complaint.read"):  # the appeal centre's staff
+        return "/appeals/dashboard" if p.can("appeal.manage") else "/appeals"
     return "/workbench"
