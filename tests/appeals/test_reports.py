@@ -65,7 +65,12 @@ def test_the_quarter_by_default_with_the_scheme_in_force(handled):
     r = handled.get("/api/v1/reports/appeals")
     assert r.status_code == 200, r.text
     f = r.json()
-    assert f["period"] == {"from": "2026-10-01", "to": "2026-12-31", "name": "2026年第四季度"}
+    assert f["period"] == {
+        "from": "2026-10-01",
+        "to": "2026-12-31",
+        "name": "2026年第四季度",
+        "as_of": "2026-11-28",  # the quarter is not over: counted as it stands today
+    }
     assert f["scheme"]["id"] == "miit-2025q1"
     t = f["totals"]
     assert (t["received"], t["accepted"], t["not_accepted"], t["redirected"]) == (3, 2, 1, 0)
@@ -85,7 +90,7 @@ def test_a_period_and_a_scheme_chosen(handled):
     f = handled.get(
         "/api/v1/reports/appeals", params={"from": "2026-07-01", "to": "2026-09-30"}
     ).json()
-    assert f["period"]["name"] == "2026年第三季度"
+    assert f["period"]["name"] == "2026年第三季度" and f["period"]["as_of"] is None
     assert (f["totals"]["received"], f["totals"]["redirected"]) == (1, 1)
     f = handled.get("/api/v1/reports/appeals", params={"scheme": "miit-2022q4"}).json()
     assert f["scheme"]["id"] == "miit-2022q4"

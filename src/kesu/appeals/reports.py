@@ -144,7 +144,16 @@ def figures(
     require(p, "appeal.report")
     chosen = scheme_for(start, scheme)
     found, names, users = rows(rt, start, end)
-    fig = statistics.figures(found, start, end, users, chosen, names)
+    # A period not over yet is counted as it stands today: an unanswered appeal whose
+    # reply date is still ahead is running, not late (statistics' `end`).
+    as_of = min(end, today(rt))
+    fig = statistics.figures(found, start, max(start, as_of), users, chosen, names)
+    fig["period"] = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "name": statistics.period_name(start, end),
+        "as_of": as_of.isoformat() if as_of < end else None,
+    }
     fig["scheme"]["categories"] = [
         {"code": c.code, "name": c.name, "en": c.en} for c in chosen.categories
     ]

@@ -275,4 +275,6 @@ def home_for(p: Principal) -> str:
         return "/admin/audit"
     if p.can("report.read") and p.role in ("supervisor", "quality", "legal"):
         return "/dashboard"
+    if p.can("appeal.read") and not p.can("complaint.read"):
+        return "/appeals"  # the appeal centre's staff (KESU_MODE=centre or both)
     return "/workbench"
