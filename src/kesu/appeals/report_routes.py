@@ -59,7 +59,9 @@ async def get_appeal_statistics(
 @router.get(
     "/reports/appeals.xlsx",
     summary="申诉统计导出 Appeal statistics as an xlsx workbook",
-    responses={200: {"content": {XLSX: {}}, "description": "xlsx 工作簿（工业和信息化部通告格式）"}},
+    responses={
+        200: {"content": {XLSX: {}}, "description": "xlsx 工作簿（工业和信息化部通告格式）"}
+    },
 )
 async def get_appeal_statistics_xlsx(
     rt: Runtime = Depends(runtime),

@@ -47,15 +47,25 @@ PLANS: dict[str, list[tuple[int, str, dict[str, Any]]]] = {
         *_ACCEPT,
         _ANSWER,
         _MEDIATE,
-        (16, "agree", {"terms": "企业退还争议费用并致歉，于协议签署后10日内完成。",
-                       "perform_by": "{perform_by}"}),  # fmt: skip
+        (
+            16,
+            "agree",
+            {
+                "terms": "企业退还争议费用并致歉，于协议签署后10日内完成。",
+                "perform_by": "{perform_by}",
+            },
+        ),  # fmt: skip
         (24, "perform", {"note": "申诉人确认已收到退款。"}),
     ],
     "mediation_ended": [
         *_ACCEPT,
         (10, "answer", {"answer": "经核查，我公司计费准确，宣传资料已明示活动期限，不同意退费。"}),
         (15, "mediate", {**_MEDIATE[2], "notes": "企业坚持原处理意见，申诉人不接受。"}),
-        (19, "end_mediation", {"reason": "双方分歧较大，企业不同意申诉人的请求，调解未能达成协议。"}),
+        (
+            19,
+            "end_mediation",
+            {"reason": "双方分歧较大，企业不同意申诉人的请求，调解未能达成协议。"},
+        ),
     ],
     "resolved": [
         (1, "accept", {"confirm": CONFIRM}),
@@ -83,8 +93,14 @@ PLANS: dict[str, list[tuple[int, str, dict[str, Any]]]] = {
         (6, "refer", {}),
         (14, "answer", {"answer": "经核查，该小区室内分布系统已纳入建设计划。"}),
         (18, "mediate", {**_MEDIATE[2], "held_on": "{today}"}),
-        (20, "agree", {"terms": "企业于30日内完成小区室内覆盖，期间减免月租一个月。",
-                       "perform_by": "{perform_by}"}),  # fmt: skip
+        (
+            20,
+            "agree",
+            {
+                "terms": "企业于30日内完成小区室内覆盖，期间减免月租一个月。",
+                "perform_by": "{perform_by}",
+            },
+        ),  # fmt: skip
     ],
     "mediating": [*_ACCEPT, (10, *_ANSWER[1:]), _MEDIATE],
     "answered": [*_ACCEPT, (10, *_ANSWER[1:])],
