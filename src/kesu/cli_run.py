@@ -50,15 +50,7 @@ def serve(
     _first_admin(rt)
     if demo:
         _demo_users(rt, settings.mode)
-        from kesu.demo import replay
-
-        if settings.mode in ("operator", "both"):
-            if replay.has_data(rt):
-                console.print("已有投诉数据，跳过演示数据载入。")
-            else:
-                _load_demo(rt, replay.DEFAULT_COUNT, 2026)
-        if settings.mode in ("centre", "both"):
-            _load_centre_demo(rt)
+        demo_data(rt, settings.mode)
     rt.close()
     if worker is not None:
         os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
@@ -113,6 +105,20 @@ def _demo_users(rt, mode: str = "operator") -> None:
     who = "demo-appeal_supervisor" if mode == "centre" else "demo-supervisor"
     token, _ = tokens.create_token(rt, "kesu-demo", who, "demo", expires_days=1)
     console.print(f"API 文档 /docs 右上角 Authorize 填入演示令牌（{who}，1 天有效）：\n" + token)
+
+
+def demo_data(rt, mode: str, count: int | None = None) -> None:
+    """The demo data of the sides KESU_MODE runs: the operator's complaints (operator,
+    both), the appeal centre's operators and appeals (centre, both); each once."""
+    from kesu.demo import replay
+
+    if mode in ("operator", "both"):
+        if replay.has_data(rt):
+            console.print("已有投诉数据，跳过演示数据载入。")
+        else:
+            _load_demo(rt, count or replay.DEFAULT_COUNT, 2026)
+    if mode in ("centre", "both"):
+        _load_centre_demo(rt)
 
 
 def _load_centre_demo(rt) -> None:
