@@ -89,7 +89,7 @@ def test_serve_demo_as_a_centre_over_real_http(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240  # the law index is built on first start
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

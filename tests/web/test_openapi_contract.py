@@ -195,7 +195,12 @@ def test_every_operation_conforms_to_the_document(server):
     centre_id = int(re.search(r"#(\d+)", out).group(1))  # type: ignore[union-attr]
     centre = re.search(r"(kesu_\S+)", out).group(1)  # type: ignore[union-attr]
     report = _schemathesis(
-        base, centre, centre_id, env, "--include-path-regex", "^/api/v1/(appeals|appeal-operators|reports/appeals)"
+        base,
+        centre,
+        centre_id,
+        env,
+        "--include-path-regex",
+        "^/api/v1/(appeals|appeal-operators|reports/appeals)",
     )
     assert not _refused(report), report
 
