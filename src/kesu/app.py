@@ -18,6 +18,7 @@ from starlette.routing import Match
 from kesu import __version__
 from kesu.accounts.routes import router as accounts_router
 from kesu.accounts.team_routes import router as teams_router
+from kesu.appeals.report_routes import router as appeal_reports_router
 from kesu.appeals.routes import router as appeals_router
 from kesu.channels.mail_routes import router as mail_router
 from kesu.channels.notice_routes import router as notices_router
@@ -187,6 +188,7 @@ def page_routers() -> list:
         admin_users,
         admin_webhooks,
         appeal_page,
+        appeal_statistics,
         appeals_pages,
         auth,
         complaint_page,
@@ -229,6 +231,7 @@ def page_routers() -> list:
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,
+        appeal_statistics.router,  # /appeals/statistics before /appeals/{number}
         appeals_pages.router,  # /appeals/new, /appeals/dashboard before /appeals/{number}
         appeal_page.router,
         *(m.router for m in admin),
@@ -350,6 +353,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(webhooks_router)
     app.include_router(referrals_router)
     app.include_router(appeals_router)
+    app.include_router(appeal_reports_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
     app.include_router(mail_router)

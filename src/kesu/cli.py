@@ -8,6 +8,7 @@ import typer
 
 from kesu import cli_import, cli_referrals, cli_run
 from kesu.accounts import commands as accounts
+from kesu.appeals import commands as appeals
 from kesu.channels import commands as channels
 from kesu.deadlines import commands as deadlines
 from kesu.law import commands as law
@@ -37,6 +38,7 @@ app.add_typer(accounts.keys_app, name="keys")
 app.add_typer(accounts.retention_app, name="retention")
 app.add_typer(cli_referrals.referrals_app, name="referrals")
 app.add_typer(channels.mail_app, name="mail")
+app.add_typer(appeals.appeals_app, name="appeals")
 
 
 def main() -> None:

@@ -49,13 +49,8 @@ def serve(
     ensure_law_index(rt)
     _first_admin(rt)
     if demo:
-        _demo_users(rt)
-        from kesu.demo import replay
-
-        if replay.has_data(rt):
-            console.print("已有投诉数据，跳过演示数据载入。")
-        else:
-            _load_demo(rt, replay.DEFAULT_COUNT, 2026)
+        _demo_users(rt, settings.mode)
+        demo_data(rt, settings.mode)
     rt.close()
     if worker is not None:
         os.environ["KESU_EMBEDDED_WORKER"] = "1" if worker else "0"
@@ -88,7 +83,11 @@ def _first_admin(rt) -> None:
         )
 
 
-def _demo_users(rt) -> None:
+CENTRE_ROLES = ("appeal_officer", "appeal_supervisor")
+
+
+def _demo_users(rt, mode: str = "operator") -> None:
+    """The demo users of the sides this installation runs (KESU_MODE), and a token."""
     from kesu.accounts import bootstrap, tokens
 
     table = Table(title="演示账号 Demo users（仅演示模式 demo mode only）")
@@ -98,12 +97,41 @@ def _demo_users(rt) -> None:
 
     for username, password, org in bootstrap.demo_users(rt):
         role = username.removeprefix("demo-")
+        if (role in CENTRE_ROLES) != (mode == "centre") and mode != "both":
+            continue
         name = r.roles()[role]["name"] + (f"（{org}）" if org else "")
         table.add_row(username, name, password)
     console.print(table)
-    token, _ = tokens.create_token(rt, "kesu-demo", "demo-supervisor", "demo", expires_days=1)
+    who = "demo-appeal_supervisor" if mode == "centre" else "demo-supervisor"
+    token, _ = tokens.create_token(rt, "kesu-demo", who, "demo", expires_days=1)
+    console.print(f"API 文档 /docs 右上角 Authorize 填入演示令牌（{who}，1 天有效）：\n" + token)
+
+
+def demo_data(rt, mode: str, count: int | None = None) -> None:
+    """The demo data of the sides KESU_MODE runs: the operator's complaints (operator,
+    both), the appeal centre's operators and appeals (centre, both); each once."""
+    from kesu.demo import replay
+
+    if mode in ("operator", "both"):
+        if replay.has_data(rt):
+            console.print("已有投诉数据，跳过演示数据载入。")
+        else:
+            _load_demo(rt, count or replay.DEFAULT_COUNT, 2026)
+    if mode in ("centre", "both"):
+        _load_centre_demo(rt)
+
+
+def _load_centre_demo(rt) -> None:
+    from kesu.demo import appeals
+
+    if appeals.has_data(rt):
+        console.print("已有申诉数据，跳过申诉中心演示数据载入。")
+        return
+    with progress("载入申诉中心演示数据 Loading the appeal centre demo", appeals.count()) as m:
+        summary = appeals.load(rt, progress=m.update)
     console.print(
-        "API 文档 /docs 右上角 Authorize 填入演示令牌（demo-supervisor，1 天有效）：\n" + token
+        f"[green]申诉中心演示数据已载入[/]：{summary['appeals']} 件申诉，"
+        f"其中办理中 {summary['open']} 件。"
     )
 
 

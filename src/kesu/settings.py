@@ -99,6 +99,11 @@ class Settings:
     duplicate_similarity: float = 0.5
     # Supervisors' daily digest (channels.digest) goes out after this hour, Beijing time.
     digest_hour: int = 8
+    # What this installation is (KESU_MODE): an operator's complaint desk ("operator"),
+    # a regulator's appeal centre ("centre"), or both in one. `kesu serve --demo` loads
+    # the demo data of the sides it runs; the centre's pages and API exist in every mode
+    # and are reached by the centre's roles only.
+    mode: str = "operator"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -127,7 +132,19 @@ class Settings:
             s = replace(s, hotline=v)
         if v := values.get("KESU_LAW_DIR"):
             s = replace(s, law_dir=Path(v))
+        if v := values.get("KESU_MODE"):
+            s = replace(s, mode=_mode(v))
         return _delivery(s, values)
+
+
+MODES = ("operator", "centre", "both")
+
+
+def _mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"KESU_MODE={value!r}: expected one of {', '.join(MODES)}")
+    return mode
 
 
 def _delivery(s: Settings, values: dict[str, str]) -> Settings:

@@ -252,6 +252,8 @@ OPERATIONS = [
     ("appeal action", "POST", "/api/v1/appeals/{number}/transitions"),
     ("appeal operators", "GET", "/api/v1/appeal-operators"),
     ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
+    ("appeal statistics", "GET", "/api/v1/reports/appeals"),
+    ("appeal statistics export", "GET", "/api/v1/reports/appeals.xlsx"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -329,6 +331,8 @@ NEEDS = {
     "appeal action": {"appeal.handle"},
     "appeal operators": {"appeal.read"},
     "appeal operator save": {"appeal.manage"},
+    "appeal statistics": {"appeal.report"},
+    "appeal statistics export": {"appeal.report"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -980,6 +984,9 @@ def _appeal(name: str, client) -> tuple[str, str, dict, str | None]:
         return "GET", "/api/v1/appeal-operators", {}, None
     if name == "appeal operator save":
         return "PUT", "/api/v1/appeal-operators/unicom", {"json": {"name": "某联通公司"}}, None
+    if name.startswith("appeal statistics"):
+        path = "/api/v1/reports/appeals" + (".xlsx" if name.endswith("export") else "")
+        return "GET", path, {"params": {"from": "2026-10-01", "to": "2026-12-31"}}, None
     incomplete = {**APPEAL, "appellant": {**APPEAL["appellant"], "postcode": None}}
     view, _ = service.receive(rt, AppealIn.model_validate(incomplete), "test")
     number = view["number"]

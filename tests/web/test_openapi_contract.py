@@ -180,6 +180,8 @@ def test_every_operation_conforms_to_the_document(server):
         "POST /api/v1/appeals/{number}/transitions",
         "GET /api/v1/appeal-operators",
         "PUT /api/v1/appeal-operators/{code}",
+        "GET /api/v1/reports/appeals",
+        "GET /api/v1/reports/appeals.xlsx",
     }
     # Signed by a message source, not by a token: schemathesis cannot sign, so only 401.
     signed = {"POST /api/v1/channels/{source}/messages"}
@@ -193,7 +195,12 @@ def test_every_operation_conforms_to_the_document(server):
     centre_id = int(re.search(r"#(\d+)", out).group(1))  # type: ignore[union-attr]
     centre = re.search(r"(kesu_\S+)", out).group(1)  # type: ignore[union-attr]
     report = _schemathesis(
-        base, centre, centre_id, env, "--include-path-regex", "^/api/v1/(appeals|appeal-operators)"
+        base,
+        centre,
+        centre_id,
+        env,
+        "--include-path-regex",
+        "^/api/v1/(appeals|appeal-operators|reports/appeals)",
     )
     assert not _refused(report), report
 

@@ -34,13 +34,18 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # visitor in under someone else's account.
 FORM_COOKIE = "kesu_login_form"
 DEMO_ROLES = ("agent", "handler", "supervisor", "quality", "legal", "admin", "auditor", "reseller")
+CENTRE_DEMO_ROLES = ("appeal_officer", "appeal_supervisor")  # KESU_MODE=centre or both
 
 
 def _demo(pg: Page) -> list[tuple[str, str]] | None:
     if not pg.rt.settings.demo:
         return None
     table = r.roles()
-    return [(role, table[role]["name" if pg.lang == "zh" else "en"]) for role in DEMO_ROLES]
+    mode = pg.rt.settings.mode
+    shown = (DEMO_ROLES if mode != "centre" else ()) + (
+        CENTRE_DEMO_ROLES if mode != "operator" else ()
+    )
+    return [(role, table[role]["name" if pg.lang == "zh" else "en"]) for role in shown]
 
 
 @router.get("/")

@@ -185,6 +185,7 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_rating",
         "invalid_period",
         "period_too_long",
+        "unknown_scheme",  # appeal statistics: a category scheme not held (appeals.reports)
         "unknown_status",
         "unknown_root_cause",
         "unknown_remedy_kind",
