@@ -85,3 +85,13 @@ def test_another_phone_and_bad_values_are_refused_and_keep_the_input(web, rt):
 def test_signed_out_visitors_are_sent_to_sign_in(web):
     r = web.get("/portal/appeal", follow_redirects=False)
     assert r.status_code in (302, 303) and "/portal/login" in r.headers["location"]
+
+
+def test_the_portal_offers_the_appeal_form_only_where_a_centre_runs(rt):
+    from dataclasses import replace
+
+    with TestClient(create_app(rt, watcher=False)) as c:
+        assert 'id="appeal-online"' not in c.get("/portal").text
+    rt.settings = replace(rt.settings, mode="centre")
+    with TestClient(create_app(rt, watcher=False)) as c:
+        assert 'id="appeal-online"' in c.get("/portal").text
