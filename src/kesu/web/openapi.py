@@ -87,7 +87,11 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_exists",
         "not_in_team",
         "referral_already_replied",
-        # The centre: an operator's answer to an appeal no longer waiting for it.
+        # The appeal centre (appeals.lifecycle): an action not allowed now; an operator's
+        # answer to an appeal no longer waiting for it.
+        "appeal_conditions_not_met",
+        "appeal_transition_not_allowed",
+        "appeal_operator_unknown",
         "appeal_answer_conflict",
         "source_exists",
         "not_a_duplicate",
@@ -169,6 +173,17 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_ref",
         "reply_due_before_receipt",
         "unknown_referral_source",
+        # The appeal centre's input (appeals.service, appeals.lifecycle, appeals.operators).
+        "appeal_date_out_of_range",
+        "appeal_field_invalid",
+        "appeal_field_required",
+        "appeal_field_too_long",
+        "appeal_reason_required",
+        "invalid_operator_code",
+        "invalid_users",
+        "unknown_appeal_action",
+        "unknown_operator",
+        "unknown_queue",
         # Signed referrals and answers between a centre's and an operator's kesu.
         "referral_source_mismatch",
         "unknown_event",
@@ -288,6 +303,7 @@ _NO_SESSION = {
     "/api/v1/channels/{source}/messages",  # signed by the source (channels.sources)
     "/api/v1/appeals/operator-answers",  # signed by the operator (appeals.exchange)
 }
+_NAMES_IN_BODY = {"/api/v1/appeals/operator-answers"}  # the body names an appeal: 404
 _LIMITED = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
 _MODEL = {"/api/v1/triage", "/api/v1/cases"}
 
@@ -301,7 +317,11 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     out = {401, 403, 503}
     if path in _NO_SESSION:
         out.discard(403)
-    if any(p.get("in") == "path" for p in params) or path.startswith("/api/v1/portal/"):
+    if (
+        any(p.get("in") == "path" for p in params)
+        or path.startswith("/api/v1/portal/")
+        or path in _NAMES_IN_BODY
+    ):
         out.add(404)
     if body is not None:
         out |= {400, 413, 422}
