@@ -42,6 +42,9 @@ async def create_appeal(
 
 
 _ANSWER_SCHEMA = exchange.AnswerIn.model_json_schema()
+_ANSWER_SCHEMA["properties"]["operator_complaint"] = _ANSWER_SCHEMA.pop("$defs")[
+    "OperatorComplaint"
+]  # inlined: the document has no $defs of its own
 _TAKEN = {
     "type": "object",
     "properties": {
