@@ -87,11 +87,7 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_exists",
         "not_in_team",
         "referral_already_replied",
-        # The appeal centre (appeals.lifecycle): an action not allowed now; an operator's
-        # answer to an appeal no longer waiting for it.
-        "appeal_conditions_not_met",
-        "appeal_transition_not_allowed",
-        "appeal_operator_unknown",
+        # The centre: an operator's answer to an appeal no longer waiting for it.
         "appeal_answer_conflict",
         "source_exists",
         "not_a_duplicate",
@@ -173,17 +169,6 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_ref",
         "reply_due_before_receipt",
         "unknown_referral_source",
-        # The appeal centre's input (appeals.service, appeals.lifecycle, appeals.operators).
-        "appeal_date_out_of_range",
-        "appeal_field_invalid",
-        "appeal_field_required",
-        "appeal_field_too_long",
-        "appeal_reason_required",
-        "invalid_operator_code",
-        "invalid_users",
-        "unknown_appeal_action",
-        "unknown_operator",
-        "unknown_queue",
         # Signed referrals and answers between a centre's and an operator's kesu.
         "referral_source_mismatch",
         "unknown_event",
