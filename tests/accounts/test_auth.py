@@ -21,6 +21,8 @@ PUBLIC = {
     ("POST", "/api/v1/portal/login"),
     # Signed by the message source instead (tests/channels/test_messages_in.py).
     ("POST", "/api/v1/channels/{source}/messages"),
+    # Signed by the operator's kesu instead (tests/appeals/test_exchange.py).
+    ("POST", "/api/v1/appeals/operator-answers"),
 }
 
 

@@ -634,6 +634,8 @@ def unclassified_routes(app) -> list[tuple[str, str]]:
         ("POST", "/api/v1/portal/login"),
         # No sign-in: signed by the message source (tests/channels/test_messages_in.py).
         ("POST", "/api/v1/channels/{source}/messages"),
+        # No sign-in: signed by the operator (tests/appeals/test_exchange.py).
+        ("POST", "/api/v1/appeals/operator-answers"),
     }
     # Routes every signed-in user may use about themselves or to read reference data.
     own_or_reference = {
@@ -919,7 +921,10 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/complaints/{number}/personal-data"),
     }
     # No sign-in at all: a message source's signed request (tests/channels/test_messages_in).
-    signed = {("POST", "/api/v1/channels/{source}/messages")}
+    signed = {
+        ("POST", "/api/v1/channels/{source}/messages"),
+        ("POST", "/api/v1/appeals/operator-answers"),  # tests/appeals/test_exchange.py
+    }
     tried = {(m, _template(u)) for m, u, _ in refused}
     others = self_service | reads | signed
     assert routes - others <= tried, sorted(routes - others - tried)

@@ -252,6 +252,9 @@ def _answer(row, params, now, today, verdict) -> Outcome:
     if params.get("operator_complaint"):
         changes["operator_complaint"] = str(params["operator_complaint"])[:40]
     data = {"via": params.get("via") or "officer"}
+    for key in ("replied_at", "delivery"):  # the operator's kesu: when it answered, the id
+        if params.get(key):
+            data[key] = str(params[key])[:40]
     return Outcome("answer", "answered", changes, "operator_answered", None, data)
 
 

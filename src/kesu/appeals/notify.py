@@ -1,7 +1,9 @@
 """What leaves the centre about an appeal, in the transaction of the change that causes it:
 the appellant's SMS at each step (texts in data/appeals/policy.yaml `notices`), and the
 referral to an operator that runs kesu (its POST /api/v1/referrals, signed and retried by
-the outbox; channels.senders.AppealReferralSender delivers it)."""
+the outbox; channels.senders.AppealReferralSender delivers it), and the hand-over of a
+redirected appeal to that operator as its complaint (第十三条: the appellant is told to
+complain to the operator first; handing it over for them is centre policy)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from kesu.data_files import load_yaml
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
-REFERRAL_CHANNEL = "appeal_referral"
+# The outbox channel (notifications.channel holds 10 characters).
+REFERRAL_CHANNEL = "appeal_ref"
+HAND_OVER = "appeal.hand_over"
 
 
 @cache
@@ -120,3 +124,29 @@ def refer(
     return outbox.enqueue(
         conn, now, REFERRAL_CHANNEL, str(respondent["code"]), body, "appeal.referral"
     )
+
+
+def hand_over(
+    rt: Runtime,
+    conn: Connection,
+    now: datetime,
+    row: Mapping[str, Any],
+    respondent: Mapping[str, Any] | None,
+) -> dict[str, Any] | None:
+    """A redirected appeal handed to a connected operator, registered there as a
+    complaint (the same referral message; the operator answers by the policy's date).
+    None when the operator does not run kesu (the officer hands it over by other means)."""
+    if not respondent or not (respondent.get("referral_url") and respondent.get("secret")):
+        return None
+    today = to_beijing(now).date()
+    due = today + timedelta(days=int(policy()["policy"]["operator_answer_days"]))
+    limit = to_beijing(row["reply_due_at"]).date() - timedelta(days=1)
+    due = max(min(due, limit), today + timedelta(days=1))
+    body = referral_body({**row, "operator_due_on": due}, respondent)
+    body["issue"] = (
+        "申诉人未就此事项向贵企业投诉，本中心依《电信用户申诉处理办法》第十三条告知其先向"
+        "贵企业投诉，并将其申诉转交贵企业作为投诉处理。\n" + body["issue"]
+    )[:4000]
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    uid = outbox.enqueue(conn, now, REFERRAL_CHANNEL, str(respondent["code"]), text, HAND_OVER)
+    return {"operator": respondent["code"], "reply_due_on": due.isoformat(), "outbox": uid}

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
-from kesu.appeals import lifecycle, operators, service
+from kesu.appeals import exchange, lifecycle, operators, service
 from kesu.appeals.schemas import AppealIn, TransitionIn
+from kesu.channels import sources
 from kesu.runtime import Runtime
 from kesu.web.http import one_of_pattern, runtime
 
@@ -38,6 +39,54 @@ async def create_appeal(
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/appeals/{view['number']}"
     return view
+
+
+_ANSWER_SCHEMA = exchange.AnswerIn.model_json_schema()
+_ANSWER_SCHEMA["properties"]["operator_complaint"] = _ANSWER_SCHEMA.pop("$defs")[
+    "OperatorComplaint"
+]  # inlined: the document has no $defs of its own
+_TAKEN = {
+    "type": "object",
+    "properties": {
+        "result": {"type": "string", "enum": ["recorded", "already_recorded", "noted"]},
+        "number": {"type": "string"},
+        "status": {"type": "string"},
+    },
+}
+
+
+@router.post(
+    "/appeals/operator-answers",
+    summary="接收企业对转办申诉的答复（签名） The operator's answer (signed)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ANSWER_SCHEMA}},
+        }
+    },
+    responses={200: {"description": "已登记", "content": {"application/json": {"schema": _TAKEN}}}},
+)
+async def take_operator_answer(
+    request: Request,
+    x_kesu_source: Annotated[
+        str | None,
+        Header(alias=sources.SOURCE_HEADER, max_length=40, description="企业代码（可省略）"),
+    ] = None,
+    x_kesu_timestamp: Annotated[
+        str | None, Header(alias=sources.TIMESTAMP_HEADER, description="Unix 秒")
+    ] = None,
+    x_kesu_signature: Annotated[
+        str | None,
+        Header(alias=sources.SIGNATURE_HEADER, description="sha256=<HMAC-SHA256 of ts.body>"),
+    ] = None,
+    rt: Runtime = Depends(runtime),
+) -> dict[str, Any]:
+    """The `referral.replied` callback of an operator's kesu, signed with the secret the
+    centre keeps for that operator (no sign-in): recorded on the appeal it names."""
+    body = await request.body()
+    return await run_in_threadpool(
+        exchange.take, rt, x_kesu_source, x_kesu_timestamp, x_kesu_signature, body
+    )
 
 
 @router.get("/appeals", summary="申诉队列 The appeal queue")

@@ -298,6 +298,12 @@ def act(
             notify.tell(rt, conn, now, after, key, missing=missing)
         if action == "refer":
             notify.refer(rt, conn, now, after, respondent)
+        if action == "redirect" and outcome.data.get("hand_over"):
+            handed = notify.hand_over(rt, conn, now, after, respondent)
+            if handed is not None:
+                note = "已将申诉转交被申诉企业作为投诉处理（第十三条；转交为本中心政策）。"
+                event = "handed_over"
+                records.append(conn, row.id, now, event, p.name, status, status, note, handed)
         audit(conn, p, now, f"appeal.{action}", "appeal", number, {"status": status})
     return view(rt, number, p)
 

@@ -193,7 +193,7 @@ def full(
         "decision_reason": row.decision_reason,
         "decided_at": iso(row.decided_at),
         "referral": None
-        if row.referred_at is None
+        if row.referred_at is None and row.operator_answer is None  # handed over: answered
         else {
             "referred_at": iso(row.referred_at),
             "operator_due_on": day(row.operator_due_on),

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
-from kesu.accounts.web import principal
-from kesu.channels import referrals
+from kesu.accounts.web import optional_principal, principal
+from kesu.channels import referral_signed, referrals, sources
 from kesu.channels.referral_in import REF_PATTERN, ReferralIn
 from kesu.complaints.schemas import MAX_DESCRIPTION
 from kesu.runtime import Runtime
@@ -34,6 +34,37 @@ class ReplyIn(BaseModel):
     result: Annotated[str, _TEXT]
 
 
+async def referral_caller(
+    request: Request,
+    p: Principal | None = Depends(optional_principal),
+    x_kesu_source: Annotated[
+        str | None,
+        Header(
+            alias=sources.SOURCE_HEADER,
+            max_length=40,
+            description="转办来源代码（申诉受理中心的 kesu 签名发送时，不带令牌）",
+        ),
+    ] = None,
+    x_kesu_timestamp: Annotated[
+        str | None, Header(alias=sources.TIMESTAMP_HEADER, description="Unix 秒")
+    ] = None,
+    x_kesu_signature: Annotated[
+        str | None,
+        Header(alias=sources.SIGNATURE_HEADER, description="sha256=<HMAC-SHA256 of ts.body>"),
+    ] = None,
+    rt: Runtime = Depends(runtime),
+) -> Principal:
+    """A signed-in user (token or session), else a referral source's signed request."""
+    if p is not None:
+        return p
+    if not x_kesu_source:
+        return await principal(None)  # 401 unauthenticated, as on every other route
+    body = await request.body()
+    return await run_in_threadpool(
+        referral_signed.verify, rt, x_kesu_source, x_kesu_timestamp, x_kesu_signature, body
+    )
+
+
 @router.post(
     "/referrals",
     status_code=201,
@@ -44,9 +75,15 @@ async def create_referral(
     body: ReferralIn,
     response: Response,
     rt: Runtime = Depends(runtime),
-    p: Principal = Depends(principal),
+    p: Principal = Depends(referral_caller),
 ) -> dict[str, Any]:
-    view, created = await run_in_threadpool(referrals.receive, rt, body, p)
+    """With a token (complaint.register), or without one when signed by a configured
+    referral source (X-Kesu-Source, X-Kesu-Timestamp, X-Kesu-Signature; an appeal centre's
+    kesu): channels.referral_signed."""
+    if "referral_source" in p.extra:
+        view, created = await run_in_threadpool(referral_signed.receive, rt, body, p)
+    else:
+        view, created = await run_in_threadpool(referrals.receive, rt, body, p)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/referrals/{quote(view['ref'], safe='')}"
     return view

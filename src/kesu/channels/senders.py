@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kesu.accounts import masking
+from kesu.appeals import records as appeal_records
 from kesu.channels import mail, referral_sources, sms_text, webhooks
 from kesu.settings import Settings
+from kesu.store.db import read
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -177,6 +179,37 @@ class ReferralSender:
         post(src["callback_url"], data, headers, self.timeout, "管局回调地址")
 
 
+class AppealReferralSender:
+    """An appeal referred (or handed over, 第十三条) by the centre to an operator that runs
+    kesu: the operator's current referral URL and secret read at send time (through
+    appeals.records, a records module like this one), posted signed `<timestamp>.<body>`
+    with the centre's code in X-Kesu-Source (the body's `source`, set by
+    appeals.notify); 2xx is delivered (201 registered, 200 already there)."""
+
+    name = "appeal_referral"
+    channel = "appeal_ref"  # the outbox's channel (appeals.notify.REFERRAL_CHANNEL)
+
+    def __init__(self, rt: Runtime, timeout: float) -> None:
+        self.rt, self.timeout = rt, timeout
+
+    def send(self, m: Outgoing) -> None:
+        with read(self.rt.engine) as conn:
+            op = appeal_records.operator(conn, m.recipient)
+        if op is None or not op["referral_url"] or not op["secret"]:
+            raise SendFailed(f"被申诉企业“{m.recipient}”未配置转办地址或密钥。")
+        data = m.body.encode("utf-8")
+        stamp = str(int(m.now.timestamp()))
+        headers = {
+            "X-Kesu-Source": str(json.loads(m.body).get("source") or ""),
+            "X-Kesu-Event": m.purpose,
+            "X-Kesu-Delivery": m.uid,
+            "X-Kesu-Timestamp": stamp,
+            "X-Kesu-Signature": webhooks.signature(op["secret"], stamp, data),
+            "User-Agent": "kesu-appeal/1",
+        }
+        post(op["referral_url"], data, headers, self.timeout, "被申诉企业转办接口")
+
+
 class SmtpMailer:
     """Email through an SMTP server: smtp://user:pass@host:port, smtps://…, ?starttls=true."""
 
@@ -245,6 +278,7 @@ def senders_for(settings: Settings, rt: Runtime | None = None) -> dict[str, Send
     if rt is not None:
         out["webhook"] = WebhookSender(rt, settings.gateway_timeout)
         out["referral"] = ReferralSender(rt, settings.gateway_timeout)
+        out["appeal_ref"] = AppealReferralSender(rt, settings.gateway_timeout)
     if settings.sms_gateway_url:
         out["sms"] = HttpSmsGateway(
             settings.sms_gateway_url,

@@ -34,6 +34,7 @@ STATES = ("active", "paused")
 WINDOW = timedelta(minutes=5)  # a timestamp further from kesu's clock is refused
 KEEP_SEEN = timedelta(minutes=15)  # longer than any timestamp stays acceptable
 SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Kesu-Signature", "X-Kesu-Timestamp"
+SOURCE_HEADER = "X-Kesu-Source"  # who signed, where the URL does not say (referrals)
 _CHALLENGE = {"WWW-Authenticate": 'KesuSignature realm="kesu", headers="X-Kesu-Timestamp"'}
 
 
@@ -42,20 +43,26 @@ def refused(code: str, detail: str) -> Problem:
     return Problem(401, code, "Request not signed correctly", detail, headers=dict(_CHALLENGE))
 
 
-def verify(
-    conn: Connection, name: str, stamp: str | None, sig: str | None, body: bytes, now: datetime
-) -> dict[str, Any]:
-    """The active source `name` whose secret signed this body at this time (or a 401)."""
+def check(
+    secret: str | None,
+    stamp: str | None,
+    sig: str | None,
+    body: bytes,
+    now: datetime,
+    unknown: str,
+) -> None:
+    """The one check of a signed request in (message sources, referral sources, the
+    centre's operators): signed at all, by a known caller (`secret` None: unknown, 401
+    with the detail `unknown`), with that secret, within five minutes of kesu's clock."""
     if not stamp or not sig:
         raise refused(
             "signature_missing",
             f"请求未签名：须带 {TIMESTAMP_HEADER}（Unix 秒）和 "
             f"{SIGNATURE_HEADER}（sha256=…）请求头。",
         )
-    source = get(conn, name)
-    if source is None:
-        raise refused("source_unknown", f"未配置的消息来源“{name[:40]}”，请管理员先在系统中添加。")
-    expected = signature(source["secret"], stamp, body)
+    if not secret:
+        raise refused("source_unknown", unknown)
+    expected = signature(secret, stamp, body)
     if not hmac.compare_digest(expected.encode(), sig.strip().encode()):
         raise refused(
             "signature_invalid",
@@ -67,6 +74,16 @@ def verify(
             "signature_expired",
             "请求时间戳（X-Kesu-Timestamp）与服务器时间相差超过 5 分钟，请检查时钟并重新签名发送。",
         )
+
+
+def verify(
+    conn: Connection, name: str, stamp: str | None, sig: str | None, body: bytes, now: datetime
+) -> dict[str, Any]:
+    """The active source `name` whose secret signed this body at this time (or a 401)."""
+    source = get(conn, name) if stamp and sig else None
+    unknown = f"未配置的消息来源“{name[:40]}”，请管理员先在系统中添加。"
+    check(source["secret"] if source else None, stamp, sig, body, now, unknown)
+    assert source is not None
     if source["state"] != "active":
         raise refused("source_paused", f"消息来源“{name}”已暂停接收，请联系管理员恢复。")
     return source

@@ -87,6 +87,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_exists",
         "not_in_team",
         "referral_already_replied",
+        # The centre: an operator's answer to an appeal no longer waiting for it.
+        "appeal_answer_conflict",
         "source_exists",
         "not_a_duplicate",
     ),
@@ -167,6 +169,9 @@ CODES: dict[int, tuple[str, ...]] = {
         "invalid_ref",
         "reply_due_before_receipt",
         "unknown_referral_source",
+        # Signed referrals and answers between a centre's and an operator's kesu.
+        "referral_source_mismatch",
+        "unknown_event",
         # Not reached through the API (the CLI and the referrals page), listed all the same.
         "invalid_referral_list",
         "invalid_callback_url",
@@ -281,7 +286,9 @@ _NO_SESSION = {
     "/api/v1/portal/code",
     "/api/v1/portal/login",
     "/api/v1/channels/{source}/messages",  # signed by the source (channels.sources)
+    "/api/v1/appeals/operator-answers",  # signed by the operator (appeals.exchange)
 }
+_NAMES_IN_BODY = {"/api/v1/appeals/operator-answers"}  # the body names an appeal: 404
 _LIMITED = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
 _MODEL = {"/api/v1/triage", "/api/v1/cases"}
 
@@ -295,7 +302,11 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     out = {401, 403, 503}
     if path in _NO_SESSION:
         out.discard(403)
-    if any(p.get("in") == "path" for p in params) or path.startswith("/api/v1/portal/"):
+    if (
+        any(p.get("in") == "path" for p in params)
+        or path.startswith("/api/v1/portal/")
+        or path in _NAMES_IN_BODY
+    ):
         out.add(404)
     if body is not None:
         out |= {400, 413, 422}
