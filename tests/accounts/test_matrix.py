@@ -250,6 +250,7 @@ OPERATIONS = [
     ("appeals", "GET", "/api/v1/appeals"),
     ("appeal", "GET", "/api/v1/appeals/{number}"),
     ("appeal action", "POST", "/api/v1/appeals/{number}/transitions"),
+    ("appeal referral letter", "GET", "/api/v1/appeals/{number}/referral-letter"),
     ("appeal operators", "GET", "/api/v1/appeal-operators"),
     ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
     ("appeal statistics", "GET", "/api/v1/reports/appeals"),
@@ -329,6 +330,7 @@ NEEDS = {
     "appeals": {"appeal.read"},
     "appeal": {"appeal.read"},
     "appeal action": {"appeal.handle"},
+    "appeal referral letter": {"appeal.read"},
     "appeal operators": {"appeal.read"},
     "appeal operator save": {"appeal.manage"},
     "appeal statistics": {"appeal.report"},
@@ -995,6 +997,8 @@ def _appeal(name: str, client) -> tuple[str, str, dict, str | None]:
     incomplete = {**APPEAL, "appellant": {**APPEAL["appellant"], "postcode": None}}
     view, _ = service.receive(rt, AppealIn.model_validate(incomplete), "test")
     number = view["number"]
+    if name == "appeal referral letter":
+        return "GET", f"/api/v1/appeals/{number}/referral-letter", {}, None
     if name == "appeal":
         return "GET", f"/api/v1/appeals/{number}", {}, None
     step = {"action": "supplement", "params": {"appellant.postcode": "100001"}}

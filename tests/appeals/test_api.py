@@ -90,6 +90,12 @@ def test_accept_refer_answer_mediate_agree_perform(centre):
     a = act("refer")
     assert a["status"] == "referred" and a["referral"]["operator_due_on"]
     assert act("answer", answer="已核实，同意退还120元")["status"] == "answered"
+    letter = centre.get(f"/api/v1/appeals/{number}/referral-letter")
+    assert letter.status_code == 200 and "申诉转办函" in letter.text
+    due = a["referral"]["operator_due_on"]
+    assert f"{int(due[:4])}年{int(due[5:7])}月{int(due[8:])}日" in letter.text
+    assert "已核实，同意退还120元" in letter.text and "第三十九条" in letter.text
+    assert "草稿" not in letter.text
     a = act("mediate", held_on="2026-11-27", participants="申诉人、企业代表", notes="双方同意退费")
     assert a["status"] == "mediating" and a["mediated"] is True
     a = act("agree", terms="企业于12月20日前退还120元", perform_by="2026-12-20")

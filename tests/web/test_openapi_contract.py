@@ -177,6 +177,7 @@ def test_every_operation_conforms_to_the_document(server):
         "POST /api/v1/appeals",
         "GET /api/v1/appeals",
         "GET /api/v1/appeals/{number}",
+        "GET /api/v1/appeals/{number}/referral-letter",
         "POST /api/v1/appeals/{number}/transitions",
         "GET /api/v1/appeal-operators",
         "PUT /api/v1/appeal-operators/{code}",

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
@@ -108,6 +109,17 @@ async def get_appeal(
     number: Number, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
 ) -> dict[str, Any]:
     return await run_in_threadpool(service.view, rt, number, p)
+
+
+@router.get(
+    "/appeals/{number}/referral-letter",
+    summary="申诉转办函（可打印） The referral letter",
+    response_class=HTMLResponse,
+)
+async def referral_letter(
+    number: Number, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> HTMLResponse:
+    return HTMLResponse(await run_in_threadpool(service.referral_letter, rt, number, p))
 
 
 @router.post("/appeals/{number}/transitions", summary="办理申诉 Take an action on an appeal")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.appeals import conditions, lifecycle, materials, notify, records, views
+from kesu.appeals import conditions, documents, lifecycle, materials, notify, records, views
 from kesu.appeals.schemas import AppealIn, Declared
 from kesu.clock import as_utc, to_beijing
 from kesu.complaints import vocabulary as vocab
@@ -354,3 +354,12 @@ def listing(
         rows = records.listing(conn, where, order, limit)
         total = records.count(conn, where)
     return {"items": [views.summary(r, now) for r in rows], "total": total, "queue": queue}
+
+
+def referral_letter(rt: Runtime, number: str, actor: Actor) -> str:
+    """The referral letter for an operator that does not run kesu (a draft until referred;
+    the operator's answer and its date once recorded)."""
+    appeal = view(rt, number, actor)
+    name = (rt.settings.company_name or "").strip()
+    centre = name if name and not name.startswith("【") else "电信用户申诉受理中心"
+    return documents.referral_letter(appeal, centre)
