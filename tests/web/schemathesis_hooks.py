@@ -66,6 +66,8 @@ BUSINESS_RULES = {
     "appeal_reason_required",
     "appeal_date_out_of_range",
     "unknown_operator",
+    # The category schemes are data files a deployment may add to (KESU_APPEAL_SCHEMES_DIR).
+    "unknown_scheme",
     "invalid_flags",
     "callback_result_required",
     "category_required",

@@ -123,9 +123,9 @@ def test_the_appeal_page_shows_both_limits_and_the_conditions(centre):
     assert "第十条（四）" in row and "15日内答复" in row and "✓" in row
     row = re.search(r'data-code="10-1".*?</tr>', conditions, re.S).group(0)
     assert "待核实" in row and "直接利害关系" in row
-    # The forms of what is allowed now: accept, reject, redirect, withdraw.
+    # The forms of what is allowed now: accept, reject, redirect, withdraw, classify.
     forms = set(re.findall(r'data-action="([a-z_]+)"', page))
-    assert forms == {"accept", "reject", "redirect", "withdraw"}
+    assert forms == {"accept", "reject", "redirect", "withdraw", "classify"}
 
 
 def test_accept_with_confirmations_then_refer(centre):
@@ -142,6 +142,7 @@ def test_accept_with_confirmations_then_refer(centre):
         "mediate",
         "conclude",
         "withdraw",
+        "classify",
     }
     r = act(officer, csrf, number, "refer", operator_due_on="")
     assert 'id="appeal-status">已转企业处理<' in r.text
