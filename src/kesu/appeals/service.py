@@ -322,7 +322,8 @@ def view(rt: Runtime, number: str, actor: Actor) -> dict[str, Any]:
 
 QUEUES = {
     # The officer's queues: what must be decided first, what must be answered first.
-    "accept": ([A.is_open.is_(True), A.decided_at.is_(None)], [A.accept_due_at]),
+    # Appeals still waiting for materials (no acceptance clock yet) last, on both databases.
+    "accept": ([A.is_open.is_(True), A.decided_at.is_(None)], [A.accept_due_at.asc().nulls_last()]),
     "reply": ([A.is_open.is_(True), A.replied_at.is_(None)], [A.reply_due_at]),
     "open": ([A.is_open.is_(True)], [A.reply_due_at]),
     "all": ([], [A.received_at.desc()]),
