@@ -9,28 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-_STYLE = """
-body { font-family: "Noto Serif CJK SC", "Songti SC", SimSun, serif; max-width: 46em;
-       margin: 2em auto; line-height: 1.8; color: #000; }
-h1 { text-align: center; font-size: 1.5em; letter-spacing: .1em; }
-table { border-collapse: collapse; width: 100%; margin: 1em 0; }
-th, td { border: 1px solid #000; padding: .4em .6em; vertical-align: top; text-align: left; }
-th { width: 9em; background: #f3f3f3; white-space: nowrap; }
-.pending { color: #a00; }
-.sign { text-align: right; margin-top: 3em; }
-@media print { .noprint { display: none; } body { margin: 0; } }
-"""
-
-
-def _day(iso: str | None) -> str:
-    if not iso:
-        return ""
-    y, m, d = iso[:10].split("-")
-    return f"{int(y)}年{int(m)}月{int(d)}日"
-
-
-def _cell(value: Any) -> str:
-    return escape(str(value)).replace("\n", "<br>") if value not in (None, "") else "—"
+from kesu.channels.referral_reply import PRINT_STYLE, cell, cn_day
 
 
 def referral_letter(appeal: dict[str, Any], centre: str) -> str:
@@ -40,8 +19,8 @@ def referral_letter(appeal: dict[str, Any], centre: str) -> str:
     who = appeal["appellant"]
     rows = [
         ("申诉编号", appeal["number"]),
-        ("收到申诉日期", _day(appeal["received_at"])),
-        ("受理日期", _day(appeal.get("decided_at")) if appeal.get("decision") else ""),
+        ("收到申诉日期", cn_day(appeal["received_at"])),
+        ("受理日期", cn_day(appeal.get("decided_at")) if appeal.get("decision") else ""),
         ("申诉人", who.get("name")),
         ("联系电话", who.get("phone")),
         ("联系地址", who.get("address")),
@@ -49,21 +28,21 @@ def referral_letter(appeal: dict[str, Any], centre: str) -> str:
         ("申诉要求", appeal.get("request")),
         ("申诉理由", appeal.get("reasons")),
         ("事实根据", appeal.get("facts")),
-        ("请于此日前答复", _day(ref.get("operator_due_on"))),
+        ("请于此日前答复", cn_day(ref.get("operator_due_on"))),
         (
             "答复申诉人期限",
-            f"{_day(reply['due_at'])}（电信条例第三十九条：自收到申诉之日起30日内）"
+            f"{cn_day(reply['due_at'])}（电信条例第三十九条：自收到申诉之日起30日内）"
             if reply and reply.get("due_at")
             else "",
         ),
     ]
     answer = [
-        ("企业答复日期", _day(ref.get("answered_at"))),
+        ("企业答复日期", cn_day(ref.get("answered_at"))),
         ("企业投诉单号", ref.get("operator_complaint")),
         ("答复内容", ref.get("answer")),
     ]
-    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{_cell(v)}</td></tr>" for k, v in rows)
-    answered = "\n".join(f"<tr><th>{escape(k)}</th><td>{_cell(v)}</td></tr>" for k, v in answer)
+    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{cell(v)}</td></tr>" for k, v in rows)
+    answered = "\n".join(f"<tr><th>{escape(k)}</th><td>{cell(v)}</td></tr>" for k, v in answer)
     draft = (
         ""
         if ref
@@ -73,7 +52,7 @@ def referral_letter(appeal: dict[str, Any], centre: str) -> str:
     to = escape(appeal.get("operator_name") or "被申诉企业")
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>申诉转办函 {escape(appeal["number"])}</title>
-<style>{_STYLE}</style></head><body>
+<style>{PRINT_STYLE}</style></head><body>
 <h1>申诉转办函</h1>
 {draft}
 <p>{to}：</p>
@@ -83,6 +62,6 @@ def referral_letter(appeal: dict[str, Any], centre: str) -> str:
 <h2>企业答复</h2>
 {pending}
 <table>{answered}</table>
-<p class="sign">{escape(centre)}<br>{_day(ref.get("referred_at"))}</p>
+<p class="sign">{escape(centre)}<br>{cn_day(ref.get("referred_at"))}</p>
 <p class="noprint"><button onclick="window.print()">打印</button></p>
 </body></html>"""

@@ -69,12 +69,6 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "classify": {"name": "更正分类", "en": "Correct the category", "from": tuple(sorted(OPEN))},
 }
 
-# Centre policy (no held article): the routes the appellant is told of when mediation ends.
-OTHER_ROUTES = (
-    "调解未能达成协议，本中心终止调解。您可以依法向仲裁机构申请仲裁（如有仲裁协议），"
-    "或者向人民法院提起诉讼。"
-)
-
 
 @dataclass(frozen=True)
 class Outcome:

@@ -155,7 +155,3 @@ def save_operator(conn: Connection, values: Mapping[str, Any], now: datetime) ->
             .where(O.code == values["code"])
             .values(**fields, updated_at=now)
         )
-
-
-def beijing_day(at: datetime):
-    return to_beijing(at).date()

@@ -11,7 +11,7 @@ from typing import Any
 
 from kesu.complaints import vocabulary as vocab
 
-_STYLE = """
+PRINT_STYLE = """
 body { font-family: "Noto Serif CJK SC", "Songti SC", SimSun, serif; max-width: 46em;
        margin: 2em auto; line-height: 1.8; color: #000; }
 h1 { text-align: center; font-size: 1.5em; letter-spacing: .1em; }
@@ -24,7 +24,7 @@ th { width: 9em; background: #f3f3f3; white-space: nowrap; }
 """
 
 
-def _day(iso: str | None) -> str:
+def cn_day(iso: str | None) -> str:
     """2026-11-28 (or a time) as 2026年11月28日."""
     if not iso:
         return ""
@@ -32,7 +32,7 @@ def _day(iso: str | None) -> str:
     return f"{int(y)}年{int(m)}月{int(d)}日"
 
 
-def _text(value: Any) -> str:
+def cell(value: Any) -> str:
     return escape(str(value)).replace("\n", "<br>") if value not in (None, "") else "—"
 
 
@@ -42,8 +42,8 @@ def document(referral: dict[str, Any], complaint: dict[str, Any], source_name: s
     customer = complaint.get("customer") or {}
     rows = [
         ("转办编号", referral["ref"]),
-        ("申诉受理日期", _day(referral["appeal_received_on"])),
-        ("要求回复日期", _day(referral["reply_due_on"])),
+        ("申诉受理日期", cn_day(referral["appeal_received_on"])),
+        ("要求回复日期", cn_day(referral["reply_due_on"])),
         ("被申诉企业", referral.get("operator")),
         ("申诉人", customer.get("name")),
         ("联系电话", customer.get("phone")),
@@ -53,16 +53,16 @@ def document(referral: dict[str, Any], complaint: dict[str, Any], source_name: s
         ("当前状态", vocab.STATUSES.get(complaint["status"], {}).get("name")),
         ("处理过程", reply["handling"] if reply else None),
         ("处理结果", reply["result"] if reply else None),
-        ("答复日期", _day(reply["replied_at"]) if reply else None),
+        ("答复日期", cn_day(reply["replied_at"]) if reply else None),
     ]
-    body = "\n".join(f"<tr><th>{escape(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
+    body = "\n".join(f"<tr><th>{escape(k)}</th><td>{cell(v)}</td></tr>" for k, v in rows)
     to = escape(source_name or "通信管理局（电信用户申诉受理中心）")
     status = "" if reply else '<p class="pending">草稿：尚未答复管局（处理过程、结果待填写）。</p>'
-    when = _day(reply["replied_at"]) if reply else ""
+    when = cn_day(reply["replied_at"]) if reply else ""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>转办申诉处理情况答复（{escape(referral["ref"])}）</title>
-<style>{_STYLE}</style></head>
+<style>{PRINT_STYLE}</style></head>
 <body>
 <h1>关于转办申诉处理情况的答复</h1>
 {status}

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 
-from kesu.appeals import conditions, lifecycle, materials, service
+from kesu.appeals import conditions, lifecycle, materials, notify, service
 from kesu.clock import to_beijing
 from kesu.problems import Problem
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
@@ -113,7 +113,7 @@ async def _page(
             conditions.rejection_text(a["decision_reason"]) if a["decision_reason"] else None
         ),
         redirect_text=conditions.redirect_text(),
-        other_routes=lifecycle.OTHER_ROUTES,
+        other_routes=notify.policy()["policy"]["other_routes"],
         today=today.isoformat(),
         tried=tried,
         typed=typed or {},
