@@ -43,6 +43,7 @@ PURE = {
     "kesu.appeals.acceptance_items",
     "kesu.appeals.civil_periods",
     "kesu.appeals.conditions",
+    "kesu.appeals.operator_evidence",
     "kesu.appeals.schemes",
     "kesu.appeals.statistics",
     "kesu.reports.xlsx",

@@ -237,6 +237,7 @@ OPERATIONS = [
     ("referral", "GET", "/api/v1/referrals/{ref}"),
     ("referral reply", "POST", "/api/v1/referrals/{ref}/reply"),
     ("referral document", "GET", "/api/v1/referrals/{ref}/reply"),
+    ("complaint record", "POST", "/api/v1/complaint-records"),
     ("likely duplicates", "GET", "/api/v1/complaints/{number}/likely-duplicates"),
     ("channel sources", "GET", "/api/v1/channel-sources"),
     ("channel source create", "POST", "/api/v1/channel-sources"),
@@ -251,6 +252,7 @@ OPERATIONS = [
     ("appeal", "GET", "/api/v1/appeals/{number}"),
     ("appeal action", "POST", "/api/v1/appeals/{number}/transitions"),
     ("appeal referral letter", "GET", "/api/v1/appeals/{number}/referral-letter"),
+    ("appeal operator record", "POST", "/api/v1/appeals/{number}/operator-record"),
     ("appeal operators", "GET", "/api/v1/appeal-operators"),
     ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
     ("appeal statistics", "GET", "/api/v1/reports/appeals"),
@@ -316,6 +318,7 @@ NEEDS = {
     "referral": {"complaint.read"},
     "referral reply": {"complaint.handle"},
     "referral document": {"complaint.read"},
+    "complaint record": {"complaint.read"},
     "likely duplicates": {"complaint.read"},
     "channel sources": {"channel_sources.manage"},
     "channel source create": {"channel_sources.manage"},
@@ -331,6 +334,7 @@ NEEDS = {
     "appeal": {"appeal.read"},
     "appeal action": {"appeal.handle"},
     "appeal referral letter": {"appeal.read"},
+    "appeal operator record": {"appeal.handle"},
     "appeal operators": {"appeal.read"},
     "appeal operator save": {"appeal.manage"},
     "appeal statistics": {"appeal.report"},
@@ -396,6 +400,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _sla_policy(name, client)
     if name.startswith("appeal"):
         return _appeal(name, client)
+    if name == "complaint record":  # an appeal centre's question, asked by staff
+        return "POST", "/api/v1/complaint-records", {"json": RECORD_QUERY}, None
     if name.startswith("outbox"):
         return _outbox(name, client)
     if name.startswith("notification template"):
@@ -856,6 +862,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/appeals", {"json": APPEAL}),
         ("POST", "/api/v1/appeals/SS20261128000001/transitions", {"json": {"action": "accept"}}),
         ("PUT", "/api/v1/appeal-operators/mobile", {"json": {"name": "某移动公司"}}),
+        ("POST", "/api/v1/appeals/SS20261128000001/operator-record", {}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
         (
@@ -921,6 +928,7 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     # A read that is a POST: the audited "show" (pii.show).
     reads = {
         ("POST", "/api/v1/complaints/{number}/personal-data"),
+        ("POST", "/api/v1/complaint-records"),  # what an appeal centre may learn
     }
     # No sign-in at all: a message source's signed request (tests/channels/test_messages_in).
     signed = {
@@ -999,10 +1007,48 @@ def _appeal(name: str, client) -> tuple[str, str, dict, str | None]:
     number = view["number"]
     if name == "appeal referral letter":
         return "GET", f"/api/v1/appeals/{number}/referral-letter", {}, None
+    if name == "appeal operator record":  # an operator whose kesu answers with a record
+        url = _record_server() + "/api/v1/referrals"
+        operators.save(rt, "test", "telecom", "某电信公司", None, None, url, "s" * 32)
+        connected = {**APPEAL, "operator": "telecom"}
+        number = service.receive(rt, AppealIn.model_validate(connected), "test")[0]["number"]
+        return "POST", f"/api/v1/appeals/{number}/operator-record", {}, None
     if name == "appeal":
         return "GET", f"/api/v1/appeals/{number}", {}, None
     step = {"action": "supplement", "params": {"appellant.postcode": "100001"}}
     return "POST", f"/api/v1/appeals/{number}/transitions", {"json": step}, None
+
+
+RECORD_QUERY = {"source": "gd-centre", "phone": "13900005555", "appeal": "SS20261128000001"}
+_RECORD_SERVER: list[str] = []
+
+
+def _record_server() -> str:
+    """A real HTTP server answering as an operator's kesu with an empty complaint record
+    (POST …/complaint-records), started once."""
+    if not _RECORD_SERVER:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.dumps({"since": "2024-11-28", "complaints": []}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _RECORD_SERVER.append(f"http://127.0.0.1:{server.server_port}")
+    return _RECORD_SERVER[0]
 
 
 # The path parameter that follows each collection of the API (/api/v1/<collection>/{…}).

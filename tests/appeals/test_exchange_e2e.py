@@ -4,7 +4,9 @@ referred at the centre; the referral arrives signed at the operator's POST
 /api/v1/referrals (no token) and registers a complaint on the regulator channel; the
 operator's staff handle it in their own workbench and answer; the answer comes back
 signed to the centre, which records it, mediates, records the agreement and its
-performance. Both sides' records agree (issue 17, items 3 and 9)."""
+performance. Both sides' records agree (issue 17, items 3 and 9). At receipt the centre
+asks the operator's kesu for the appellant's complaint record (item 2), which bears out
+the date the appellant gave."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from tests.conftest import wait_healthy
+from tests.conftest import complaint_body, wait_healthy
 
 CENTRE_CODE = "gd-centre"
 OPERATOR_CODE = "telecom"
@@ -167,8 +169,15 @@ def test_an_appeal_referred_answered_mediated_and_concluded_across_two_kesu(pair
     )
     assert r.status_code == 200 and r.json()["connected"] is True, r.text
 
-    # The centre: received, accepted (the officer confirms what the data cannot show), referred.
+    # The appellant complained to the operator a month ago (its own record has it).
     today = date.today()
+    first = (today - timedelta(days=30)).isoformat() + "T09:00:00+08:00"
+    body = complaint_body(customer={"phone": "13800138000", "name": "张三"}, received_at=first)
+    r = o.post("/api/v1/complaints", json=body)
+    assert r.status_code == 201, r.text
+    first_complaint = r.json()["number"]
+
+    # The centre: received, accepted (the officer confirms what the data cannot show), referred.
     r = c.post(
         "/api/v1/appeals",
         json={
@@ -190,6 +199,22 @@ def test_an_appeal_referred_answered_mediated_and_concluded_across_two_kesu(pair
     )
     assert r.status_code == 201, r.text
     number = r.json()["number"]
+
+    # At receipt the centre asked the operator's kesu for the appellant's complaints
+    # (signed, through its outbox): the record bears out the date the appellant gave.
+    def record():
+        got = c.get(f"/api/v1/appeals/{number}").json()
+        return got if got["operator_record"] else None
+
+    ten_four = next(
+        x
+        for x in _until("the operator's record", record, pair)["conditions"]
+        if x["code"] == "10-4"
+    )
+    assert (
+        ten_four["met"] is True
+        and f"被申诉企业的记录相符：{first_complaint}" in (ten_four["evidence"])
+    )
 
     def act(action: str, **params):
         r = c.post(
@@ -261,6 +286,7 @@ def test_an_appeal_referred_answered_mediated_and_concluded_across_two_kesu(pair
     types = [e["type"] for e in done["history"]]
     assert types == [
         "received",
+        "operator_record",
         "accepted",
         "referred",
         "operator_answered",

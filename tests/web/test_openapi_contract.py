@@ -179,6 +179,7 @@ def test_every_operation_conforms_to_the_document(server):
         "GET /api/v1/appeals/{number}",
         "GET /api/v1/appeals/{number}/referral-letter",
         "POST /api/v1/appeals/{number}/transitions",
+        "POST /api/v1/appeals/{number}/operator-record",
         "GET /api/v1/appeal-operators",
         "PUT /api/v1/appeal-operators/{code}",
         "GET /api/v1/reports/appeals",

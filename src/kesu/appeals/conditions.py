@@ -10,7 +10,9 @@ and the evidence: what in the data decided it, or what the officer has to verify
 What data decides: a named operator (第十条（二）), a request and facts (（三）), the
 complaint to the operator first and its 15 days (（四）), the five months / two years
 (第十一条（一）), the centre's own earlier appeals (（三）), and 第十一条（五） from 第十条.
-What only the officer can say is recorded in `declared` (True/False/None each):
+When the operator is connected, its own complaint record (`operator_record`, fetched from
+its kesu) is weighed into （四） by appeals.operator_evidence. What only the officer can say
+is recorded in `declared` (True/False/None each):
 `direct_interest` (第十条（一）), `settled` (第十一条（二）), `other_body` (（四）),
 `other_law` (（六）); absent counts as not yet confirmed (None). `already_handled`, when
 given, is the officer's word on 第十一条（三） and overrides the likeness of the texts.
@@ -32,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from kesu.appeals import operator_evidence
 from kesu.appeals.acceptance_items import (
     ANSWER_DAYS,
     DECLARED,
@@ -325,7 +328,9 @@ def check(
         _declared("10-1", declared),
         _operator(appeal),
         _request(appeal),
-        _complained(appeal, received, today),
+        operator_evidence.weigh(
+            _complained(appeal, received, today), appeal, appeal.get("operator_record"), received
+        ),
     ]
     eleven = [
         _time_bar(appeal, received),

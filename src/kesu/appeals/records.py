@@ -86,6 +86,26 @@ def append(
     )
 
 
+def keep_operator_record(
+    conn: Connection, number: str, record: Mapping[str, Any], at: datetime, actor: str
+) -> bool:
+    """The operator's complaint record kept on the appeal, with an `operator_record` event
+    (the complaint numbers it holds); False when there is no such appeal, or when it keeps
+    a record fetched later already (an answer the outbox delivered late)."""
+    row = conn.execute(select(A.id, A.status, A.operator_record).where(A.number == number)).first()
+    if row is None:
+        return False
+    kept = (row.operator_record or {}).get("fetched_at")
+    if kept and str(kept) > str(record.get("fetched_at") or ""):
+        return False
+    conn.execute(update(t.appeals).where(A.id == row.id).values(operator_record=dict(record)))
+    numbers = [c["number"] for c in record.get("complaints") or ()]
+    data = {"operator": record.get("operator"), "complaints": numbers}
+    note = f"已查询被申诉企业的投诉记录：{len(numbers)} 件。"
+    append(conn, row.id, at, "operator_record", actor, row.status, row.status, note, data)
+    return True
+
+
 def history(conn: Connection, appeal_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(t.appeal_events).where(E.appeal_id == appeal_id).order_by(E.at, E.id)

@@ -1,5 +1,6 @@
 """/api/v1/appeals: the appeal centre's API (appeals.service): receive an appeal, read
-one or the queue, take an action on it."""
+one or the queue, take an action on it, ask a connected operator for the appellant's
+complaint record."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import principal
-from kesu.appeals import exchange, lifecycle, operators, service
+from kesu.appeals import exchange, lifecycle, operator_record, operators, service
 from kesu.appeals.schemas import AppealIn, TransitionIn
 from kesu.channels import sources
 from kesu.runtime import Runtime
@@ -130,6 +131,19 @@ async def act_on_appeal(
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
     return await run_in_threadpool(service.act, rt, number, body.action, body.params, p)
+
+
+@router.post(
+    "/appeals/{number}/operator-record",
+    summary="向被申诉企业查询投诉记录 Ask the operator for the appellant's complaints",
+)
+async def fetch_operator_record(
+    number: Number, rt: Runtime = Depends(runtime), p: Principal = Depends(principal)
+) -> dict[str, Any]:
+    """Asks the connected operator's kesu now (signed, its POST /api/v1/complaint-records)
+    and keeps the answer as evidence for 第十条（四）; answers the appeal as it now reads."""
+    await run_in_threadpool(operator_record.fetch, rt, number, p)
+    return await run_in_threadpool(service.view, rt, number, p)
 
 
 class OperatorIn(BaseModel):

@@ -46,6 +46,11 @@ class Declared(BaseModel):
     # 第十一条（三）: the officer's word on whether the centre handled the matter already;
     # when given it overrides the likeness of the texts (appeals.conditions).
     already_handled: bool | None = None
+    # 第十条（四）: the officer's word that the appellant did (or did not) complain to the
+    # operator about this matter, where the operator's own record does not bear out the
+    # date given (appeals.operator_evidence); false sends the appellant to the operator
+    # first (第十三条).
+    complaint_verified: bool | None = None
 
 
 class AppealIn(BaseModel):

@@ -16,7 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from kesu.accounts import crypto
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.appeals import conditions, documents, lifecycle, materials, notify, records, views
+from kesu.appeals import (
+    conditions,
+    documents,
+    lifecycle,
+    materials,
+    notify,
+    operator_record,
+    records,
+    views,
+)
 from kesu.appeals.schemas import AppealIn, Declared
 from kesu.clock import as_utc, to_beijing
 from kesu.complaints import vocabulary as vocab
@@ -130,6 +139,7 @@ def receive(rt: Runtime, body: AppealIn, actor: Actor) -> tuple[dict[str, Any], 
                 notify.tell(rt, conn, now, values, "materials_missing", missing=missing)
             else:
                 notify.tell(rt, conn, now, values, "received")
+            operator_record.ask(conn, now, values, respondent)  # 第十条（四）'s evidence
             audit(conn, p, now, "appeal.receive", "appeal", number, {"channel": body.channel})
     except IntegrityError:
         if body.external_ref:  # the same reference registered by a concurrent request

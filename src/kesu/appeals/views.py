@@ -102,6 +102,7 @@ def facts(row: Any, respondent: Mapping[str, Any] | None) -> dict[str, Any]:
         "received_at": to_beijing(row.received_at).date(),
         "date": row.appeal_date,
         "declared": dict(row.declared or {}),
+        "operator_record": row.operator_record,
     }
 
 
@@ -201,6 +202,10 @@ def full(
             "answered_at": iso(row.operator_answer_at),
             "operator_complaint": row.operator_complaint,
         },
+        "operator_record": row.operator_record,
+        "operator_connected": bool(
+            respondent and respondent.get("referral_url") and respondent.get("secret")
+        ),
         "mediated": row.mediated,
         "agreement": None
         if row.agreement_terms is None

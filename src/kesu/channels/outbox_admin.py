@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
 PERMISSION = "outbox.manage"
-CHANNELS = ("sms", "email", "webhook", "referral", "appeal_ref")
+CHANNELS = ("sms", "email", "webhook", "referral", "appeal_ref", "appeal_rec")
 PAGE = 50
 
 

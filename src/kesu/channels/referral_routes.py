@@ -1,5 +1,7 @@
 """/api/v1/referrals: regulator referrals in (管局转办), the referral as recorded, the
-operator's answer to the regulator and its printable document (channels.referrals)."""
+operator's answer to the regulator and its printable document (channels.referrals); and
+/api/v1/complaint-records, the appeal centre's signed question about a customer's
+complaints here (channels.record_query)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kesu.accounts.roles import Principal
 from kesu.accounts.web import optional_principal, principal
-from kesu.channels import referral_signed, referrals, sources
+from kesu.channels import record_query, referral_signed, referrals, sources
 from kesu.channels.referral_in import REF_PATTERN, ReferralIn
 from kesu.complaints.schemas import MAX_DESCRIPTION
 from kesu.runtime import Runtime
@@ -113,3 +115,18 @@ async def reply_document(
 ) -> HTMLResponse:
     page = await run_in_threadpool(referrals.reply_document, rt, ref, p)
     return HTMLResponse(page)
+
+
+@router.post(
+    "/complaint-records", summary="查询客户的投诉记录（申诉受理中心） A customer's complaint record"
+)
+async def complaint_record(
+    body: record_query.RecordQuery,
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(referral_caller),
+) -> dict[str, Any]:
+    """An appeal centre's kesu asks, signed as a referral source (X-Kesu-Source,
+    X-Kesu-Timestamp, X-Kesu-Signature), whether and when the appellant complained here
+    and was answered (电信用户申诉处理办法 第十条（四））; or a user with complaint.read.
+    Only numbers, kinds, categories, statuses and days: channels.record_query."""
+    return await run_in_threadpool(record_query.answer, rt, body, p)

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kesu.accounts import masking
+from kesu.appeals import operator_evidence
 from kesu.appeals import records as appeal_records
 from kesu.channels import mail, referral_sources, sms_text, webhooks
 from kesu.settings import Settings
-from kesu.store.db import read
+from kesu.store.db import read, write
 
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
@@ -96,9 +97,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: str) -> None:
-    """POST JSON; returns on a 2xx answer (redirects not followed), raises SendFailed (in
-    Chinese) otherwise."""
+def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: str) -> bytes:
+    """POST JSON; returns the answer's body (at most 1 MiB) on a 2xx answer (redirects not
+    followed), raises SendFailed (in Chinese) otherwise."""
     req = urllib.request.Request(
         url,
         data=data,
@@ -108,6 +109,7 @@ def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: st
     try:
         with _opener.open(req, timeout=timeout) as resp:
             status = resp.status
+            answer = resp.read(1 << 20)
     except urllib.error.HTTPError as e:
         raise SendFailed(f"{who}返回 HTTP {e.code}") from None
     except TimeoutError:
@@ -117,6 +119,7 @@ def post(url: str, data: bytes, headers: dict[str, str], timeout: float, who: st
         raise SendFailed(f"连不上{who}：{reason}") from None
     if not 200 <= status < 300:
         raise SendFailed(f"{who}返回 HTTP {status}")
+    return answer
 
 
 class WebhookSender:
@@ -198,16 +201,54 @@ class AppealReferralSender:
         if op is None or not op["referral_url"] or not op["secret"]:
             raise SendFailed(f"被申诉企业“{m.recipient}”未配置转办地址或密钥。")
         data = m.body.encode("utf-8")
-        stamp = str(int(m.now.timestamp()))
-        headers = {
-            "X-Kesu-Source": str(json.loads(m.body).get("source") or ""),
-            "X-Kesu-Event": m.purpose,
-            "X-Kesu-Delivery": m.uid,
-            "X-Kesu-Timestamp": stamp,
-            "X-Kesu-Signature": webhooks.signature(op["secret"], stamp, data),
-            "User-Agent": "kesu-appeal/1",
-        }
+        source = str(json.loads(m.body).get("source") or "")
+        headers = signed_headers(op["secret"], source, m, data)
         post(op["referral_url"], data, headers, self.timeout, "被申诉企业转办接口")
+
+
+def signed_headers(secret: str, source: str, m: Outgoing, data: bytes) -> dict[str, str]:
+    """What a signed request to an operator's kesu carries (channels.sources.check)."""
+    stamp = str(int(m.now.timestamp()))
+    return {
+        "X-Kesu-Source": source,
+        "X-Kesu-Event": m.purpose,
+        "X-Kesu-Delivery": m.uid,
+        "X-Kesu-Timestamp": stamp,
+        "X-Kesu-Signature": webhooks.signature(secret, stamp, data),
+        "User-Agent": "kesu-appeal/1",
+    }
+
+
+class AppealRecordSender:
+    """The centre's question to a connected operator's kesu about an appellant's
+    complaints (its POST /api/v1/complaint-records, next to the referral URL), signed as
+    the centre's referrals are; the answer is kept on the appeal (appeals.records), as
+    evidence for 第十条（四） (appeals.operator_evidence). A malformed answer is a failure
+    (retried, then dead in the outbox)."""
+
+    name = "appeal_record"
+    channel = "appeal_rec"  # appeals.operator_record.CHANNEL
+
+    def __init__(self, rt: Runtime, timeout: float) -> None:
+        self.rt, self.timeout = rt, timeout
+
+    def send(self, m: Outgoing) -> None:
+        with read(self.rt.engine) as conn:
+            op = appeal_records.operator(conn, m.recipient)
+        if op is None or not op["referral_url"] or not op["secret"]:
+            raise SendFailed(f"被申诉企业“{m.recipient}”未配置转办地址或密钥。")
+        data = m.body.encode("utf-8")
+        query = json.loads(m.body)
+        headers = signed_headers(op["secret"], str(query.get("source") or ""), m, data)
+        url = operator_evidence.record_url(op["referral_url"])
+        answer = post(url, data, headers, self.timeout, "被申诉企业投诉记录接口")
+        try:
+            record = operator_evidence.parse(json.loads(answer), m.now.isoformat(), m.recipient)
+        except (ValueError, UnicodeDecodeError) as err:  # BadRecord, or not JSON at all
+            raise SendFailed(f"被申诉企业投诉记录接口的应答无法识别：{err}") from None
+        with write(self.rt.engine) as conn:
+            actor = f"operator:{m.recipient}"[:64]
+            appeal_records.keep_operator_record(conn, str(query["appeal"]), record, m.now, actor)
 
 
 class SmtpMailer:
@@ -279,6 +320,7 @@ def senders_for(settings: Settings, rt: Runtime | None = None) -> dict[str, Send
         out["webhook"] = WebhookSender(rt, settings.gateway_timeout)
         out["referral"] = ReferralSender(rt, settings.gateway_timeout)
         out["appeal_ref"] = AppealReferralSender(rt, settings.gateway_timeout)
+        out["appeal_rec"] = AppealRecordSender(rt, settings.gateway_timeout)
     if settings.sms_gateway_url:
         out["sms"] = HttpSmsGateway(
             settings.sms_gateway_url,

@@ -158,6 +158,21 @@ def open_numbers_of_customer(conn: Connection, phone_hash: str, number: str | No
     return conn.execute(q.order_by(C.received_at.desc(), C.id.desc())).all()
 
 
+def record_of_customer(
+    conn: Connection, p: Principal, phone: str, since: datetime, limit: int = 50
+) -> list:
+    """A number's complaints received since then that `p` may see, oldest first: (number,
+    kind, category, status, received_at, replied_at, closed_at) — what an appeal centre may
+    learn of a customer's complaints to the operator (channels.record_query), no text."""
+    return conn.execute(
+        select(C.number, C.kind, C.category, C.status, C.received_at, C.replied_at, C.closed_at)
+        .where(C.customer_phone_hash == crypto.phone_hash(phone), C.received_at >= since)
+        .where(*scope_conditions(p))
+        .order_by(C.received_at, C.id)
+        .limit(limit)
+    ).all()
+
+
 # -- across channels -------------------------------------------------------------------
 
 

@@ -89,6 +89,9 @@ appeals = Table(
     Column("operator_answer_at", UTCDateTime),
     Column("operator_answer", Text),
     Column("operator_complaint", String(40)),  # the operator's complaint number
+    # The appellant's complaints in the connected operator's kesu, as last fetched
+    # (appeals.operator_evidence: evidence for 第十条（四）).
+    Column("operator_record", JSON),
     Column("mediated", Boolean, nullable=False),
     Column("outcome", String(20)),  # agreement | mediation_ended | resolved | withdrawn
     Column("agreement_terms", Text),

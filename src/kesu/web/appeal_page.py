@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 
-from kesu.appeals import conditions, lifecycle, materials, notify, service
+from kesu.appeals import conditions, lifecycle, materials, notify, operator_record, service
 from kesu.clock import to_beijing
 from kesu.problems import Problem
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
@@ -67,12 +67,13 @@ SUPPLEMENTABLE = {
 # of 申诉处理办法 each answers.
 CONFIRM = (
     ("direct_interest", "10-1"),
+    ("complaint_verified", "10-4"),
     ("settled", "11-2"),
     ("already_handled", "11-3"),
     ("other_body", "11-4"),
     ("other_law", "11-6"),
 )
-DONE = {"received", "action"}
+DONE = {"received", "action", "record"}
 
 
 def _view(pg: Page, number: str) -> dict[str, Any]:
@@ -179,3 +180,17 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
         pg.flash.append(("error", problem.detail))
         return await _page(pg, number, problem.status, action, typed, problem)
     return redirect(f"/appeals/{number}?done=action#decision", pg.request)
+
+
+@router.post("/appeals/{number:appeal_number}/operator-record")
+async def ask_operator(number: str, pg: Page = Depends(staff)) -> Response:
+    """Ask the connected operator's kesu for the appellant's complaints now (第十条（四）)."""
+    await pg.form()  # the CSRF check
+    try:
+        await run_in_threadpool(operator_record.fetch, pg.rt, number, pg.p)
+    except Problem as problem:
+        if problem.status in (403, 404):
+            raise
+        pg.flash.append(("error", problem.detail))
+        return await _page(pg, number, problem.status)
+    return redirect(f"/appeals/{number}?done=record#operator-record", pg.request)

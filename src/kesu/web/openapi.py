@@ -89,6 +89,9 @@ CODES: dict[int, tuple[str, ...]] = {
         "referral_already_replied",
         # The centre: an operator's answer to an appeal no longer waiting for it.
         "appeal_answer_conflict",
+        # The centre asks an operator for a complaint record: not connected, no phone.
+        "operator_not_connected",
+        "appellant_phone_missing",
         "source_exists",
         "not_a_duplicate",
     ),
@@ -237,6 +240,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "phone_required",
     ),
     429: ("account_locked", "code_limit", "code_too_soon", "portal_rate_limited"),
+    # Another system kesu asked did not answer usably (appeals.operator_record).
+    502: ("operator_record_unavailable",),
     503: ("database_busy", "model_missing"),
 }
 
@@ -251,6 +256,7 @@ _TITLES = {
     415: "文件类型不受支持 Unsupported media type",
     422: "输入无效 Invalid input",
     429: "尝试过多，请稍后再试 Too many attempts",
+    502: "对方系统未能应答 Upstream system did not answer",
     503: "服务繁忙 Busy",
 }
 
@@ -291,6 +297,7 @@ _NO_SESSION = {
 _NAMES_IN_BODY = {"/api/v1/appeals/operator-answers"}  # the body names an appeal: 404
 _LIMITED = {"/api/v1/auth/login", "/api/v1/portal/code", "/api/v1/portal/login"}
 _MODEL = {"/api/v1/triage", "/api/v1/cases"}
+_UPSTREAM = {"/api/v1/appeals/{number}/operator-record"}  # asks another kesu, may get no answer
 
 
 def statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
@@ -318,6 +325,8 @@ def statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
         out.add(409)
     if path in _LIMITED:
         out.add(429)
+    if path in _UPSTREAM:
+        out.add(502)
     return sorted(out)
 
 
