@@ -8,7 +8,8 @@ database, the runtime started before the clock: `bulk` registers the rows the fi
 check gives (built before the clock, as bulk_import's callers hand them: the
 ComplaintIn dumped with its idempotency key, closing and intake), `xlsx` and `csv` run
 `channels.file_import.run` on the file (read, check every row, register in batches of
---batch), the command's work without its start-up. Printed: rows/s of wall time and
+--batch), the command's work without its start-up; `xlsx2` and `csv2` the same on two
+processes (`pipeline=True`, channels.import_pipeline). Printed: rows/s of wall time and
 CPU seconds of the process per 1,000 rows (resource.getrusage: user + system).
 """
 
@@ -64,7 +65,8 @@ def one(url: str, what: str, path: Path, batch: int, settle: float = 0.0) -> dic
         for i in range(0, len(items), batch):
             created += len(registration.bulk_import(rt, items[i : i + batch], "bench-import"))
     else:
-        created = file_import.run(rt, path, "bench-import", batch=batch).created
+        two = what.endswith("2")  # xlsx2 / csv2: the two-process import (pipeline=True)
+        created = file_import.run(rt, path, "bench-import", batch=batch, pipeline=two).created
     took, cpu = time.perf_counter() - t0, _cpu() - c0
     rt.close()
     return {"what": what, "n": created, "wall": took, "cpu": cpu}
@@ -77,7 +79,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--src", action="append", default=[], help="NAME=SRC_DIR (a variant)")
-    ap.add_argument("--order", default="bulk,xlsx,csv", help="the measurements of a round")
+    ap.add_argument(
+        "--order",
+        default="bulk,xlsx,csv",
+        help="the measurements of a round; xlsx2/csv2 = the two-process import",
+    )
     ap.add_argument("--settle", type=float, default=0.0, help="seconds to wait before the clock")
     ap.add_argument("--one", nargs=2, metavar=("WHAT", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -100,7 +106,7 @@ def main() -> None:
         for r in range(args.rounds):
             for name, src in variants.items():
                 for what in args.order.split(","):
-                    path = files["csv" if what == "bulk" else what]
+                    path = files["csv" if what == "bulk" else what.rstrip("2")]
                     env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
                     cmd = [sys.executable, __file__, "--url", args.url, "--batch", str(args.batch)]
                     cmd += ["--settle", str(args.settle)]

@@ -104,6 +104,12 @@ class Settings:
     # the demo data of the sides it runs; the centre's pages and API exist in every mode
     # and are reached by the centre's roles only.
     mode: str = "operator"
+    # A work-order file of at least this many bytes is read and checked in a second
+    # process while the first writes (channels.import_pipeline): on a machine with two
+    # free cores it imports 100,000 rows faster than bulk_import (bench/RESULTS.md, issue
+    # 16). None: always one process (KESU_IMPORT_PIPELINE_BYTES=off; also the default on
+    # a one-core machine).
+    import_pipeline_bytes: int | None = field(default_factory=lambda: _pipeline_default())
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -135,6 +141,22 @@ class Settings:
         if v := values.get("KESU_MODE"):
             s = replace(s, mode=_mode(v))
         return _delivery(s, values)
+
+
+PIPELINE_BYTES = 4 * 1024 * 1024  # about 40,000 rows of a hotline export
+
+
+def _pipeline_default() -> int | None:
+    return PIPELINE_BYTES if (os.cpu_count() or 1) >= 2 else None
+
+
+def _pipeline_bytes(value: str) -> int | None:
+    said = value.strip().lower()
+    if said in ("off", "none", "no", "0"):
+        return None
+    if not said.isdigit():
+        raise ValueError(f"KESU_IMPORT_PIPELINE_BYTES={value!r}: expected a number of bytes or off")
+    return int(said)
 
 
 MODES = ("operator", "centre", "both")
@@ -182,4 +204,6 @@ def _delivery(s: Settings, values: dict[str, str]) -> Settings:
         s = replace(s, duplicate_similarity=float(v))
     if v := values.get("KESU_DIGEST_HOUR"):
         s = replace(s, digest_hour=int(v))
+    if v := values.get("KESU_IMPORT_PIPELINE_BYTES"):
+        s = replace(s, import_pipeline_bytes=_pipeline_bytes(v))
     return s

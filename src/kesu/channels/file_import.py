@@ -134,6 +134,8 @@ def run(
         out.unmapped = cols.unmapped
         if pipeline is None:
             least = import_pipeline.PIPELINE_BYTES
+            if least is None:
+                least = rt.settings.import_pipeline_bytes
             pipeline = least is not None and path.stat().st_size >= least
         if pipeline and not dry_run:
             sheet.close()

@@ -39,10 +39,12 @@ from kesu.problems import Problem
 if TYPE_CHECKING:
     from kesu.runtime import Runtime
 
-# A file of this size or more is imported on two processes when `run` is not told; None:
-# only when told (pipeline=True). Off by default: on the shared 2-core machine it was
-# measured slower than one process (bench/RESULTS.md, issue 16 item 2, 2026-12-07): the
-# kernel's autogroup gives a session one share of the CPU however many processes it runs.
+# A file of this size or more is imported on two processes when file_import.run is not
+# told; None: the installation's setting decides (Settings.import_pipeline_bytes,
+# KESU_IMPORT_PIPELINE_BYTES; 4 MiB on a machine with two cores or more). Measured on a
+# quiet 2-core machine faster than bulk_import (bench/RESULTS.md, issue 16, 2026-12-08);
+# on a machine busy with other sessions slower than one process (2026-12-07: the
+# kernel's autogroup gives a session one share of the CPU however many processes it runs).
 PIPELINE_BYTES: int | None = None
 
 

@@ -250,6 +250,7 @@ def _bulk(rt: Runtime, prepared: list[Prepared], actor: Actor, basis: Basis | No
     keyed = any(one.item.get("idempotency_key") for one in prepared)
     if keyed:
         with read(rt.engine) as conn:
+            bulk.custom_plans(conn)
             prepared = _unregistered(conn, prepared)
     if not prepared:
         return []
@@ -285,6 +286,7 @@ def _unique_violation(err: Exception) -> bool:
 def _bulk_write(rt, p: Principal, prepared, numbers, now, keyed: bool, basis) -> list[str]:
     actor = p.name
     with write(rt.engine) as conn:
+        bulk.custom_plans(conn)
         if keyed:  # decided with the insert (SQLite: under the writer lock)
             prepared = _unregistered(conn, prepared)
             if not prepared:
