@@ -15,6 +15,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from kesu.appeals import conditions, lifecycle, materials, notify, operator_record, service
 from kesu.clock import to_beijing
+from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
 from kesu.web.pages import Page, PageRoute, redirect, render, staff
 
@@ -115,6 +116,7 @@ async def _page(
         ),
         redirect_text=conditions.redirect_text(),
         other_routes=notify.policy()["policy"]["other_routes"],
+        complaint_statuses=vocab.STATUSES,  # the operator's record (its kesu's statuses)
         today=today.isoformat(),
         tried=tried,
         typed=typed or {},
