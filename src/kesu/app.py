@@ -201,6 +201,7 @@ def page_routers() -> list:
         portal_appeal,
         queue_bulk,
         referrals_page,
+        regulator_report,
         split_page,
         workbench,
     )
@@ -228,6 +229,7 @@ def page_routers() -> list:
         split_page.router,
         duplicates_page.router,
         dashboard.router,
+        regulator_report.router,
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,

@@ -203,6 +203,8 @@ OPERATIONS = [
     ),
     ("kpis", "GET", "/api/v1/reports/kpis"),
     ("kpis export", "GET", "/api/v1/reports/kpis.xlsx"),
+    ("regulator report", "GET", "/api/v1/reports/regulator"),
+    ("regulator report export", "GET", "/api/v1/reports/regulator.xlsx"),
     ("report overview", "GET", "/api/v1/reports/overview"),
     ("report series", "GET", "/api/v1/reports/series"),
     ("about to breach", "GET", "/api/v1/reports/about-to-breach"),
@@ -282,6 +284,8 @@ NEEDS = {
     "attachments": {"complaint.read"},
     "attachment download": {"complaint.read"},
     "kpis": {"report.read"},
+    "regulator report": {"report.read"},
+    "regulator report export": {"report.read"},
     "kpis export": {"report.read"},
     "report overview": {"report.read"},
     "report series": {"report.read"},
@@ -386,6 +390,9 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "POST", "/api/v1/retention/run", {"params": {"dry_run": "true"}}, None
     if name in REPORTS:
         return "GET", REPORTS[name], {}, None
+    if name.startswith("regulator report"):
+        path = "/api/v1/reports/regulator" + (".xlsx" if name.endswith("export") else "")
+        return "GET", path, {"params": {"month": "2026-11"}}, None
     if name.startswith("list export "):
         return "GET", "/api/v1/complaints/export." + name.rsplit(" ", 1)[1], {}, None
     if name == "bulk flag":

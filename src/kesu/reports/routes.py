@@ -14,7 +14,7 @@ from kesu.accounts.web import principal
 from kesu.clock import supported_date, to_beijing
 from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
-from kesu.reports import kpi_report, overview, queues, xlsx
+from kesu.reports import kpi_report, overview, queues, regulator, xlsx
 from kesu.runtime import Runtime
 from kesu.web.http import DATE_SCHEMA, FastJSON, runtime
 
@@ -104,6 +104,50 @@ async def get_kpis_xlsx(
     start, end = period(rt, from_, to)
     content = await run_in_threadpool(kpi_report.kpis_xlsx, rt, p, start, end, region)
     name = xlsx.filename({"period": {"from": start.isoformat(), "to": end.isoformat()}})
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+MonthQ = Annotated[
+    str | None,
+    Query(max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="报表月份 YYYY-MM"),
+]
+QuarterQ = Annotated[
+    str | None,
+    Query(max_length=7, pattern=r"^\d{4}-[Qq][1-4]$", description="报表季度 YYYY-Q1…Q4"),
+]
+
+
+@router.get(
+    "/reports/regulator", summary="管局月报/季报 The operator's statistics for the regulator"
+)
+async def get_regulator_report(
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+    month: MonthQ = None,
+    quarter: QuarterQ = None,
+) -> dict[str, Any]:
+    """One month (`month`) or quarter (`quarter`): received by channel level and kind,
+    valid/invalid, the ministry's categories, time limits, referrals, 万户投诉率 by
+    province and city, top causes (reports.regulator)."""
+    return FastJSON(await run_in_threadpool(regulator.report, rt, p, month, quarter))
+
+
+@router.get(
+    "/reports/regulator.xlsx",
+    summary="管局报表导出 The regulator's report as xlsx",
+    responses={200: {"content": {XLSX: {}}, "description": "xlsx 工作簿"}},
+)
+async def get_regulator_report_xlsx(
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+    month: MonthQ = None,
+    quarter: QuarterQ = None,
+) -> Response:
+    content, name = await run_in_threadpool(regulator.report_xlsx, rt, p, month, quarter)
     return Response(
         content,
         media_type=XLSX,
