@@ -36,6 +36,7 @@ from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
 from kesu.law.routes import router as law_router
 from kesu.problems import Problem
+from kesu.quality.routes import router as quality_router
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
@@ -354,6 +355,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(referrals_router)
     app.include_router(appeals_router)
     app.include_router(appeal_reports_router)
+    app.include_router(quality_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
     app.include_router(mail_router)
