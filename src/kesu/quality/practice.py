@@ -88,6 +88,7 @@ def _load(conn: Connection, p: Principal, round_id: int, lock: bool = False):
 
 def _reveal(case: Mapping[str, Any] | None, answer) -> dict[str, Any]:
     out = {
+        "case_id": answer.case_id,
         "answer": answer.answer,
         "answer_name": _category_name(answer.answer),
         "expected": answer.expected,
@@ -115,7 +116,7 @@ def _view(conn: Connection, row, pool: Mapping[str, Mapping[str, Any]]) -> dict[
         case = pool.get(cid)
         cases.append(
             {
-                "case_id": cid,
+                # The case's id (a promoted case's names its complaint) only once answered.
                 "position": i,
                 "facts": _scrub(case["facts"]) if case else "（该案例已不在案例库中）",
                 "source_name": case_data.SOURCE_NAMES.get(case["source"]) if case else None,
@@ -167,8 +168,11 @@ def mine(rt: Runtime, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
     ]
 
 
-def answer(rt: Runtime, actor: Actor, round_id: int, case_id: str, category: str) -> dict[str, Any]:
-    """Record the category the agent gave a case; the reveal and the round so far."""
+def answer(
+    rt: Runtime, actor: Actor, round_id: int, position: int, category: str
+) -> dict[str, Any]:
+    """Record the category the agent gave the round's case at `position` (1..N); the
+    reveal (the reviewed answer, the lesson) and the round so far."""
     p = as_principal(actor)
     require(p, "law.read")
     if category not in vocab.CATEGORIES:
@@ -183,21 +187,25 @@ def answer(rt: Runtime, actor: Actor, round_id: int, case_id: str, category: str
     try:
         with write(rt.engine) as conn:
             row = _load(conn, p, round_id, lock=True)
-            if case_id not in row.case_ids:
+            if not 1 <= position <= len(row.case_ids):
                 raise Problem(
                     422,
                     "case_not_in_round",
                     "Not in this round",
-                    f"案例 {case_id} 不在本次练习中。",
+                    f"本次练习只有 {len(row.case_ids)} 个案例，没有第 {position} 个。",
                 )
+            case_id = row.case_ids[position - 1]
             if conn.execute(
                 select(A.id).where(A.round_id == round_id, A.case_id == case_id)
             ).first():
-                raise _answered(case_id)
+                raise _answered(position)
             case = pool.get(case_id)
             if case is None:
                 raise Problem(
-                    409, "practice_case_gone", "Case removed", f"案例 {case_id} 已不在案例库中。"
+                    409,
+                    "practice_case_gone",
+                    "Case removed",
+                    f"第 {position} 个案例已不在案例库中。",
                 )
             conn.execute(
                 insert(t.practice_answers).values(
@@ -229,8 +237,8 @@ def answer(rt: Runtime, actor: Actor, round_id: int, case_id: str, category: str
                 )
             view = _view(conn, _load(conn, p, round_id), pool)
     except IntegrityError:  # the same case answered at the same moment twice
-        raise _answered(case_id) from None
-    result = next(c["result"] for c in view["cases"] if c["case_id"] == case_id)
+        raise _answered(position) from None
+    result = view["cases"][position - 1]["result"]
     return {"result": result, "round": view}
 
 

@@ -71,11 +71,11 @@ class DecisionIn(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    """The category the agent gives a practice case."""
+    """The category the agent gives the round's case at `position` (1..N)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    case_id: Annotated[str, Field(min_length=1, max_length=40)]
+    position: Annotated[int, Field(ge=1, le=100)]
     category: Annotated[
         str, Field(max_length=40, json_schema_extra={"enum": list(vocab.CATEGORIES)})
     ]
@@ -163,4 +163,4 @@ async def answer_practice(
     rt: Runtime = Depends(runtime),
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(practice.answer, rt, p, round_id, body.case_id, body.category)
+    return await run_in_threadpool(practice.answer, rt, p, round_id, body.position, body.category)
