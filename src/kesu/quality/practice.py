@@ -56,7 +56,7 @@ def _not_found(round_id: int) -> Problem:
 def start(rt: Runtime, actor: Actor) -> dict[str, Any]:
     """A new round of `round_size()` cases for the one who asks."""
     p = as_principal(actor)
-    require(p, "law.read")
+    require(p, "case.practice")
     pool = library.practice_pool(rt)
     rng = random.Random()
     reviewed = [c["id"] for c in pool if c["verdict"]]
@@ -141,7 +141,7 @@ def _view(conn: Connection, row, pool: Mapping[str, Mapping[str, Any]]) -> dict[
 
 def get(rt: Runtime, actor: Actor, round_id: int) -> dict[str, Any]:
     p = as_principal(actor)
-    require(p, "law.read")
+    require(p, "case.practice")
     pool = {c["id"]: c for c in library.practice_pool(rt)}
     with read(rt.engine) as conn:
         return _view(conn, _load(conn, p, round_id), pool)
@@ -150,7 +150,7 @@ def get(rt: Runtime, actor: Actor, round_id: int) -> dict[str, Any]:
 def mine(rt: Runtime, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
     """One's own rounds, newest first (id, started, finished, score)."""
     p = as_principal(actor)
-    require(p, "law.read")
+    require(p, "case.practice")
     with read(rt.engine) as conn:
         rows = conn.execute(
             select(t.practice_rounds).where(P.username == p.name).order_by(P.id.desc()).limit(limit)
@@ -174,7 +174,7 @@ def answer(
     """Record the category the agent gave the round's case at `position` (1..N); the
     reveal (the reviewed answer, the lesson) and the round so far."""
     p = as_principal(actor)
-    require(p, "law.read")
+    require(p, "case.practice")
     if category not in vocab.CATEGORIES:
         raise Problem(
             422,
