@@ -537,14 +537,18 @@ def _quality(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
     # A contest: of a complaint `me` handled (assigned to them) when they may own one.
     role = me[2:].split("-")[0]
     own = name == "quality contest" and perms(role) & {"complaint.handle", "complaint.answer"}
-    path = [("assign", {"assignee": me}), *QUALITY_CLOSED] if own else QUALITY_CLOSED
-    made = reviews.create(rt, "system", {"complaint": desk.new(path), "marks": MARKS})
-    url = f"/api/v1/quality/reviews/{made['id']}"
-    if name == "quality review":
-        return "GET", url, {}, None
-    if name == "quality contest":
+    if name != "quality decision":
+        path = [("assign", {"assignee": me}), *QUALITY_CLOSED] if own else QUALITY_CLOSED
+        made = reviews.create(rt, "system", {"complaint": desk.new(path), "marks": MARKS})
+        url = f"/api/v1/quality/reviews/{made['id']}"
+        if name == "quality review":
+            return "GET", url, {}, None
         return "POST", url + "/contest", {"json": {"reason": "录音中已告知时限。"}}, None
-    reviews.contest(rt, made["handler"], made["id"], "录音中已告知时限。")
+    # A decision: of a complaint the agent handled (nobody decides their own contest).
+    path = [("assign", {"assignee": "t-agent"}), *QUALITY_CLOSED]
+    made = reviews.create(rt, "system", {"complaint": desk.new(path), "marks": MARKS})
+    reviews.contest(rt, "t-agent", made["id"], "录音中已告知时限。")
+    url = f"/api/v1/quality/reviews/{made['id']}"
     return "POST", url + "/decision", {"json": {"outcome": "rejected"}}, None
 
 

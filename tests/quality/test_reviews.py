@@ -211,3 +211,48 @@ def test_person_scores_average_the_standing_scores(rt, client, tokens):
         "wang.agent": {"reviews": 1, "mean_score": 100.0},
     }
     assert before == {}
+
+
+def test_nobody_decides_their_own_contest_and_the_history_cannot_be_rewritten(rt, client, tokens):
+    import pytest
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    floor = Floor(client, tokens)
+    # The supervisor handled this complaint: they may contest, another supervisor decides.
+    sup = floor.headers("he.sup", "supervisor")
+    r = client.post(
+        "/api/v1/complaints",
+        json={
+            "channel": "hotline",
+            "customer": {"phone": "13700001111"},
+            "description": "宽带每天晚上断网，要求处理。",
+        },
+    )
+    own = r.json()["number"]
+    floor.act(own, "accept", sup)
+    floor.act(own, "reply", sup, resolution="已更换光猫。")
+    floor.act(own, "callback", sup, result="satisfied")
+    floor.act(own, "close", sup, root_cause="human_error")
+    mine = review(client, tokens, own, courtesy=3)
+    assert mine["handler"] == "he.sup"
+    r = client.post(
+        f"/api/v1/quality/reviews/{mine['id']}/contest", json={"reason": "不认可"}, headers=sup
+    )
+    assert r.status_code == 200
+    before = counts(rt)
+    r = client.post(
+        f"/api/v1/quality/reviews/{mine['id']}/decision",
+        json={"outcome": "upheld", "score": 100},
+        headers=sup,
+    )
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert counts(rt) == before
+    r = client.post(f"/api/v1/quality/reviews/{mine['id']}/decision", json={"outcome": "rejected"})
+    assert r.status_code == 200 and r.json()["decision"]["by"] == "t-supervisor"
+
+    E = t.quality_review_events
+    for statement in (update(E).values(actor="someone"), delete(E)):
+        with pytest.raises(DBAPIError), rt.engine.begin() as conn:
+            conn.execute(statement)
+    assert counts(rt)[1] == before[1] + 1

@@ -302,6 +302,8 @@ def decide(
     now = rt.clock()
     with write(rt.engine) as conn:
         row = _load(conn, review_id, lock=True)
+        if row.handler == p.name and p.kind != "system":
+            raise forbidden(p, "裁定本人的质检申诉")
         final = scorecard.round_half_up_float(score) if outcome == "upheld" else row.final_score
         done = conn.execute(
             update(t.quality_reviews)
