@@ -77,8 +77,11 @@ def test_a_reviewer_scores_from_the_sample_and_the_handler_contests(rt, client, 
     wang, _ = browser("wang.agent")
     assert wang.get(f"/quality/reviews/{rid}").status_code == 403
 
-    # The supervisor decides.
+    # The supervisor finds the contested reviews and decides.
     sup, sup_csrf = browser("t-supervisor")
+    listing = sup.get("/quality", params={"state": "contested"})
+    assert listing.status_code == 200 and "本期抽样" not in listing.text
+    assert f'data-review="{rid}"' in listing.text and "申诉中" in listing.text
     page = sup.get(f"/quality/reviews/{rid}")
     assert 'id="decision-form"' in page.text
     r = sup.post(

@@ -154,8 +154,18 @@ def test_a_review_is_contested_once_and_decided_by_a_supervisor(rt, client, toke
             headers=who,
         )
         assert r.status_code == 403, r.text
-    r = client.post(f"/api/v1/quality/reviews/{rid}/decision", json={"outcome": "upheld"})
-    assert r.status_code == 422 and r.json()["code"] == "decision_score_required"
+    before = counts(rt)
+    for body, code in (
+        ({"outcome": "upheld"}, "decision_score_required"),
+        ({"outcome": "upheld", "score": 150}, "out_of_range"),
+        ({"outcome": "maybe"}, "invalid_value"),
+        ({"outcome": "rejected", "by": "me"}, "unknown_field"),
+    ):
+        r = client.post(f"/api/v1/quality/reviews/{rid}/decision", json=body)
+        assert r.status_code == 422 and r.json()["code"] == code, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert counts(rt) == before
+    assert client.get(f"/api/v1/quality/reviews/{rid}").json()["state"] == "contested"
     r = client.post(
         f"/api/v1/quality/reviews/{rid}/decision",
         json={"outcome": "upheld", "score": 96, "note": "复听录音，礼貌规范。"},
