@@ -47,6 +47,8 @@ PURE = {
     "kesu.appeals.schemes",
     "kesu.appeals.statistics",
     "kesu.reports.xlsx",
+    "kesu.quality.scorecard",
+    "kesu.quality.sampling",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -84,6 +86,10 @@ OWNED = {
     "appeal_events": ("kesu.appeals.",),
     "appeal_operators": ("kesu.appeals.", "kesu.accounts.keys"),
     "appeal_counters": ("kesu.appeals.",),
+    "quality_reviews": ("kesu.quality.",),
+    "quality_review_events": ("kesu.quality.",),
+    "practice_rounds": ("kesu.quality.",),
+    "practice_answers": ("kesu.quality.",),
 }
 
 

@@ -36,6 +36,7 @@ from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
 from kesu.law.routes import router as law_router
 from kesu.problems import Problem
+from kesu.quality.routes import router as quality_router
 from kesu.reports.routes import router as reports_router
 from kesu.runtime import Runtime
 from kesu.triage.routes import router as triage_router
@@ -191,6 +192,7 @@ def page_routers() -> list:
         appeal_statistics,
         appeals_pages,
         auth,
+        cases_pages,
         complaint_page,
         dashboard,
         duplicates_page,
@@ -199,6 +201,7 @@ def page_routers() -> list:
         notices_page,
         portal,
         portal_appeal,
+        quality_pages,
         queue_bulk,
         referrals_page,
         regulator_report,
@@ -230,6 +233,8 @@ def page_routers() -> list:
         duplicates_page.router,
         dashboard.router,
         regulator_report.router,
+        quality_pages.router,  # /quality/reviews/new before /quality/reviews/{id}
+        cases_pages.router,
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,
@@ -356,6 +361,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(referrals_router)
     app.include_router(appeals_router)
     app.include_router(appeal_reports_router)
+    app.include_router(quality_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
     app.include_router(mail_router)

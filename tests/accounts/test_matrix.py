@@ -73,8 +73,13 @@ _SNAPSHOT = select(
             t.webhook_subscriptions,
             t.notifications,
             t.channel_sources,
+            t.quality_reviews,
+            t.quality_review_events,
+            t.practice_rounds,
+            t.practice_answers,
         )
     ),
+    _count(t.quality_reviews, t.quality_reviews.c.state != "reviewed").label("contested"),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
     _count(t.complaints, _C.legal_hold).label("legal_holds"),
     _count(t.notifications, t.notifications.c.status == "dead").label("dead_messages"),
@@ -259,6 +264,14 @@ OPERATIONS = [
     ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
     ("appeal statistics", "GET", "/api/v1/reports/appeals"),
     ("appeal statistics export", "GET", "/api/v1/reports/appeals.xlsx"),
+    ("quality sample", "GET", "/api/v1/quality/sample"),
+    ("quality review create", "POST", "/api/v1/quality/reviews"),
+    ("quality reviews", "GET", "/api/v1/quality/reviews"),
+    ("quality review", "GET", "/api/v1/quality/reviews/{review_id}"),
+    ("quality contest", "POST", "/api/v1/quality/reviews/{review_id}/contest"),
+    ("quality decision", "POST", "/api/v1/quality/reviews/{review_id}/decision"),
+    ("practice start", "POST", "/api/v1/practice"),
+    ("practice answer", "POST", "/api/v1/practice/{round_id}/answers"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -343,6 +356,17 @@ NEEDS = {
     "appeal operator save": {"appeal.manage"},
     "appeal statistics": {"appeal.report"},
     "appeal statistics export": {"appeal.report"},
+    # Quality inspection: the reviewer samples and scores; everyone who handles complaints
+    # reads their own reviews and contests them; supervisors decide; the review of
+    # another's complaint needs quality.read.
+    "quality sample": {"quality.review"},
+    "quality review create": {"quality.review"},
+    "quality reviews": {"quality.read", "quality.own"},
+    "quality review": {"quality.read"},
+    "quality contest": {"quality.own"},
+    "quality decision": {"quality.decide"},
+    "practice start": {"case.practice"},
+    "practice answer": {"case.practice"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -405,6 +429,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return "POST", f"/api/v1/complaints/{n}/split", {"json": second}, None
     if name.startswith("sla policy"):
         return _sla_policy(name, client)
+    if name.startswith(("quality", "practice")):
+        return _quality(name, client, me, desk)
     if name.startswith("appeal"):
         return _appeal(name, client)
     if name == "complaint record":  # an appeal centre's question, asked by staff
@@ -482,6 +508,55 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         assert r.status_code == 201, r.text
         return "GET", r.json()["url"], {}, None
     raise AssertionError(name)
+
+
+QUALITY_CLOSED = [*CALLED_BACK, ("close", {"root_cause": "human_error"})]
+MARKS = {
+    "time_limit_told": True,
+    "identity_verified": True,
+    "category_correct": True,
+    "article_cited": True,
+    "replied_in_time": True,
+    "courtesy": 5,
+}
+
+
+def _quality(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, str | None]:
+    """Quality reviews (a review of its own for each request that needs one) and practice."""
+    from kesu.quality import practice, reviews
+
+    rt = client.app.state.runtime
+    if name == "quality sample":
+        day = {"from": "2026-11-28", "to": "2026-11-28"}
+        return "GET", "/api/v1/quality/sample", {"params": day}, None
+    if name == "quality reviews":
+        return "GET", "/api/v1/quality/reviews", {}, None
+    if name == "practice start":
+        return "POST", "/api/v1/practice", {}, None
+    if name == "practice answer":
+        rnd = practice.start(rt, me)  # a round of `me`'s own
+        answer = {"position": 1, "category": "billing"}
+        return "POST", f"/api/v1/practice/{rnd['id']}/answers", {"json": answer}, None
+    if name == "quality review create":
+        n = desk.ready("closed for review", QUALITY_CLOSED)
+        review = {"complaint": n, "marks": MARKS}
+        return "POST", "/api/v1/quality/reviews", {"json": review}, "closed for review"
+    # A contest: of a complaint `me` handled (assigned to them) when they may own one.
+    role = me[2:].split("-")[0]
+    own = name == "quality contest" and perms(role) & {"complaint.handle", "complaint.answer"}
+    if name != "quality decision":
+        path = [("assign", {"assignee": me}), *QUALITY_CLOSED] if own else QUALITY_CLOSED
+        made = reviews.create(rt, "system", {"complaint": desk.new(path), "marks": MARKS})
+        url = f"/api/v1/quality/reviews/{made['id']}"
+        if name == "quality review":
+            return "GET", url, {}, None
+        return "POST", url + "/contest", {"json": {"reason": "录音中已告知时限。"}}, None
+    # A decision: of a complaint the agent handled (nobody decides their own contest).
+    path = [("assign", {"assignee": "t-agent"}), *QUALITY_CLOSED]
+    made = reviews.create(rt, "system", {"complaint": desk.new(path), "marks": MARKS})
+    reviews.contest(rt, "t-agent", made["id"], "录音中已告知时限。")
+    url = f"/api/v1/quality/reviews/{made['id']}"
+    return "POST", url + "/decision", {"json": {"outcome": "rejected"}}, None
 
 
 # A scope of its own for each policy a test adds (kinds × categories × priorities).
@@ -917,6 +992,11 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("DELETE", "/api/v1/channel-sources/sms-gw", {}),
         ("POST", "/api/v1/mail/held/1/register", {"json": {"phone": "13800001234"}}),
         ("POST", "/api/v1/mail/held/1/discard", {"json": {"reason": "垃圾邮件"}}),
+        ("POST", "/api/v1/quality/reviews", {"json": {"complaint": closed, "marks": MARKS}}),
+        ("POST", "/api/v1/quality/reviews/1/contest", {"json": {"reason": "不认可"}}),
+        ("POST", "/api/v1/quality/reviews/1/decision", {"json": {"outcome": "rejected"}}),
+        ("POST", "/api/v1/practice", {}),
+        ("POST", "/api/v1/practice/1/answers", {"json": {"position": 1, "category": "billing"}}),
     ]
     routes = {
         (m, path)
@@ -1071,6 +1151,7 @@ _PARAMS = {
     "channel-sources": "{source}",
     "appeals": "{number}",
     "appeal-operators": "{code}",
+    "practice": "{round_id}",
 }
 
 
@@ -1085,6 +1166,8 @@ def _template(url: str) -> str:
         parts[5] = "{year}"
     if len(parts) > 5 and parts[3:5] == ["mail", "held"]:
         parts[5] = "{mail_id}"
+    if len(parts) > 5 and parts[3:5] == ["quality", "reviews"]:
+        parts[5] = "{review_id}"
     return "/".join(parts)
 
 

@@ -51,6 +51,13 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
         unowned = conn.execute(select(func.count()).where(c.is_open, c.assignee.is_(None))).scalar()
     assert set(per_team) == set(vocab.TEAMS) and min(per_team.values()) > 0, per_team
     assert unowned == 0
+    # Quality inspection: reviews of several handlers, one contest upheld, and a good and
+    # a bad example in the case library.
+    reviews = client.get("/api/v1/quality/reviews").json()["items"]
+    assert len({r["handler"] for r in reviews}) > 5
+    assert [r["state"] for r in reviews].count("upheld") == 1
+    for verdict in ("good", "bad"):
+        assert client.get("/api/v1/cases", params={"verdict": verdict}).json()["total"] == 1
 
 
 def test_the_demo_users_have_their_own_work(rt, client):

@@ -27,6 +27,14 @@ def before_call(ctx, case, **kwargs):
 # fields taken together. Each is a 4xx problem+json with its own code; any other
 # rejection of schema-valid input is a failure.
 BUSINESS_RULES = {
+    # Quality: marks are checked against the scorecard (data), a practice position against
+    # the round's size, a decision's score is required when upheld.
+    "marks_incomplete",
+    "unknown_mark",
+    "invalid_mark",
+    "case_not_in_round",
+    "decision_score_required",
+    "lesson_required",  # a promoted case's verdict needs a lesson
     "invalid_cursor",  # an opaque cursor the server did not issue
     "wrong_password",  # the old password is checked against the stored hash
     "article_unknown_regulation",  # a citation of a regulation kesu does not hold

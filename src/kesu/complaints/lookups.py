@@ -241,3 +241,42 @@ def likely_duplicates(rt: Runtime, conn: Connection, row, p: Principal) -> list[
             }
         )
     return out
+
+
+# -- quality inspection ----------------------------------------------------------------
+
+
+def _closed_select():
+    breached = C.id.in_(events.complaints_with("deadline_breached"))
+    return select(
+        C.number,
+        C.category,
+        C.status,
+        func.coalesce(C.assignee, C.first_assignee).label("handler"),
+        C.closed_at,
+        C.reopen_count,
+        C.escalation_level,
+        C.callback_result,
+        breached.label("breached"),
+    )
+
+
+def closed_between(conn: Connection, p: Principal, start: datetime, end: datetime) -> list:
+    """The complaints closed (status closed) in [start, end) that `p` may see, oldest
+    first, as quality sampling looks at them: number, category, status, handler (the
+    assignee at closure, else the first assignee), closed_at, reopen_count,
+    escalation_level, callback_result, breached (a deadline_breached event)."""
+    return conn.execute(
+        _closed_select()
+        .where(C.status == "closed", C.closed_at >= start, C.closed_at < end)
+        .where(*scope_conditions(p))
+        .order_by(C.closed_at, C.id)
+    ).all()
+
+
+def closure_of(conn: Connection, p: Principal, number: str):
+    """One complaint as closed_between gives it (whatever its status), or None when it
+    does not exist or `p` may not see it."""
+    return conn.execute(
+        _closed_select().where(C.number == number).where(*scope_conditions(p))
+    ).first()

@@ -27,6 +27,9 @@ SOURCE_NAMES = {
     "promoted": "本单位案例",
 }
 
+# What quality staff judged a promoted case to be an example of.
+VERDICTS = {"good": "正面案例（值得学习）", "bad": "反面案例（引以为戒）"}
+
 
 class CaseError(ValueError):
     pass
@@ -96,6 +99,14 @@ def normalize(
         "lessons": [str(x).strip() for x in raw.get("lessons") or []],
         "tags": [str(x).strip() for x in raw.get("tags") or []],
     }
+
+
+def cites(articles: Iterable[Mapping[str, Any]], article_id: str) -> bool:
+    """Whether a case's articles cite this provision or a part of it (a paragraph, an item)."""
+    return any(
+        str(a.get("id") or "") == article_id or str(a.get("id") or "").startswith(article_id + "/")
+        for a in articles
+    )
 
 
 # -- anonymising a complaint for the library ---------------------------------

@@ -33,11 +33,27 @@ if TYPE_CHECKING:
 
 
 def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
-    """Add a closed complaint to the case library, personal data stripped."""
+    """Add a closed complaint to the case library, personal data stripped; quality staff
+    may mark it a good or bad example (`verdict`), with its lesson (`lessons`)."""
     p = as_principal(actor)
     require(p, "case.promote")
     st = state(rt)
     now = rt.clock()
+    verdict = body.get("verdict")
+    if verdict is not None and verdict not in case_data.VERDICTS:
+        raise Problem(
+            422,
+            "unknown_verdict",
+            "Unknown verdict",
+            f"未知的案例评价“{verdict}”，可选：{'、'.join(case_data.VERDICTS)}",
+        )
+    if verdict is not None and not [x for x in body.get("lessons") or [] if str(x).strip()]:
+        raise Problem(
+            422,
+            "lesson_required",
+            "Lesson required",
+            "作为正面或反面案例收入时，请写明教训或要点。",
+        )
     citations = []
     for c in body.get("articles") or []:
         try:
@@ -103,6 +119,7 @@ def promote(rt: Runtime, number: str, body: Mapping[str, Any], actor: Actor) -> 
             "complaint_number": number,
             "created_at": now,
             "created_by": p.name,
+            "verdict": verdict,
         }
         conn.execute(insert(t.law_cases).values(**case))
         audit(conn, p, now, "case.promote", "complaint", number, {"case": case["id"]})

@@ -89,10 +89,22 @@ async def cases(
     source: Annotated[
         str | None, Query(max_length=20, json_schema_extra={"enum": list(case_data.SOURCES)})
     ] = None,
+    article: Annotated[
+        str | None, Query(max_length=100, description="引用的条文，如：电信条例 32")
+    ] = None,
+    lesson: Annotated[str | None, Query(max_length=100, description="教训/要点中的词")] = None,
+    verdict: Annotated[
+        str | None,
+        Query(max_length=8, json_schema_extra={"enum": list(case_data.VERDICTS)}),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     p: Principal = Depends(principal),
 ) -> dict[str, Any]:
-    return await run_in_threadpool(library.list_cases, rt, q, category, source, limit, p)
+    return await run_in_threadpool(
+        lambda: library.list_cases(
+            rt, q, category, source, limit, p, article=article, lesson=lesson, verdict=verdict
+        )
+    )
 
 
 @router.get("/cases/{case_id}", summary="案例 One case")
@@ -116,6 +128,8 @@ class PromoteIn(BaseModel):
     lessons: Annotated[list[Text], Field(max_length=10)] = []
     tags: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
     articles: Annotated[list[Citation], Field(max_length=8)] = []
+    # Quality staff: a good or bad example to learn from (a lesson is then required).
+    verdict: Literal["good", "bad"] | None = None
 
 
 @router.post("/cases", status_code=201, summary="收入案例库 Promote a closed complaint")

@@ -41,6 +41,10 @@ from kesu.store.tables_outbox import staff_digests as staff_digests
 from kesu.store.tables_outbox import staff_notice_prefs as staff_notice_prefs
 from kesu.store.tables_outbox import staff_notices as staff_notices
 from kesu.store.tables_outbox import webhook_subscriptions as webhook_subscriptions
+from kesu.store.tables_quality import practice_answers as practice_answers
+from kesu.store.tables_quality import practice_rounds as practice_rounds
+from kesu.store.tables_quality import quality_review_events as quality_review_events
+from kesu.store.tables_quality import quality_reviews as quality_reviews
 from kesu.store.tables_referrals import referral_sources as referral_sources
 from kesu.store.tables_referrals import referrals as referrals
 from kesu.store.team_tables import team_history as team_history
@@ -297,6 +301,8 @@ law_cases = Table(
     Column("complaint_number", String(20), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(64), nullable=False),
+    # Promoted by quality staff as an example: good | bad (None: not judged, packaged).
+    Column("verdict", String(8)),
 )
 
 

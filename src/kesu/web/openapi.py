@@ -51,6 +51,9 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_not_found",
         "mail_not_found",
         "no_error_file",
+        # Quality (kesu.quality): a review, a practice round of another or none.
+        "review_not_found",
+        "practice_not_found",
     ),
     405: ("method_not_allowed",),
     409: (
@@ -94,10 +97,32 @@ CODES: dict[int, tuple[str, ...]] = {
         "appellant_phone_missing",
         "source_exists",
         "not_a_duplicate",
+        # Quality: one review per complaint, closed ones only, with a handler; one contest;
+        # a decision only of a contested review; a practice case answered once.
+        "review_exists",
+        "review_needs_closed_complaint",
+        "review_no_handler",
+        "contest_used",
+        "review_not_contested",
+        "practice_answered",
+        "practice_no_cases",
+        "practice_case_gone",
     ),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
     422: (
+        # Quality: marks that do not fit the scorecard, a contest or decision incomplete,
+        # a practice position outside the round; the case library's filters.
+        "marks_incomplete",
+        "unknown_mark",
+        "invalid_mark",
+        "contest_reason_required",
+        "decision_score_required",
+        "unknown_decision",
+        "unknown_review_state",
+        "case_not_in_round",
+        "unknown_verdict",
+        "lesson_required",
         # The appeal centre (appeals.*).
         "appeal_field_required",
         "appeal_field_too_long",
