@@ -34,6 +34,7 @@ from kesu.complaints.bulk_routes import router as bulk_router
 from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
+from kesu.incidents.routes import router as incidents_router
 from kesu.law.routes import router as law_router
 from kesu.problems import Problem
 from kesu.reports.routes import router as reports_router
@@ -353,6 +354,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(webhooks_router)
     app.include_router(referrals_router)
     app.include_router(appeals_router)
+    app.include_router(incidents_router)
     app.include_router(appeal_reports_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
