@@ -4,6 +4,7 @@ the one registration, each at its own time on the test's clock."""
 
 from __future__ import annotations
 
+from kesu.clock import as_utc
 from kesu.complaints import registration
 from kesu.complaints.schemas import ComplaintIn
 from tests.incidents.background import Arrival
@@ -40,7 +41,7 @@ def live(rt, clock, arrivals: list[Arrival]) -> list[dict]:
     """Each arrival registered at its time (the clock moved there): the views."""
     out = []
     for a in arrivals:
-        clock.set(a.at)
+        clock.now = as_utc(a.at)
         view, _ = registration.register(rt, item(a), "system")
         out.append(view)
     return out

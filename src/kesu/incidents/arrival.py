@@ -1,11 +1,14 @@
 """Mass incidents at registration, in the registration's write transaction.
 
-`check` runs where triage reads the history (triage.arrival.history_flags): the cell's
-open incident (an indexed point query), and only when there is none, one aggregate
-query (complaints.lookups.place_counts) for the spike decision. `settle` runs after the
-complaint's insert: the complaint joins the open incident, or a spike opens one (at
-most one open per cell: a unique partial index; a registration that loses the race
-joins the winner's), links the window's complaints and tells the supervisors.
+`check` runs where triage reads the history (triage.arrival.history_flags): first the
+cell's open incident, or one closed within the window (a point query on the small
+incidents table); only when there is neither, one aggregate query
+(complaints.lookups.place_counts) for the spike decision. A cell whose incident was
+closed within the window decides nothing (the tail of the burst just closed would open
+a second incident). `settle` runs after the complaint's insert: the complaint joins
+the open incident, or a spike opens one (at most one open per cell: a unique partial
+index; a registration that loses the race joins the winner's), links the window's
+complaints and tells the supervisors.
 """
 
 from __future__ import annotations
@@ -84,11 +87,13 @@ def check(
         return None
     kind, area = place
     base = Verdict(category, kind, area, city, province)
-    open_now = records.open_in_cell(conn, category, kind, area, lock=lock)
-    if open_now is not None:
-        return _with(base, joins=open_now)
     prm = spikes.params()
     start = now - prm.window
+    open_now, closed = records.in_cell(conn, category, kind, area, start, lock=lock)
+    if open_now is not None:
+        return _with(base, joins=open_now)
+    if closed is not None:
+        return None  # just closed: the same burst's tail opens no second incident
     in_window, in_baseline, earliest = lookups.place_counts(
         conn, category, city, province, start, start - timedelta(days=prm.baseline_days), now
     )

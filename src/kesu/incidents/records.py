@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +28,35 @@ def open_in_cell(conn: Connection, category: str, area_kind: str, area: str, *, 
     if lock and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=True)
     return conn.execute(stmt).first()
+
+
+def in_cell(
+    conn: Connection,
+    category: str,
+    area_kind: str,
+    area: str,
+    closed_since: datetime,
+    *,
+    lock: bool,
+) -> tuple[Any, Any]:
+    """(the cell's open incident, its incident closed since then), each or None, in one
+    query; the open one held (FOR SHARE on PostgreSQL) when `lock`."""
+    stmt = (
+        select(t.incidents)
+        .where(
+            I.category == category,
+            I.area_kind == area_kind,
+            I.area == area,
+            or_(I.state == "open", I.closed_at >= closed_since),
+        )
+        .order_by(I.id.desc())
+    )
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True)
+    rows = conn.execute(stmt).all()
+    opened = next((r for r in rows if r.state == "open"), None)
+    closed = next((r for r in rows if r.state != "open"), None)
+    return opened, closed
 
 
 def create(conn: Connection, values: Mapping[str, Any]) -> int | None:
