@@ -47,6 +47,7 @@ PURE = {
     "kesu.appeals.schemes",
     "kesu.appeals.statistics",
     "kesu.reports.xlsx",
+    "kesu.incidents.spikes",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -84,6 +85,9 @@ OWNED = {
     "appeal_events": ("kesu.appeals.",),
     "appeal_operators": ("kesu.appeals.", "kesu.accounts.keys"),
     "appeal_counters": ("kesu.appeals.",),
+    "incidents": ("kesu.incidents.",),
+    "incident_complaints": ("kesu.incidents.",),
+    "incident_events": ("kesu.incidents.",),
 }
 
 

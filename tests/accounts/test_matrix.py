@@ -73,6 +73,8 @@ _SNAPSHOT = select(
             t.webhook_subscriptions,
             t.notifications,
             t.channel_sources,
+            t.incidents,
+            t.incident_events,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
@@ -257,6 +259,11 @@ OPERATIONS = [
     ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
     ("appeal statistics", "GET", "/api/v1/reports/appeals"),
     ("appeal statistics export", "GET", "/api/v1/reports/appeals.xlsx"),
+    ("incidents", "GET", "/api/v1/incidents"),
+    ("incident", "GET", "/api/v1/incidents/{incident_id}"),
+    ("incident message", "POST", "/api/v1/incidents/{incident_id}/message"),
+    ("incident approve", "POST", "/api/v1/incidents/{incident_id}/message/approve"),
+    ("incident close", "POST", "/api/v1/incidents/{incident_id}/close"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -339,6 +346,11 @@ NEEDS = {
     "appeal operator save": {"appeal.manage"},
     "appeal statistics": {"appeal.report"},
     "appeal statistics export": {"appeal.report"},
+    "incidents": {"incident.read"},
+    "incident": {"incident.read"},
+    "incident message": {"incident.message"},
+    "incident approve": {"incident.manage"},
+    "incident close": {"incident.manage"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -431,6 +443,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _channel_source(name, client)
     if name.startswith("held mail"):
         return _held_mail(name, client)
+    if name.startswith("incident"):
+        return _incident(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -618,6 +632,22 @@ def _held_mail(name: str, client) -> tuple[str, str, dict, str | None]:
             {"json": {"reason": "垃圾邮件"}},
             None,
         ),
+    }[name]
+
+
+def _incident(name: str, client) -> tuple[str, str, dict, str | None]:
+    """An incident of its own each time (approving spends its draft, closing spends it)."""
+    from tests.incidents.make import incident
+
+    rt = client.app.state.runtime
+    iid = incident(rt, drafted=name == "incident approve")
+    path = f"/api/v1/incidents/{iid}"
+    return {
+        "incidents": ("GET", "/api/v1/incidents", {}, None),
+        "incident": ("GET", path, {}, None),
+        "incident message": ("POST", f"{path}/message", {"json": {"text": "故障已修复。"}}, None),
+        "incident approve": ("POST", f"{path}/message/approve", {}, None),
+        "incident close": ("POST", f"{path}/close", {"json": {"summary": "已处理完毕。"}}, None),
     }[name]
 
 
@@ -838,6 +868,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     from kesu.channels import source_admin
 
     source_admin.create(rt, "test", "sms-gw", "sms")
+    from tests.incidents.make import incident
+
+    iid = incident(rt, drafted=True)
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -910,6 +943,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("DELETE", "/api/v1/channel-sources/sms-gw", {}),
         ("POST", "/api/v1/mail/held/1/register", {"json": {"phone": "13800001234"}}),
         ("POST", "/api/v1/mail/held/1/discard", {"json": {"reason": "垃圾邮件"}}),
+        ("POST", f"/api/v1/incidents/{iid}/message", {"json": {"text": "故障已修复。"}}),
+        ("POST", f"/api/v1/incidents/{iid}/message/approve", {}),
+        ("POST", f"/api/v1/incidents/{iid}/close", {"json": {"summary": "已处理。"}}),
     ]
     routes = {
         (m, path)
@@ -1064,6 +1100,7 @@ _PARAMS = {
     "channel-sources": "{source}",
     "appeals": "{number}",
     "appeal-operators": "{code}",
+    "incidents": "{incident_id}",
 }
 
 

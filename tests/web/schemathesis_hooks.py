@@ -28,6 +28,7 @@ def before_call(ctx, case, **kwargs):
 # rejection of schema-valid input is a failure.
 BUSINESS_RULES = {
     "invalid_cursor",  # an opaque cursor the server did not issue
+    "incident_text_invalid",  # a message or summary of blanks only (stripped, then empty)
     "wrong_password",  # the old password is checked against the stored hash
     "article_unknown_regulation",  # a citation of a regulation kesu does not hold
     "citation_unknown_regulation",

@@ -51,6 +51,7 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_not_found",
         "mail_not_found",
         "no_error_file",
+        "incident_not_found",
     ),
     405: ("method_not_allowed",),
     409: (
@@ -94,10 +95,16 @@ CODES: dict[int, tuple[str, ...]] = {
         "appellant_phone_missing",
         "source_exists",
         "not_a_duplicate",
+        # Mass incidents (incidents.service): closed, no draft to approve, one's own draft.
+        "incident_closed",
+        "incident_no_draft",
+        "incident_own_draft",
     ),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
     422: (
+        # Mass incidents: a message or summary empty (blank) or too long.
+        "incident_text_invalid",
         # The appeal centre (appeals.*).
         "appeal_field_required",
         "appeal_field_too_long",
