@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import select
+
 from kesu.accounts.roles import for_role
 from kesu.incidents import records, service
+from kesu.store import tables as t
 from kesu.store.db import write
 
 _CELLS = itertools.count(1)
@@ -30,6 +33,10 @@ def incident(rt, *, drafted: bool = False, numbers=()) -> int:
         )
         assert iid is not None
         records.record(conn, iid, now, "opened", "system", "测试用事件")
+        if numbers:
+            c = t.complaints.c
+            rows = conn.execute(select(c.id, c.number).where(c.number.in_(list(numbers)))).all()
+            records.link(conn, iid, [(r.id, r.number) for r in rows], now, "window")
     if drafted:
         service.draft(rt, for_role("t-drafter", "agent"), iid, "您好，相关故障已修复，请重启设备。")
     return iid
