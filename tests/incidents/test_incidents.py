@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from kesu.accounts import users
 from kesu.clock import as_utc
 from kesu.incidents import service
 from kesu.store import tables as t
@@ -50,6 +51,8 @@ def test_a_burst_on_background_opens_one_incident_that_later_complaints_join(rt,
     past = [a for a in arrivals if a.at < cut]
     live = [a for a in arrivals if a.at >= cut]
     clock.now = as_utc(cut)
+    users.create_user(rt, "test", "t-supervisor", "supervisor", "password-123456")
+    users.create_user(rt, "test", "t-agent", "agent", "password-123456")
     intake.history(rt, past)
     # An outage: 16 billing complaints from 开封市 within two hours, on the second live day.
     outage_at = cut + timedelta(days=1, hours=9)
@@ -79,6 +82,10 @@ def test_a_burst_on_background_opens_one_incident_that_later_complaints_join(rt,
     assert after_open and after_open <= linked
     assert {v["number"] for v, a in zip(views, rest, strict=True) if a in outage} <= linked
     assert linked <= set(of_cell) | _numbers_in_window(rt, incident)
+    # The supervisors were told once (the agent, who cannot approve, was not).
+    notices = _notices(rt)
+    assert [(n.username, n.kind) for n in notices] == [("t-supervisor", "incident_opened")]
+    assert "开封市·资费计费" in notices[0].text
     joined = [x for x in view["linked"] if x["how"] == "joined"]
     assert joined  # later complaints joined at registration
     # The complaints that joined carry the flag, its evidence naming the incident.
@@ -107,6 +114,11 @@ def test_a_burst_on_background_opens_one_incident_that_later_complaints_join(rt,
     assert not set(service.one(rt, "system", incident.id)["complaints"]) & {
         v["number"] for v in after
     }
+
+
+def _notices(rt) -> list:
+    with rt.engine.connect() as conn:
+        return conn.execute(select(t.staff_notices)).all()
 
 
 def _numbers_in_window(rt, incident) -> set[str]:
