@@ -13,6 +13,7 @@ complaints and tells the supervisors.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -51,10 +52,6 @@ class Verdict:
     province: str | None
     joins: Any = None  # the open incident's row
     decision: spikes.Decision | None = None
-
-    @property
-    def raises_flag(self) -> bool:
-        return self.joins is not None or bool(self.decision and self.decision.spike)
 
     def evidence(self) -> list[str]:
         """The mass_incident flag's evidence (empty: no flag)."""
@@ -102,7 +99,7 @@ def check(
 
 
 def _with(v: Verdict, **changes) -> Verdict:
-    return Verdict(**{**v.__dict__, **changes})
+    return dataclasses.replace(v, **changes)
 
 
 def settle(rt: Runtime, conn: Connection, row: Any, v: Verdict, now: datetime, actor: str):
