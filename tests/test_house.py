@@ -49,6 +49,7 @@ PURE = {
     "kesu.reports.xlsx",
     "kesu.quality.scorecard",
     "kesu.quality.sampling",
+    "kesu.incidents.spikes",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -90,6 +91,9 @@ OWNED = {
     "quality_review_events": ("kesu.quality.",),
     "practice_rounds": ("kesu.quality.",),
     "practice_answers": ("kesu.quality.",),
+    "incidents": ("kesu.incidents.",),
+    "incident_complaints": ("kesu.incidents.",),
+    "incident_events": ("kesu.incidents.",),
 }
 
 

@@ -34,6 +34,7 @@ from kesu.complaints.bulk_routes import router as bulk_router
 from kesu.complaints.routes import router as complaints_router
 from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
+from kesu.incidents.routes import router as incidents_router
 from kesu.law.routes import router as law_router
 from kesu.problems import Problem
 from kesu.quality.routes import router as quality_router
@@ -196,6 +197,7 @@ def page_routers() -> list:
         complaint_page,
         dashboard,
         duplicates_page,
+        incidents_pages,
         intake_form,
         mail_held_page,
         notices_page,
@@ -235,6 +237,7 @@ def page_routers() -> list:
         regulator_report.router,
         quality_pages.router,  # /quality/reviews/new before /quality/reviews/{id}
         cases_pages.router,
+        incidents_pages.router,
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,
@@ -360,6 +363,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(webhooks_router)
     app.include_router(referrals_router)
     app.include_router(appeals_router)
+    app.include_router(incidents_router)
     app.include_router(appeal_reports_router)
     app.include_router(quality_router)
     app.include_router(sources_router)

@@ -250,6 +250,9 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "key": "closed",
         "source": "sms-gw",
         "mail_id": "1",
+        "incident_id": "1",
+        "review_id": "1",
+        "round_id": "1",
     }
     anonymous = TestClient(client.app)
     tried = 0

@@ -77,6 +77,8 @@ _SNAPSHOT = select(
             t.quality_review_events,
             t.practice_rounds,
             t.practice_answers,
+            t.incidents,
+            t.incident_events,
         )
     ),
     _count(t.quality_reviews, t.quality_reviews.c.state != "reviewed").label("contested"),
@@ -272,6 +274,11 @@ OPERATIONS = [
     ("quality decision", "POST", "/api/v1/quality/reviews/{review_id}/decision"),
     ("practice start", "POST", "/api/v1/practice"),
     ("practice answer", "POST", "/api/v1/practice/{round_id}/answers"),
+    ("incidents", "GET", "/api/v1/incidents"),
+    ("incident", "GET", "/api/v1/incidents/{incident_id}"),
+    ("incident message", "POST", "/api/v1/incidents/{incident_id}/message"),
+    ("incident approve", "POST", "/api/v1/incidents/{incident_id}/message/approve"),
+    ("incident close", "POST", "/api/v1/incidents/{incident_id}/close"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -367,6 +374,11 @@ NEEDS = {
     "quality decision": {"quality.decide"},
     "practice start": {"case.practice"},
     "practice answer": {"case.practice"},
+    "incidents": {"incident.read"},
+    "incident": {"incident.read"},
+    "incident message": {"incident.message"},
+    "incident approve": {"incident.manage"},
+    "incident close": {"incident.manage"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -464,6 +476,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _channel_source(name, client)
     if name.startswith("held mail"):
         return _held_mail(name, client)
+    if name.startswith("incident"):
+        return _incident(name, client)
     if name == "case promotion":
         n = desk.ready("closed", CLOSED)
         return "POST", "/api/v1/cases", {"json": {"complaint": n}}, "closed"
@@ -703,6 +717,22 @@ def _held_mail(name: str, client) -> tuple[str, str, dict, str | None]:
     }[name]
 
 
+def _incident(name: str, client) -> tuple[str, str, dict, str | None]:
+    """An incident of its own each time (approving spends its draft, closing spends it)."""
+    from tests.incidents.make import incident
+
+    rt = client.app.state.runtime
+    iid = incident(rt, drafted=name == "incident approve")
+    path = f"/api/v1/incidents/{iid}"
+    return {
+        "incidents": ("GET", "/api/v1/incidents", {}, None),
+        "incident": ("GET", path, {}, None),
+        "incident message": ("POST", f"{path}/message", {"json": {"text": "故障已修复。"}}, None),
+        "incident approve": ("POST", f"{path}/message/approve", {}, None),
+        "incident close": ("POST", f"{path}/close", {"json": {"summary": "已处理完毕。"}}, None),
+    }[name]
+
+
 def _judge(wrong: list[str], what: str, allowed: bool, r, before, after) -> None:
     if allowed:
         if not 200 <= r.status_code < 300:
@@ -920,6 +950,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     from kesu.channels import source_admin
 
     source_admin.create(rt, "test", "sms-gw", "sms")
+    from tests.incidents.make import incident
+
+    iid = incident(rt, drafted=True)
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -997,6 +1030,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/quality/reviews/1/decision", {"json": {"outcome": "rejected"}}),
         ("POST", "/api/v1/practice", {}),
         ("POST", "/api/v1/practice/1/answers", {"json": {"position": 1, "category": "billing"}}),
+        ("POST", f"/api/v1/incidents/{iid}/message", {"json": {"text": "故障已修复。"}}),
+        ("POST", f"/api/v1/incidents/{iid}/message/approve", {}),
+        ("POST", f"/api/v1/incidents/{iid}/close", {"json": {"summary": "已处理。"}}),
     ]
     routes = {
         (m, path)
@@ -1152,6 +1188,7 @@ _PARAMS = {
     "appeals": "{number}",
     "appeal-operators": "{code}",
     "practice": "{round_id}",
+    "incidents": "{incident_id}",
 }
 
 

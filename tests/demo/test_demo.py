@@ -12,7 +12,11 @@ from kesu.store import tables as t
 
 def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
     summary = replay.load(rt, count=320, seed=2026)
-    assert summary["complaints"] == 320
+    assert summary["complaints"] == 320 + 10  # and the outage's ten (demo.incidents)
+    # The outage opened one mass incident; an agent's message waits for approval.
+    [incident] = client.get("/api/v1/incidents").json()["items"]
+    assert incident["area"] == "洛阳市" and len(incident["complaints"]) == 10
+    assert client.get(f"/api/v1/incidents/{incident['id']}").json()["message"]["state"] == "draft"
     assert summary["overdue"] > 0 and summary["reopened"] > 0 and summary["merged"] > 0
     c = t.complaints.c
     with rt.engine.connect() as conn:

@@ -30,18 +30,33 @@ def test_triage_input_errors(client):
     assert r.status_code == 422
 
 
-def test_many_complaints_from_one_place_raise_a_mass_incident(client, make_complaint, clock):
+def test_many_complaints_from_one_place_raise_a_mass_incident(rt, client, make_complaint, clock):
+    """The flag is the spike detector's (kesu.incidents, data/incidents/spikes.yaml): a
+    complaint whose arrival would make its cell's window a spike against the cell's
+    own baseline (here about one a day for ten days)."""
+    from datetime import timedelta
+
+    from tests.incidents import intake
+    from tests.incidents.background import Arrival
+
+    now = clock()
+    past = [
+        Arrival(now - timedelta(days=d, hours=1), "network", "河南省", "郑州市", f"1370000{d:04d}")
+        for d in range(1, 11)
+    ]
+    intake.history(rt, past)
     text = "宽带断网了，光猫红灯闪，整栋楼都上不了网，要求尽快修复。"
-    for i in range(4):
+    for i in range(6):
         make_complaint(
             description=text,
             category="network",
             customer={"phone": f"1390000000{i}", "city": "郑州市"},
         )
-        clock.advance(minutes=20)
+        clock.advance(minutes=10)
     r = client.post("/api/v1/triage", json={"text": text, "city": "郑州市"}).json()
     [mass] = [f for f in r["flags"] if f["code"] == "mass_incident"]
-    assert "郑州市同类投诉4件" in mass["evidence"][0]
+    assert "郑州市·网络质量：近6小时同类投诉7件（含本件）" in mass["evidence"][0]
+    assert "判定为突增" in mass["evidence"][0]
     elsewhere = client.post("/api/v1/triage", json={"text": text, "city": "洛阳市"}).json()
     assert "mass_incident" not in {f["code"] for f in elsewhere["flags"]}
     clock.advance(hours=7)

@@ -36,6 +36,7 @@ BUSINESS_RULES = {
     "decision_score_required",
     "lesson_required",  # a promoted case's verdict needs a lesson
     "invalid_cursor",  # an opaque cursor the server did not issue
+    "incident_text_invalid",  # a message or summary of blanks only (stripped, then empty)
     "wrong_password",  # the old password is checked against the stored hash
     "article_unknown_regulation",  # a citation of a regulation kesu does not hold
     "citation_unknown_regulation",

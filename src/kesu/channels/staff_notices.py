@@ -40,6 +40,7 @@ KINDS: dict[str, str] = {
     "customer_wrote": "客户来信",
     "webhook_paused": "推送订阅已自动暂停",
     "daily_digest": "每日摘要（班组长）",
+    "incident_opened": "群体性事件开启",
 }
 DEFAULT_OFF = frozenset({"daily_digest"})  # asked for, not sent unasked
 SELF_TAKEN = frozenset({"claim", "accept"})  # the assignee took it: not told

@@ -1,6 +1,6 @@
 """Questions other slices ask of the complaints' history, answered here so that no
 other slice reads the complaint tables: the earlier complaints that make one a repeat,
-how many of a category came from one place lately, which were re-categorised, a
+how many of a category came from one place lately (mass incidents), which were re-categorised, a
 customer's open complaints (a message in is added to the one it refers to), the likely
 duplicates of a complaint across channels.
 """
@@ -54,16 +54,74 @@ def repeat_of(conn: Connection, this: repeats.Seen, phone_hash: str, limit: int 
     return repeats.earlier(this, same_customer(conn, [phone_hash], lo, hi)[phone_hash])[:limit]
 
 
-def count_in_place(
+def _place(city: str | None, province: str | None):
+    """A mass-incident cell's place: the city, or (without one) the whole province."""
+    return C.customer_city == city if city else C.customer_province == province
+
+
+def place_counts(
+    conn: Connection,
+    category: str,
+    city: str | None,
+    province: str | None,
+    window_start: datetime,
+    baseline_start: datetime,
+    until: datetime,
+) -> tuple[int, int, datetime | None]:
+    """One statement: complaints of this category from this city (or, without one,
+    province) received in [window_start, until] and in [baseline_start, window_start),
+    and the earliest complaint received at all (how much history there is)."""
+    recent = C.received_at >= window_start
+    earliest = select(func.min(C.received_at)).scalar_subquery()
+    row = conn.execute(
+        select(
+            func.count().filter(recent),
+            func.count().filter(~recent),
+            earliest,
+        ).where(
+            C.category == category,
+            _place(city, province),
+            C.received_at >= baseline_start,
+            C.received_at <= until,
+        )
+    ).one()
+    first = as_utc(row[2]) if row[2] is not None else None
+    return int(row[0]), int(row[1]), first
+
+
+def in_place_since(
     conn: Connection, category: str, city: str | None, province: str | None, since: datetime
-) -> int:
-    """Complaints of this category from this city (or, without one, province) since then."""
-    place = C.customer_city == city if city else C.customer_province == province
-    return conn.execute(
-        select(func.count())
-        .select_from(t.complaints)
-        .where(C.category == category, place, C.received_at >= since)
-    ).scalar_one()
+) -> list:
+    """(id, number) of the complaints of this category from this place received since
+    then, oldest first."""
+    return list(
+        conn.execute(
+            select(C.id, C.number)
+            .where(C.category == category, _place(city, province), C.received_at >= since)
+            .order_by(C.received_at, C.id)
+        ).all()
+    )
+
+
+def contacts(conn: Connection, ids: Collection[int]) -> list:
+    """(id, number, status, kind, phone, phone_hash) of these complaints, the phone
+    decrypted (None once anonymised), in id order: for a message to their customers."""
+    if not ids:
+        return []
+    return list(
+        conn.execute(
+            select(
+                C.id,
+                C.number,
+                C.status,
+                C.kind,
+                C.customer_phone.label("phone"),
+                C.customer_phone_hash.label("phone_hash"),
+            )
+            .where(C.id.in_(sorted(ids)))
+            .order_by(C.id)
+        ).all()
+    )
 
 
 def recategorized(conn: Connection, p: Principal) -> list:

@@ -34,6 +34,7 @@ from kesu.complaints.numbering import next_number, next_numbers
 from kesu.complaints.queries import check_visible
 from kesu.complaints.views import full_view, present
 from kesu.deadlines import service as deadlines
+from kesu.incidents import arrival as incidents
 from kesu.problems import Problem
 from kesu.store import bulk
 from kesu.store import tables as t
@@ -119,7 +120,7 @@ def register(
             if guard is not None:
                 guard(conn, now)
             # Triage reads the complaint's history on the same connection.
-            data, auto = arrival.complete(rt, conn, reading)
+            data, auto, incident = arrival.complete(rt, conn, reading)
             row, deadline_rows = _insert(
                 rt,
                 conn,
@@ -133,6 +134,8 @@ def register(
                 policies,
                 intake,
             )
+            if incident is not None:  # joins an open mass incident, or a spike opens one
+                incidents.settle(rt, conn, row, incident, now, p.name)
             webhooks.emit(conn, now, "registered", row)
             if then is not None:
                 then(conn, row, now)

@@ -20,7 +20,7 @@ from kesu.clock import BEIJING, FrozenClock
 from kesu.complaints import lookups, registration, transitions
 from kesu.data_files import load_yaml
 from kesu.deadlines import watcher
-from kesu.demo import plans, quality, staff
+from kesu.demo import incidents, plans, quality, staff
 from kesu.problems import Problem
 from kesu.store.db import read
 
@@ -135,6 +135,8 @@ def load(
             delay = spec["steps"][step + 1][0]
             heapq.heappush(queue, (at + delay, seq, i, step + 1))
             seq += 1
+    if count >= incidents.FROM_COUNT:  # a burst on top: a mass incident opens
+        incidents.outage(sim, clock, rng, real_now)
     clock.now = real_now
     watcher.watch_once(sim, now=real_now)
     watcher.warn_once(sim, now=real_now)

@@ -31,6 +31,9 @@ from kesu.store.tables_channels_in import channel_replays as channel_replays
 from kesu.store.tables_channels_in import channel_sources as channel_sources
 from kesu.store.tables_imports import import_jobs as import_jobs
 from kesu.store.tables_imports import import_mappings as import_mappings
+from kesu.store.tables_incidents import incident_complaints as incident_complaints
+from kesu.store.tables_incidents import incident_events as incident_events
+from kesu.store.tables_incidents import incidents as incidents
 from kesu.store.tables_mail import mail_inbox as mail_inbox
 from kesu.store.tables_outbox import notification_optouts as notification_optouts
 from kesu.store.tables_outbox import (
@@ -132,6 +135,8 @@ complaints = Table(
     Index("ix_complaints_closed", "closed_at"),
     # Mass incidents: same category, same city, recent.
     Index("ix_complaints_place", "category", "customer_city", "received_at"),
+    # A mass-incident cell without a city is its province (incidents.spikes).
+    Index("ix_complaints_place_province", "category", "customer_province", "received_at"),
 )
 
 complaint_events = Table(

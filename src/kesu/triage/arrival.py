@@ -4,20 +4,23 @@
 before the registration opens its write transaction, so the SQLite writer lock
 is never held while a model predicts. `complete` adds what needs the history
 (repeat, mass incident), on the registration's own connection, and gives the
-completed input and the record for the registration event.
+completed input, the record for the registration event and the mass-incident verdict
+(kesu.incidents.arrival: the open incident the complaint joins, or the spike decision
+that may open one once the complaint is inserted).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kesu.accounts import crypto, masking
 from kesu.clock import as_utc
 from kesu.complaints import lookups, repeats
 from kesu.complaints import vocabulary as vocab
+from kesu.incidents import arrival as incidents
 from kesu.store.db import read
 from kesu.triage import model
 from kesu.triage.signals import detect
@@ -60,13 +63,17 @@ def read_text(data: Mapping[str, Any]) -> Reading:
     return Reading(out, record, raised)
 
 
-def complete(rt: Runtime, conn, reading: Reading) -> tuple[dict[str, Any], dict | None]:
-    """Add the history flags (read on `conn`); returns (input, event record or None).
+def complete(
+    rt: Runtime, conn, reading: Reading
+) -> tuple[dict[str, Any], dict | None, incidents.Verdict | None]:
+    """Add the history flags (read on `conn`); returns (input, event record or None, the
+    mass-incident verdict or None).
 
     Flags raised from the text and from the history are added to those given.
     """
     out, record, raised = dict(reading.data), dict(reading.record), dict(reading.raised)
     customer = out.get("customer") or {}
+    verdicts: list[incidents.Verdict] = []
     if out.get("category"):
         raised.update(
             history_flags(
@@ -78,6 +85,7 @@ def complete(rt: Runtime, conn, reading: Reading) -> tuple[dict[str, Any], dict 
                 customer.get("province"),
                 kind=out.get("kind") or "complaint",
                 received_at=out.get("received_at"),
+                incident=verdicts,
             )
         )
     # A derived flag (repeat) is the rule's alone: one given is not kept (the API refuses it).
@@ -90,18 +98,7 @@ def complete(rt: Runtime, conn, reading: Reading) -> tuple[dict[str, Any], dict 
         record["flags"] = [
             {"code": c, "evidence": masking.deep_text(ev)} for c, ev in sorted(added.items())
         ]
-    return out, record or None
-
-
-def _mass_incident(conn, now, category: str, city: str | None, province: str | None) -> list[str]:
-    """Evidence of many complaints of one category from one place in a short window."""
-    cfg = model.config().get("mass_incident") or {}
-    window = timedelta(hours=cfg.get("window_hours", 6))
-    n = lookups.count_in_place(conn, category, city, province, now - window)
-    if n + 1 < cfg.get("min_complaints", 5):
-        return []
-    hours = window.total_seconds() / 3600
-    return [f"近{hours:g}小时{city or province}同类投诉{n}件（含本件共{n + 1}件）"]
+    return out, record or None, (verdicts[0] if verdicts else None)
 
 
 def history_flags(
@@ -114,11 +111,16 @@ def history_flags(
     *,
     kind: str = "complaint",
     received_at: datetime | None = None,
+    incident: list | None = None,
 ) -> dict[str, list[str]]:
     """repeat and mass_incident, read on `conn` (or in a read transaction of their own).
 
     repeat is the one rule (complaints.repeats) for a complaint of `kind` received at
-    `received_at` (now when not given), not yet registered."""
+    `received_at` (now when not given), not yet registered. mass_incident: the complaint
+    would join the cell's open incident, or its arrival makes a spike
+    (kesu.incidents: data/incidents/spikes.yaml). `incident`, when given (by a
+    registration), receives the verdict, and the open incident found is held until
+    commit."""
     if not (phone or city or province):
         return {}
     if conn is None:
@@ -134,6 +136,10 @@ def history_flags(
         repeat = lookups.repeat_of(conn, this, crypto.phone_hash(phone))
         if repeat:
             out[repeats.FLAG] = repeat
-    if (city or province) and (mass := _mass_incident(conn, now, category, city, province)):
-        out["mass_incident"] = mass
+    verdict = incidents.check(conn, now, category, city, province, lock=incident is not None)
+    if verdict is not None:
+        if incident is not None:
+            incident.append(verdict)
+        if mass := verdict.evidence():
+            out["mass_incident"] = mass
     return out

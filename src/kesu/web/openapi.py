@@ -54,6 +54,7 @@ CODES: dict[int, tuple[str, ...]] = {
         # Quality (kesu.quality): a review, a practice round of another or none.
         "review_not_found",
         "practice_not_found",
+        "incident_not_found",
     ),
     405: ("method_not_allowed",),
     409: (
@@ -107,6 +108,10 @@ CODES: dict[int, tuple[str, ...]] = {
         "practice_answered",
         "practice_no_cases",
         "practice_case_gone",
+        # Mass incidents (incidents.service): closed, no draft to approve, one's own draft.
+        "incident_closed",
+        "incident_no_draft",
+        "incident_own_draft",
     ),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
@@ -123,6 +128,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "case_not_in_round",
         "unknown_verdict",
         "lesson_required",
+        # Mass incidents: a message or summary empty (blank) or too long.
+        "incident_text_invalid",
         # The appeal centre (appeals.*).
         "appeal_field_required",
         "appeal_field_too_long",
