@@ -199,6 +199,7 @@ def page_routers() -> list:
         notices_page,
         portal,
         portal_appeal,
+        portal_survey,
         queue_bulk,
         referrals_page,
         split_page,
@@ -237,6 +238,7 @@ def page_routers() -> list:
         *(m.router for m in admin),
         portal.router,
         portal_appeal.router,
+        portal_survey.router,
     ]
 
 
