@@ -51,6 +51,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "team_not_found",
         "mail_not_found",
         "no_error_file",
+        # The satisfaction survey's portal link (a page, not an API route).
+        "survey_link_invalid",
     ),
     405: ("method_not_allowed",),
     409: (
@@ -94,7 +96,12 @@ CODES: dict[int, tuple[str, ...]] = {
         "appellant_phone_missing",
         "source_exists",
         "not_a_duplicate",
+        # The satisfaction survey: one per complaint and handling round.
+        "survey_already_answered",
+        "survey_not_open",
     ),
+    # The satisfaction survey's portal link past its last valid day (a page, not the API).
+    410: ("survey_link_expired",),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
     422: (
@@ -198,6 +205,12 @@ CODES: dict[int, tuple[str, ...]] = {
         "unknown_root_cause",
         "unknown_remedy_kind",
         "resolution_required",
+        # The callback's satisfaction survey (complaints.survey_form).
+        "survey_invalid",
+        "survey_unknown_question",
+        "survey_invalid_answer",
+        "survey_result_mismatch",
+        "survey_incomplete",
         "note_required",
         "team_required",
         "same_team",
