@@ -51,6 +51,14 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
         unowned = conn.execute(select(func.count()).where(c.is_open, c.assignee.is_(None))).scalar()
     assert set(per_team) == set(vocab.TEAMS) and min(per_team.values()) > 0, per_team
     assert unowned == 0
+    # Every callback done is a survey (the handlers' with all four answers), and the
+    # handlers have figures.
+    with rt.engine.connect() as conn:
+        answers = conn.execute(select(t.complaint_surveys.c.answers)).scalars().all()
+    assert answers and all("overall" in a for a in answers)
+    assert any(set(a) == {"overall", "resolved", "attitude", "speed"} for a in answers)
+    people = client.get("/api/v1/reports/people", params={"from": "2026-08-01"}).json()
+    assert {p["username"] for p in people["people"]} & {"demo-handler", "sun.li", "zhou.tao"}
 
 
 def test_the_demo_users_have_their_own_work(rt, client):
