@@ -182,3 +182,32 @@ def test_the_satisfaction_kpi_counts_portal_and_phone_surveys_alike(client, rt):
     assert (sat["numerator"], sat["denominator"]) == (1, 2)
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.complaint_surveys)).scalar() == 2
+
+
+def test_the_migration_keeps_callbacks_done_before_it_as_surveys(client, rt):
+    from alembic import command
+
+    from kesu.store.db import alembic_config
+
+    done = _replied(client, "13700009991")
+    assert _callback(client, done, result="dissatisfied").status_code == 200
+    unreachable = _replied(client, "13700009992")
+    assert _callback(client, unreachable, result="unreachable").status_code == 200
+    cfg = alembic_config(rt.engine.url.render_as_string(hide_password=False))
+    with rt.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0022")  # before the surveys: only callback_result
+        command.upgrade(cfg, "head")
+        conn.commit()
+    (row,) = _surveys(rt, done)
+    assert (row.answers, row.overall, row.how, row.round) == (
+        {"overall": "dissatisfied"},
+        "dissatisfied",
+        "phone",
+        0,
+    )
+    assert _surveys(rt, unreachable) == []
+    now = rt.clock()
+    with rt.engine.connect() as conn:
+        found = surveys.dissatisfied_between(conn, now - timedelta(days=1), now + timedelta(1))
+    assert found == [done]
