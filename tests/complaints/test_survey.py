@@ -211,3 +211,52 @@ def test_the_migration_keeps_callbacks_done_before_it_as_surveys(client, rt):
     with rt.engine.connect() as conn:
         found = surveys.dissatisfied_between(conn, now - timedelta(days=1), now + timedelta(1))
     assert found == [done]
+
+
+def test_the_handler_fills_the_survey_in_on_the_callback_form(client, rt, staff_web):
+    number = _replied(client, "13700004441")
+    web, csrf = staff_web("caller", "handler")
+    page = web.get(f"/complaints/{number}")
+    assert 'name="survey.resolved"' in page.text and 'name="survey.overall"' not in page.text
+    form = {
+        "csrf_token": csrf,
+        "action": "callback",
+        "result": "basically_satisfied",
+        "survey.resolved": "partly",
+        "survey.attitude": "satisfied",
+        "survey.speed": "",
+    }
+    r = web.post(f"/complaints/{number}/act", data=form, follow_redirects=False)
+    assert r.status_code in (303, 200), r.text
+    (row,) = _surveys(rt, number)
+    assert row.answers == {
+        "overall": "basically_satisfied",
+        "resolved": "partly",
+        "attitude": "satisfied",
+    }
+    assert (row.how, row.answered_by) == ("phone", "caller")
+    shown = web.get(f"/complaints/{number}").text
+    survey = re.search(r'<div class="survey-answers" id="survey-0">(.*?)</div>', shown, re.S)
+    assert survey and "部分解决" in survey.group(1) and "电话回访" in survey.group(1)
+
+
+def test_two_answers_through_the_link_at_once_record_one(client, rt):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kesu.channels import portal_survey
+    from kesu.problems import Problem
+
+    number = _replied(client, "13700004442")
+    token = _link(rt, number).rsplit("/", 1)[1]
+
+    def send(overall: str):
+        try:
+            return portal_survey.answer(rt, token, {"overall": overall})["result"]
+        except Problem as problem:
+            return problem.code
+
+    with ThreadPoolExecutor(2) as pool:
+        got = sorted(pool.map(send, ["satisfied", "dissatisfied"]))
+    assert got.count("survey_already_answered") == 1, got
+    (row,) = _surveys(rt, number)
+    assert row.overall in got

@@ -43,7 +43,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("延期原因", "需协调网络部门现场测试"),
     "survey": (
         "满意度调查链接（一次有效，有效天数见 survey.yaml）",
-        "{public}/portal/survey/TS20261207000123-0-20261214-0123456789abcdef",
+        "{public}/portal/survey/TS20261207000123-0-20261214-0123456789ab",
     ),
 }
 COMMON = ("number", "portal")

@@ -134,7 +134,8 @@ def checked(answers: Mapping[str, Any] | None, result: str | None) -> tuple[dict
 
 # -- the portal link -------------------------------------------------------------------
 
-_TOKEN = re.compile(r"(TS\d{14})-(\d{1,3})-(\d{8})-([0-9a-f]{16})")
+SIG = 12  # hex characters of the signature kept (48 bits; the link also expires)
+_TOKEN = re.compile(r"(TS\d{14})-(\d{1,3})-(\d{8})-([0-9a-f]{12})")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ class Link:
 def token(link: Link, sign: Callable[[str], str]) -> str:
     """The link's token: number-round-lastday-signature (the signature over the rest)."""
     body = f"{link.number}-{link.round}-{link.last_day:%Y%m%d}"
-    return f"{body}-{sign(body)[:16]}"
+    return f"{body}-{sign(body)[:SIG]}"
 
 
 def read_token(text: str, sign: Callable[[str], str]) -> Link | None:
@@ -156,7 +157,7 @@ def read_token(text: str, sign: Callable[[str], str]) -> Link | None:
     if m is None:
         return None
     number, rnd, day, sig = m.groups()
-    if not hmac.compare_digest(sign(f"{number}-{rnd}-{day}")[:16], sig):
+    if not hmac.compare_digest(sign(f"{number}-{rnd}-{day}")[:SIG], sig):
         return None
     try:
         last = date(int(day[:4]), int(day[4:6]), int(day[6:]))
