@@ -67,7 +67,11 @@ def closed_rows(
     late = exists().where(
         D.complaint_id == C.id,
         D.statutory,
-        or_(D.breached, and_(D.met_at.is_not(None), D.met_at > D.due_at)),
+        or_(
+            D.breached,
+            D.met_at > D.due_at,
+            and_(D.met_at.is_(None), D.due_at < C.closed_at),  # left unmet past its time
+        ),
     )
     stmt = select(
         C.id,
