@@ -111,6 +111,7 @@ def test_the_portal_link_records_the_survey_once(client, rt, clock):
         page = web.get(path)
         assert page.status_code == 200 and "您对本次投诉处理的总体评价是？" in page.text
         assert "13700006666" not in page.text  # nothing personal on a link page
+        assert "Has your problem been solved?" in web.get(path, params={"lang": "en"}).text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         form = {"csrf_token": csrf, "q.overall": "satisfied", "q.resolved": "yes"}
         done = web.post(path, data=form)

@@ -214,6 +214,9 @@ def test_the_page_shows_the_table_and_bars(rt, handled):
         alice = re.search(r'<tr data-person="alice">(.*?)</tr>', page.text, re.S).group(1)
         assert "66.7%" in alice and "184.00" in alice and 'class="bar"' in alice
         assert 'data-team="billing"' in page.text and "人员绩效" in page.text
+        en = web.get("/reports/people", params={"start": PERIOD[0], "lang": "en"}).text
+        assert "People's figures" in en or "People&#39;s figures" in en
+        assert "First-contact resolution" in en
         web.cookies.clear()
         assert sign_in(web, {"username": "bob", "password": "password-123456"}).is_success
         own = web.get("/reports/people", params={"start": PERIOD[0], "end": PERIOD[1]}).text
