@@ -50,6 +50,9 @@ PURE = {
     "kesu.quality.scorecard",
     "kesu.quality.sampling",
     "kesu.incidents.spikes",
+    "kesu.reports.people_defs",
+    "kesu.reports.people_xlsx",
+    "kesu.complaints.survey_form",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -65,6 +68,7 @@ OWNED = {
     "complaints": ("kesu.complaints.", "kesu.reports.", "kesu.accounts.keys"),
     "complaint_events": ("kesu.complaints.", "kesu.reports."),
     "complaint_attachments": ("kesu.complaints.",),
+    "complaint_surveys": ("kesu.complaints.", "kesu.reports."),
     "number_counters": ("kesu.complaints.",),
     "deadlines": ("kesu.deadlines.", "kesu.reports."),
     "calendar_years": ("kesu.deadlines.",),

@@ -201,8 +201,10 @@ def page_routers() -> list:
         intake_form,
         mail_held_page,
         notices_page,
+        people_page,
         portal,
         portal_appeal,
+        portal_survey,
         quality_pages,
         queue_bulk,
         referrals_page,
@@ -238,6 +240,7 @@ def page_routers() -> list:
         quality_pages.router,  # /quality/reviews/new before /quality/reviews/{id}
         cases_pages.router,
         incidents_pages.router,
+        people_page.router,
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,
@@ -247,6 +250,7 @@ def page_routers() -> list:
         *(m.router for m in admin),
         portal.router,
         portal_appeal.router,
+        portal_survey.router,
     ]
 
 

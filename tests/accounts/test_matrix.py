@@ -216,6 +216,8 @@ OPERATIONS = [
     ("report series", "GET", "/api/v1/reports/series"),
     ("about to breach", "GET", "/api/v1/reports/about-to-breach"),
     ("approvals", "GET", "/api/v1/reports/approvals"),
+    ("people", "GET", "/api/v1/reports/people"),
+    ("people export", "GET", "/api/v1/reports/people.xlsx"),
     ("list export csv", "GET", "/api/v1/complaints/export.csv"),
     ("list export xlsx", "GET", "/api/v1/complaints/export.xlsx"),
     ("bulk flag", "POST", "/api/v1/complaints/bulk"),
@@ -307,6 +309,9 @@ NEEDS = {
     "regulator report": {"report.read"},
     "regulator report export": {"report.read"},
     "kpis export": {"report.read"},
+    # Supervisors see everyone, team leads their team, agents and handlers their own row.
+    "people": {"report.read", "people.team", "people.own"},
+    "people export": {"report.read", "people.team", "people.own"},
     "report overview": {"report.read"},
     "report series": {"report.read"},
     "about to breach": {"report.read"},
@@ -392,6 +397,8 @@ REPORTS = {
     "report series": "/api/v1/reports/series",
     "about to breach": "/api/v1/reports/about-to-breach",
     "approvals": "/api/v1/reports/approvals",
+    "people": "/api/v1/reports/people",
+    "people export": "/api/v1/reports/people.xlsx",
 }
 
 

@@ -62,6 +62,14 @@ def test_demo_data_covers_every_kind_channel_status_and_category(rt, client):
     assert [r["state"] for r in reviews].count("upheld") == 1
     for verdict in ("good", "bad"):
         assert client.get("/api/v1/cases", params={"verdict": verdict}).json()["total"] == 1
+    # Every callback done is a survey (the handlers' with all four answers), and the
+    # handlers have figures.
+    with rt.engine.connect() as conn:
+        answers = conn.execute(select(t.complaint_surveys.c.answers)).scalars().all()
+    assert answers and all("overall" in a for a in answers)
+    assert any(set(a) == {"overall", "resolved", "attitude", "speed"} for a in answers)
+    people = client.get("/api/v1/reports/people", params={"from": "2026-08-01"}).json()
+    assert {p["username"] for p in people["people"]} & {"demo-handler", "sun.li", "zhou.tao"}
 
 
 def test_the_demo_users_have_their_own_work(rt, client):

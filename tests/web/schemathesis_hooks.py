@@ -66,6 +66,12 @@ BUSINESS_RULES = {
     "merge_target_required",
     "merge_into_self",
     "merge_target_not_found",
+    # The callback's survey: questions and answers are data (data/complaints/survey.yaml).
+    "survey_invalid",
+    "survey_unknown_question",
+    "survey_invalid_answer",
+    "survey_result_mismatch",
+    "survey_incomplete",
     "invalid_compensation",
     # An appeal action's parameters depend on the action; dates on today; an operator
     # must be one the centre has configured (appeals.lifecycle, appeals.service):

@@ -222,7 +222,7 @@ def rate(
         rt,
         number,
         "callback",
-        {"result": result, "note": "客户在投诉门户自助评价"},
+        {"result": result, "survey_how": "portal", "note": "客户在投诉门户自助评价"},
         acting_for(p),
         version,
     )

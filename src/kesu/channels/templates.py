@@ -41,11 +41,16 @@ FIELDS: dict[str, tuple[str, str]] = {
     "basis": ("期限依据（条款）", "（时限依据《电信用户申诉处理办法》第十条）"),
     "expected": ("新的预计答复日期", "2026年12月25日"),
     "reason": ("延期原因", "需协调网络部门现场测试"),
+    "survey": (
+        "满意度调查链接（一次有效，有效天数见 survey.yaml）",
+        "{public}/portal/survey/TS20261207000123-0-20261214-0123456789ab",
+    ),
 }
 COMMON = ("number", "portal")
 BY_EVENT: dict[str, tuple[str, ...]] = {
     "accepted": ("reply_due", "basis"),
     "delay_told": ("expected", "reason"),
+    "replied": ("survey",),
 }
 
 

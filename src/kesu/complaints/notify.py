@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from kesu.channels import notices, staff_notices
 from kesu.clock import BEIJING
-from kesu.complaints import approval, delays
+from kesu.complaints import approval, delays, surveys
 from kesu.complaints.views import state_of
 from kesu.deadlines import service as deadlines
 
@@ -76,6 +76,10 @@ def tell_customer(
     }
     if event == "accepted" and (limit := reply_limit(rt, conn, row.id)):
         fields["reply_due"], fields["basis"] = limit
+    if event == "replied":  # the satisfaction survey's one-time portal link
+        fields["survey"] = surveys.link_url(
+            rt.settings.public_url, row.number, changes.get("reopen_count", row.reopen_count), now
+        )
     if event == "delay_told" and event_data:
         fields["expected"] = delays.words(event_data["expected_on"])
         fields["reason"] = event_data["delay_reason"]

@@ -294,6 +294,18 @@ class ActionParams(BaseModel):
     team: Annotated[str, Field(max_length=40)] | None = None
     assignee: Annotated[str, Field(max_length=64)] | None = None
     result: Annotated[str, Field(max_length=40)] | None = None
+    # The callback's satisfaction survey: question code → answer code
+    # (data/complaints/survey.yaml); its overall answer is the result.
+    survey: (
+        Annotated[
+            dict[
+                Annotated[str, Field(max_length=40)],
+                Annotated[str, Field(max_length=40)],
+            ],
+            Field(max_length=20),
+        ]
+        | None
+    ) = None
     reason: Annotated[str, Field(max_length=40)] | None = None
     expected_on: Annotated[str, Field(max_length=10, examples=["2026-12-20"])] | None = None
     into: Annotated[str, Field(max_length=20)] | None = None

@@ -21,9 +21,10 @@ from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, action_permissions, as_principal, require_any
 from kesu.channels import webhooks
 from kesu.clock import as_utc
-from kesu.complaints import assignment, events, lifecycle, lookups, notify, repeats
+from kesu.complaints import assignment, events, lifecycle, lookups, notify, repeats, surveys
 from kesu.complaints import vocabulary as vocab
 from kesu.complaints.queries import check_visible, load, load_visible
+from kesu.complaints.survey_form import HOW, checked
 from kesu.complaints.views import actions_for, facts_of, full_view, iso, money, present, state_of
 from kesu.deadlines import service as deadlines
 from kesu.problems import Problem
@@ -151,6 +152,24 @@ def _repeat_decided(conn: Connection, row, changes: Mapping[str, Any]) -> dict[s
     return {"risk_flags": flags} if flags != sorted(row.risk_flags or ()) else {}
 
 
+def _survey(action: str, params: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple | None]:
+    """A callback's survey (complaints.survey_form): the params with the result it gives,
+    and (answers, overall, how) to record; none for an unreachable customer."""
+    if action != "callback":
+        return params, None
+    params = dict(params)
+    answers = params.pop("survey", None)
+    how = params.pop("survey_how", None) or "phone"  # set only by the portal's own code
+    result = params.get("result")
+    if answers is None and result not in lifecycle.CALLBACK_DONE:
+        return params, None  # unreachable, or no result: the lifecycle says what is wrong
+    if answers is not None and not isinstance(answers, Mapping):
+        raise Problem(422, "survey_invalid", "Invalid survey", "满意度调查应为“问题: 回答”的对象。")
+    kept, overall = checked(answers, result)
+    params["result"] = overall
+    return params, (kept, overall, how if how in HOW else "phone")
+
+
 def _owner(rt: Runtime, conn: Connection, row, action, params, p) -> dict[str, Any]:
     """The assignee of `assign`/`transfer` checked (a user of the team); who claims."""
     params = dict(params)
@@ -241,6 +260,7 @@ def transition(
             )
         try:
             params = _owner(rt, conn, row, action, params, p)
+            params, survey = _survey(action, params)
             outcome = lifecycle.decide(state, action, params, rt.policy, now)
         except lifecycle.LifecycleError as err:
             raise _problem(err, allowed) from None
@@ -248,7 +268,13 @@ def transition(
             problem.extra.setdefault("allowed_actions", allowed)
             raise
         outcome = _routed(rt, conn, row, outcome, p)
-        apply(rt, conn, row, outcome, p.name, params.get("note"), now)
+        extra = {"survey": survey[0], "survey_how": survey[2]} if survey else None
+        apply(rt, conn, row, outcome, p.name, params.get("note"), now, extra)
+        if survey:  # the callback's result is the survey's overall answer
+            answers, overall, how = survey
+            surveys.record(
+                conn, row.id, number, row.reopen_count, answers, overall, p.name, how, now
+            )
         after = load(conn, number)
         audit(
             conn,

@@ -86,6 +86,20 @@ def new_customer(rng: random.Random) -> dict[str, Any]:
     }
 
 
+# The satisfaction survey's other answers as the demo's customers give them with their
+# overall rating (no random draw: the rest of the demo stays as it was).
+_ALONG = {
+    "satisfied": {"resolved": "yes", "attitude": "satisfied", "speed": "satisfied"},
+    "basically_satisfied": {"resolved": "partly", "attitude": "satisfied", "speed": "fair"},
+    "dissatisfied": {"resolved": "no", "attitude": "fair", "speed": "dissatisfied"},
+}
+
+
+def survey_of(result: str) -> dict[str, str]:
+    """A handler's phone survey (data/complaints/survey.yaml) with this overall answer."""
+    return {"overall": result, **_ALONG[result]}
+
+
 def hours(rng: random.Random, low: float, high: float) -> timedelta:
     return timedelta(hours=rng.uniform(low, high))
 
@@ -209,7 +223,7 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
         )
         return steps
     result = _pick(rng, [("satisfied", 66), ("basically_satisfied", 20), ("dissatisfied", 14)])
-    steps.append((hours(rng, 6, 48), "callback", {"result": result}, handler))
+    steps.append((hours(rng, 6, 48), "callback", {"survey": survey_of(result)}, handler))
     if rng.random() < 0.05:
         return steps  # called back, not yet archived
     steps.append((hours(rng, 0.1, 4), "close", {}, handler))
@@ -233,7 +247,9 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
         if needs_approval:
             steps.append((hours(rng, 1, 12), "approve", {}, rng.choice(SUPERVISORS)))
         steps.append((hours(rng, 1, 24), "reply", {}, handler))
-        steps.append((hours(rng, 12, 48), "callback", {"result": "basically_satisfied"}, handler))
+        steps.append(
+            (hours(rng, 12, 48), "callback", {"survey": survey_of("basically_satisfied")}, handler)
+        )
         steps.append((hours(rng, 0.1, 3), "close", {}, handler))
     return steps
 

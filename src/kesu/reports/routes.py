@@ -14,7 +14,7 @@ from kesu.accounts.web import principal
 from kesu.clock import supported_date, to_beijing
 from kesu.complaints import vocabulary as vocab
 from kesu.problems import Problem
-from kesu.reports import kpi_report, overview, queues, regulator, xlsx
+from kesu.reports import kpi_report, overview, people, people_xlsx, queues, regulator, xlsx
 from kesu.runtime import Runtime
 from kesu.web.http import DATE_SCHEMA, FastJSON, runtime
 
@@ -192,3 +192,36 @@ async def get_approvals(
 ) -> dict[str, Any]:
     items = await run_in_threadpool(queues.approvals, rt, p, limit)
     return FastJSON({"items": items})
+
+
+@router.get("/reports/people", summary="人员绩效 People's figures per person and team")
+async def get_people(
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+    from_: FromQ = None,
+    to: ToQ = None,
+) -> dict[str, Any]:
+    """Supervisors (report.read) see every person and team; a team lead (people.team)
+    the people of their team and the team; an agent (people.own) their own row."""
+    start, end = period(rt, from_, to)
+    return FastJSON(await run_in_threadpool(people.report, rt, p, start, end))
+
+
+@router.get(
+    "/reports/people.xlsx",
+    summary="人员绩效导出 People's figures as an xlsx workbook",
+    responses={200: {"content": {XLSX: {}}, "description": "xlsx 工作簿"}},
+)
+async def get_people_xlsx(
+    rt: Runtime = Depends(runtime),
+    p: Principal = Depends(principal),
+    from_: FromQ = None,
+    to: ToQ = None,
+) -> Response:
+    start, end = period(rt, from_, to)
+    data = await run_in_threadpool(people.report, rt, p, start, end)
+    return Response(
+        people_xlsx.workbook(data),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{people_xlsx.filename(data)}"'},
+    )

@@ -50,6 +50,7 @@ from kesu.store.tables_quality import quality_review_events as quality_review_ev
 from kesu.store.tables_quality import quality_reviews as quality_reviews
 from kesu.store.tables_referrals import referral_sources as referral_sources
 from kesu.store.tables_referrals import referrals as referrals
+from kesu.store.tables_survey import complaint_surveys as complaint_surveys
 from kesu.store.team_tables import team_history as team_history
 from kesu.store.team_tables import teams as teams
 from kesu.store.types import BigId, UTCDateTime

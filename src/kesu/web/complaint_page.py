@@ -10,7 +10,8 @@ from fastapi.responses import Response
 
 from kesu.accounts import teams as team_admin
 from kesu.accounts.roles import roles
-from kesu.complaints import duplicates, lifecycle, queries, reveal, transitions
+from kesu.complaints import duplicates, lifecycle, queries, reveal, surveys, transitions
+from kesu.complaints.survey_form import survey
 from kesu.law import advice, articles, library
 from kesu.problems import Problem
 from kesu.web import i18n
@@ -64,6 +65,8 @@ def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
         "team_members": _team_members(pg, view) if "assign" in view["allowed_actions"] else [],
         # The same customer's matter by another channel (workbench/_duplicates.html).
         "duplicates": duplicates.of(pg.rt, number, pg.p),
+        # The satisfaction surveys of the complaint, the latest round first.
+        "surveys": surveys.answered(pg.rt, number, pg.p),
     }
 
 
@@ -101,6 +104,8 @@ async def complaint_page(
         lifecycle_actions=lifecycle.ACTIONS,
         reveal_basis=reveal.basis(view["assignee"], view["status"], pg.p),
         approvers=_approvers(pg, waiting) if waiting else "",
+        survey_questions=survey().questions,
+        survey_overall=survey().overall,
         **data,
     )
 
@@ -128,6 +133,14 @@ async def act(number: str, pg: Page = Depends(staff)) -> Response:
         value = str(form.get(name) or "").strip()
         if value:
             params[name] = value
+    if action == "callback":  # the survey's other answers (the result is the overall one)
+        answers = {
+            k.removeprefix("survey."): str(v).strip()
+            for k, v in form.multi_items()
+            if k.startswith("survey.") and str(v).strip()
+        }
+        if answers and params.get("result") != "unreachable":
+            params["survey"] = answers
     version = str(form.get("expected_version") or "")
     expected = int(version) if version.isdigit() else None
     after = await run_in_threadpool(

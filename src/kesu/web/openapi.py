@@ -55,6 +55,8 @@ CODES: dict[int, tuple[str, ...]] = {
         "review_not_found",
         "practice_not_found",
         "incident_not_found",
+        # The satisfaction survey's portal link (a page, not an API route).
+        "survey_link_invalid",
     ),
     405: ("method_not_allowed",),
     409: (
@@ -112,7 +114,12 @@ CODES: dict[int, tuple[str, ...]] = {
         "incident_closed",
         "incident_no_draft",
         "incident_own_draft",
+        # The satisfaction survey: one per complaint and handling round.
+        "survey_already_answered",
+        "survey_not_open",
     ),
+    # The satisfaction survey's portal link past its last valid day (a page, not the API).
+    410: ("survey_link_expired",),
     413: ("body_too_large", "attachment_too_large"),
     415: ("attachment_type_refused",),
     422: (
@@ -230,6 +237,12 @@ CODES: dict[int, tuple[str, ...]] = {
         "unknown_root_cause",
         "unknown_remedy_kind",
         "resolution_required",
+        # The callback's satisfaction survey (complaints.survey_form).
+        "survey_invalid",
+        "survey_unknown_question",
+        "survey_invalid_answer",
+        "survey_result_mismatch",
+        "survey_incomplete",
         "note_required",
         "team_required",
         "same_team",
