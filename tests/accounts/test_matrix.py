@@ -134,12 +134,13 @@ class Desk:
 
 
 RESOLUTION = {"resolution": "经核查多扣30元流量费，已退还。"}
+CAUSE = {"root_cause": "human_error"}  # closing needs a cause
 ACCEPTED = [("accept", {})]
 INVESTIGATING = [*ACCEPTED, ("investigate", {})]
 PROPOSED_200 = [*INVESTIGATING, ("propose", {**RESOLUTION, "compensation": 200})]
 REPLIED = [*ACCEPTED, ("reply", RESOLUTION)]
 CALLED_BACK = [*REPLIED, ("callback", {"result": "satisfied"})]
-CLOSED = [*CALLED_BACK, ("close", {})]
+CLOSED = [*CALLED_BACK, ("close", CAUSE)]
 
 # action → (the way to the state where it is allowed, registration fields, its input,
 #           the status after it)
@@ -151,7 +152,7 @@ SCENES: dict[str, tuple[list, dict, dict, str]] = {
     "reject": (PROPOSED_200, {}, {"note": "补偿依据不足，请重拟"}, "investigating"),
     "reply": (ACCEPTED, {}, RESOLUTION, "replied"),
     "callback": (REPLIED, {}, {"result": "satisfied"}, "callback"),
-    "close": (CALLED_BACK, {}, {}, "closed"),
+    "close": (CALLED_BACK, {}, CAUSE, "closed"),
     "reopen": (CLOSED, {}, {"note": "客户来电表示问题仍未解决"}, "investigating"),
     "merge": ([], {}, {}, "merged"),  # `into`: a second open complaint, made in the test
     "invalidate": ([], {}, {"reason": "not_specific"}, "invalid"),

@@ -15,7 +15,7 @@ import pytest
 from kesu.accounts.roles import Principal, for_role
 from kesu.clock import BEIJING, as_utc
 from kesu.complaints import registration, transitions
-from tests.conftest import NOW
+from tests.conftest import NOW, with_cause
 
 # Neutral texts: no risk signal (no media, legal or regulator threat) is raised from them.
 TEXT = "用户反映宽带网速慢，要求核查处理。"
@@ -70,7 +70,7 @@ class Desk:
 
     def act(self, number: str, action: str, when: datetime, **params: Any) -> dict[str, Any]:
         self.clock.now = as_utc(when)
-        return transitions.transition(self.rt, number, action, params, "system")
+        return transitions.transition(self.rt, number, action, with_cause(action, params), "system")
 
     def close(self, number: str, accepted: datetime, closed: datetime, result="satisfied"):
         """accept → reply → callback → close, the last three steps at `closed`."""

@@ -42,6 +42,7 @@ BUSINESS_RULES = {
     "org_not_allowed",
     # Which fields a transition needs depends on its action (docs/api.md):
     "unknown_root_cause",
+    "root_cause_required",  # closing needs a cause given now or recorded before
     "resolution_required",
     "note_required",
     "team_required",

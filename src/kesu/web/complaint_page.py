@@ -26,7 +26,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "reject": ("note",),
     "reply": ("resolution", "note"),
     "callback": ("result", "note"),
-    "close": ("note",),
+    "close": ("root_cause", "note"),
     "reopen": ("note",),
     "merge": ("into", "note"),
     "transfer": ("team", "assignee", "note"),

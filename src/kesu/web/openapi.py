@@ -196,6 +196,7 @@ CODES: dict[int, tuple[str, ...]] = {
         "unknown_scheme",  # appeal statistics: a category scheme not held (appeals.reports)
         "unknown_status",
         "unknown_root_cause",
+        "root_cause_required",
         "unknown_remedy_kind",
         "resolution_required",
         "note_required",
