@@ -136,7 +136,7 @@ def test_the_lifecycle_moves_and_refuses_with_the_allowed_actions(
     assert _act(client, b["id"], 409, action="start", expected_version=9)["code"] == (
         "version_conflict"
     )
-    gone = _act(client, b["id"], action="cancel", note="与 #%d 重复" % i)
+    gone = _act(client, b["id"], action="cancel", note=f"与 #{i} 重复")
     assert gone["state"] == "cancelled" and gone["events"][-1]["note"].startswith("与")
 
 
