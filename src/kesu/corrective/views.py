@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from kesu.accounts.roles import Actor, Principal, as_principal, require
 from kesu.clock import BEIJING, as_utc
@@ -166,15 +166,15 @@ def top_causes_with_actions(
 ) -> list[dict[str, Any]]:
     """The most frequent root causes of the complaints closed from `start` to `end`
     (Beijing days, both included), each with its count and the corrective actions of
-    that cause that were open at some time in the period (opened before its end, not
-    closed or cancelled before its start): [{root_cause, name, complaints, actions:
-    [{id, title, state}]}], the most frequent cause first."""
+    that cause (their group's root_cause) not closed or cancelled before the period
+    began — those opened since, in answer to it, included: [{root_cause, name,
+    complaints, actions: [{id, title, state}]}], the most frequent cause first."""
     lo = as_utc(datetime.combine(start, time(0), tzinfo=BEIJING))
     hi = as_utc(datetime.combine(end + timedelta(days=1), time(0), tzinfo=BEIJING))
     causes = lookups.top_causes(conn, lo, hi, limit)
     rows = conn.execute(
         select(A.id, A.title, A.state, A.match)
-        .where(A.opened_at < hi, or_(A.closed_at.is_(None), and_(A.closed_at >= lo)))
+        .where(or_(A.closed_at.is_(None), A.closed_at >= lo))
         .order_by(A.id)
     ).all()
     by_cause: dict[str, list[dict[str, Any]]] = {}
