@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -11,6 +12,8 @@ from fastapi.responses import Response
 from kesu.accounts import teams as team_admin
 from kesu.accounts.roles import roles
 from kesu.complaints import duplicates, lifecycle, queries, reveal, transitions
+from kesu.corrective import service as corrective_service
+from kesu.corrective import views as corrective_views
 from kesu.law import advice, articles, library
 from kesu.problems import Problem
 from kesu.web import i18n
@@ -64,6 +67,9 @@ def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
         "team_members": _team_members(pg, view) if "assign" in view["allowed_actions"] else [],
         # The same customer's matter by another channel (workbench/_duplicates.html).
         "duplicates": duplicates.of(pg.rt, number, pg.p),
+        # The corrective actions it is linked to (workbench/_corrective.html).
+        "corrective": corrective_views.actions_of(pg.rt, number, pg.p),
+        "default_due": (corrective_service.today(pg.rt) + timedelta(days=30)).isoformat(),
     }
 
 
