@@ -47,6 +47,8 @@ PURE = {
     "kesu.appeals.schemes",
     "kesu.appeals.statistics",
     "kesu.reports.xlsx",
+    "kesu.corrective.lifecycle",
+    "kesu.corrective.effect",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -84,6 +86,9 @@ OWNED = {
     "appeal_events": ("kesu.appeals.",),
     "appeal_operators": ("kesu.appeals.", "kesu.accounts.keys"),
     "appeal_counters": ("kesu.appeals.",),
+    "corrective_actions": ("kesu.corrective.",),
+    "corrective_action_complaints": ("kesu.corrective.",),
+    "corrective_action_events": ("kesu.corrective.",),
 }
 
 

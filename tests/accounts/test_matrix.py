@@ -9,6 +9,7 @@ one of them is noticed too.
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,14 @@ _SNAPSHOT = select(
             t.webhook_subscriptions,
             t.notifications,
             t.channel_sources,
+            t.corrective_actions,
+            t.corrective_action_events,
         )
     ),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
+    select(func.coalesce(func.sum(t.corrective_actions.c.version), 0))
+    .scalar_subquery()
+    .label("action_versions"),
     _count(t.complaints, _C.legal_hold).label("legal_holds"),
     _count(t.notifications, t.notifications.c.status == "dead").label("dead_messages"),
     _count(t.users, _U.active).label("active_users"),
@@ -258,6 +264,11 @@ OPERATIONS = [
     ("appeal operator save", "PUT", "/api/v1/appeal-operators/{code}"),
     ("appeal statistics", "GET", "/api/v1/reports/appeals"),
     ("appeal statistics export", "GET", "/api/v1/reports/appeals.xlsx"),
+    ("corrective open", "POST", "/api/v1/corrective-actions"),
+    ("corrective actions", "GET", "/api/v1/corrective-actions"),
+    ("corrective action", "GET", "/api/v1/corrective-actions/{action_id}"),
+    ("corrective progress", "POST", "/api/v1/corrective-actions/{action_id}/progress"),
+    ("corrective transition", "POST", "/api/v1/corrective-actions/{action_id}/transitions"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -340,6 +351,13 @@ NEEDS = {
     "appeal operator save": {"appeal.manage"},
     "appeal statistics": {"appeal.report"},
     "appeal statistics export": {"appeal.report"},
+    # Corrective actions: reading, and (on an action owned by someone else) managing;
+    # the owner's own progress and closing are in tests/corrective/test_actions_api.py.
+    "corrective open": {"corrective.manage"},
+    "corrective actions": {"corrective.read"},
+    "corrective action": {"corrective.read"},
+    "corrective progress": {"corrective.manage"},
+    "corrective transition": {"corrective.manage"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -401,6 +419,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _sla_policy(name, client)
     if name.startswith("appeal"):
         return _appeal(name, client)
+    if name.startswith("corrective"):
+        return _corrective(name, client)
     if name == "complaint record":  # an appeal centre's question, asked by staff
         return "POST", "/api/v1/complaint-records", {"json": RECORD_QUERY}, None
     if name.startswith("outbox"):
@@ -839,6 +859,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     from kesu.channels import source_admin
 
     source_admin.create(rt, "test", "sms-gw", "sms")
+    from kesu.corrective import service as corrective
+
+    action = corrective.open_action(rt, {**CORRECTIVE, "due_on": date(2026, 12, 31)}, "system")
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -864,6 +887,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/appeals/SS20261128000001/transitions", {"json": {"action": "accept"}}),
         ("PUT", "/api/v1/appeal-operators/mobile", {"json": {"name": "某移动公司"}}),
         ("POST", "/api/v1/appeals/SS20261128000001/operator-record", {}),
+        ("POST", "/api/v1/corrective-actions", {"json": {**CORRECTIVE, "complaint": n}}),
+        ("POST", f"/api/v1/corrective-actions/{action}/progress", {"json": {"note": "进展"}}),
+        ("POST", f"/api/v1/corrective-actions/{action}/transitions", {"json": {"action": "start"}}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
         (
@@ -985,6 +1011,33 @@ APPEAL = {
 }
 
 
+CORRECTIVE = {
+    "title": "计费整改",
+    "description": "修复套餐变更的计费规则",
+    "owner": "t-supervisor",  # nobody else's own: the others need corrective.manage
+    "due_on": "2026-12-31",
+    "group": {"category": "billing"},
+}
+
+
+def _corrective(name: str, client) -> tuple[str, str, dict, str | None]:
+    """Corrective actions' operations, on an action opened by the system for t-supervisor."""
+    from kesu.corrective import service
+
+    rt = client.app.state.runtime
+    if name == "corrective open":
+        return "POST", "/api/v1/corrective-actions", {"json": CORRECTIVE}, None
+    if name == "corrective actions":
+        return "GET", "/api/v1/corrective-actions", {"params": {"overdue": "false"}}, None
+    action_id = service.open_action(rt, {**CORRECTIVE, "due_on": date(2026, 12, 31)}, "system")
+    url = f"/api/v1/corrective-actions/{action_id}"
+    if name == "corrective action":
+        return "GET", url, {}, None
+    if name == "corrective progress":
+        return "POST", url + "/progress", {"json": {"note": "已排查"}}, None
+    return "POST", url + "/transitions", {"json": {"action": "start"}}, None
+
+
 def _appeal(name: str, client) -> tuple[str, str, dict, str | None]:
     """The appeal centre's operations, on an appeal registered by the system."""
     from kesu.appeals import operators, service
@@ -1065,6 +1118,7 @@ _PARAMS = {
     "channel-sources": "{source}",
     "appeals": "{number}",
     "appeal-operators": "{code}",
+    "corrective-actions": "{action_id}",
 }
 
 

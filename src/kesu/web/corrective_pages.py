@@ -81,7 +81,8 @@ async def open_action(pg: Page = Depends(staff)) -> Response:
         action_id = await run_in_threadpool(service.open_action, pg.rt, body, pg.p)
     except ValidationError as err:
         if back:
-            raise Problem(422, "invalid_action", "Invalid", form_errors(err)[0]["detail"]) from None
+            first = form_errors(err)[0]
+            raise Problem(422, first["code"], "Invalid", first["detail"]) from None
         values = {**raw, **(raw.get("group") or {})}
         return await _list_page(pg, values, form_errors(err), 422)
     except Problem as problem:
