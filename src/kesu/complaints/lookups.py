@@ -2,7 +2,8 @@
 other slice reads the complaint tables: the earlier complaints that make one a repeat,
 how many of a category came from one place lately, which were re-categorised, a
 customer's open complaints (a message in is added to the one it refers to), the likely
-duplicates of a complaint across channels.
+duplicates of a complaint across channels, the complaints of a group and the top causes
+(corrective actions).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from kesu.clock import BEIJING, FrozenClock
 from kesu.complaints import lookups, registration, transitions
 from kesu.data_files import load_yaml
 from kesu.deadlines import watcher
-from kesu.demo import plans, staff
+from kesu.demo import corrective, plans, staff
 from kesu.problems import Problem
 from kesu.store.db import read
 
@@ -138,6 +138,7 @@ def load(
     clock.now = real_now
     watcher.watch_once(sim, now=real_now)
     watcher.warn_once(sim, now=real_now)
+    corrective.load(rt)  # corrective actions on the replayed complaints
     return summary(rt)
 
 
