@@ -171,3 +171,15 @@ def test_top_causes_of_a_period_with_their_actions(rt, client, tokens, clock, hi
     assert top[0]["name"] == "系统故障"
     assert top[0]["actions"] == [{"id": made[0], "title": "计费修复", "state": "open"}]
     assert top[1]["actions"] == [{"id": made[1], "title": "话术培训", "state": "open"}]
+    # An action closed before a period began is not that period's.
+    clock.now = as_utc(OPENED + timedelta(days=1))
+    r = client.post(
+        f"/api/v1/corrective-actions/{made[1]}/transitions",
+        json={"action": "close", "outcome": "培训完成"},
+    )
+    assert r.status_code == 200, r.text
+    with read(rt.engine) as conn:
+        october = top_causes_with_actions(conn, date(2026, 10, 1), date(2026, 10, 31), 5)
+    by = {x["root_cause"]: x for x in october}
+    assert by["human_error"]["complaints"] == 1 and by["human_error"]["actions"] == []
+    assert [a["id"] for a in by["system_fault"]["actions"]] == [made[0]]
