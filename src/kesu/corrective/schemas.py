@@ -6,12 +6,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from kesu.clock import OUT_OF_RANGE, in_supported_range
 from kesu.complaints import vocabulary as vocab
 from kesu.corrective.lifecycle import ACTIONS
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+def _in_range(value: date) -> date:
+    if not in_supported_range(value):
+        raise PydanticCustomError("date_out_of_range", "日期超出范围：" + OUT_OF_RANGE)
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_range)]
 
 
 class GroupIn(BaseModel):
@@ -38,7 +49,7 @@ class ActionIn(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: Text
     owner: Annotated[str, Field(min_length=1, max_length=64)]
-    due_on: date
+    due_on: Day
     complaint: Annotated[str, Field(max_length=40)] | None = None
     group: GroupIn | None = None
 
@@ -58,7 +69,7 @@ class TransitionIn(BaseModel):
     outcome: Annotated[str, Field(max_length=4000)] | None = None
     note: Annotated[str, Field(max_length=4000)] | None = None
     owner: Annotated[str, Field(max_length=64)] | None = None
-    due_on: date | None = None
+    due_on: Day | None = None
     expected_version: Annotated[int, Field(ge=1)] | None = None
 
 
