@@ -14,7 +14,7 @@ import pytest
 
 from kesu.accounts.roles import Principal, for_role
 from kesu.clock import BEIJING, as_utc
-from kesu.complaints import registration, transitions
+from kesu.complaints import queries, registration, transitions
 from tests.conftest import NOW, with_cause
 
 # Neutral texts: no risk signal (no media, legal or regulator threat) is raised from them.
@@ -70,7 +70,11 @@ class Desk:
 
     def act(self, number: str, action: str, when: datetime, **params: Any) -> dict[str, Any]:
         self.clock.now = as_utc(when)
-        return transitions.transition(self.rt, number, action, with_cause(action, params), "system")
+        recorded = None
+        if action == "close" and "root_cause" not in params:  # keep a cause given before
+            recorded = queries.get(self.rt, number, "system").get("root_cause")
+        params = with_cause(action, params, recorded)
+        return transitions.transition(self.rt, number, action, params, "system")
 
     def close(self, number: str, accepted: datetime, closed: datetime, result="satisfied"):
         """accept → reply → callback → close, the last three steps at `closed`."""
