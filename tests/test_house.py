@@ -53,6 +53,8 @@ PURE = {
     "kesu.reports.people_defs",
     "kesu.reports.people_xlsx",
     "kesu.complaints.survey_form",
+    "kesu.corrective.lifecycle",
+    "kesu.corrective.effect",
 }
 PURE_PACKAGES = ("kesu.law.", "kesu.triage.")
 IMPURE_IN_PURE_PACKAGES = re.compile(
@@ -98,6 +100,9 @@ OWNED = {
     "incidents": ("kesu.incidents.",),
     "incident_complaints": ("kesu.incidents.",),
     "incident_events": ("kesu.incidents.",),
+    "corrective_actions": ("kesu.corrective.",),
+    "corrective_action_complaints": ("kesu.corrective.",),
+    "corrective_action_events": ("kesu.corrective.",),
 }
 
 

@@ -32,6 +32,7 @@ from kesu.complaints.attachment_routes import UPLOAD_BODY_MAX
 from kesu.complaints.attachment_routes import router as attachments_router
 from kesu.complaints.bulk_routes import router as bulk_router
 from kesu.complaints.routes import router as complaints_router
+from kesu.corrective.routes import router as corrective_router
 from kesu.deadlines import watcher as deadline_watcher
 from kesu.deadlines.routes import router as deadlines_router
 from kesu.incidents.routes import router as incidents_router
@@ -146,8 +147,10 @@ def _housekeeping(rt: Runtime) -> None:
     channels.delivery.run)."""
     from kesu.channels import digest
     from kesu.complaints import retention
+    from kesu.corrective import overdue
 
     digest.send_due(rt)
+    overdue.tell_overdue(rt)  # corrective actions past their due date: the owner told
     done = retention.run_daily(rt)
     if done and done["anonymised"]:
         log.info("retention: %s complaints anonymised", done["anonymised"])
@@ -195,6 +198,7 @@ def page_routers() -> list:
         auth,
         cases_pages,
         complaint_page,
+        corrective_pages,
         dashboard,
         duplicates_page,
         incidents_pages,
@@ -241,6 +245,7 @@ def page_routers() -> list:
         cases_pages.router,
         incidents_pages.router,
         people_page.router,
+        corrective_pages.router,
         notices_page.router,
         referrals_page.router,
         mail_held_page.router,
@@ -370,6 +375,7 @@ def create_app(rt: Runtime | None = None, watcher: bool | None = None) -> FastAP
     app.include_router(incidents_router)
     app.include_router(appeal_reports_router)
     app.include_router(quality_router)
+    app.include_router(corrective_router)
     app.include_router(sources_router)
     app.include_router(messages_in_router)
     app.include_router(mail_router)

@@ -176,6 +176,7 @@ def worker(
     wait = interval if interval is not None else rt.settings.watch_interval
     from kesu.channels import delivery, digest
     from kesu.complaints import retention
+    from kesu.corrective import overdue
 
     stop = threading.Event()
     if not once:  # messages go out every second or so, whatever the watch interval
@@ -189,6 +190,8 @@ def worker(
         kept = retention.run_daily(rt)
         if told := digest.send_due(rt):
             console.print(f"每日摘要已发给 {len(told)} 位班组长。")
+        if late := overdue.tell_overdue(rt):
+            console.print(f"整改任务逾期提醒 {len(late)} 件。")
         if kept is not None:
             console.print(
                 f"保存期限：匿名化 {kept['anonymised']} 件，法律保全跳过 {len(kept['held'])} 件。"

@@ -80,7 +80,7 @@ class Runtime:
             callback_results=frozenset(vocab.CALLBACK_RESULTS),
             teams=frozenset(self.teams()),
             risk_flags=frozenset(vocab.RISK_FLAGS),
-            root_causes=frozenset(vocab.ROOT_CAUSES),
+            root_causes=frozenset(vocab.CLOSING_CAUSES),
             categories=frozenset(vocab.CATEGORIES),
             derived_flags=vocab.DERIVED_FLAGS,
             remedy_kinds=frozenset(vocab.REMEDY_KINDS),

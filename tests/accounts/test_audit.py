@@ -126,7 +126,7 @@ def test_registration_and_every_transition_are_audited_with_before_and_after(cli
         ("approve", {}, "proposed", "approved"),
         ("reply", {}, "approved", "replied"),
         ("callback", {"result": "satisfied"}, "replied", "callback"),
-        ("close", {}, "callback", "closed"),
+        ("close", {"root_cause": "human_error"}, "callback", "closed"),
         ("reopen", {"note": "客户再次来电"}, "closed", "investigating"),
     ]
     for action, params, _, _ in steps:
@@ -196,7 +196,7 @@ def test_show_calendar_hold_and_case_promotion_are_audited(client, as_role):
         ("accept", {}),
         ("reply", {"resolution": "已退费"}),
         ("callback", {"result": "satisfied"}),
-        ("close", {}),
+        ("close", {"root_cause": "human_error"}),
     ):
         act(client, n, action, **params)
     r = client.post("/api/v1/cases", json={"complaint": n}, headers=as_role("quality"))

@@ -253,6 +253,7 @@ def test_no_request_without_credentials_reaches_data(rt, client):
         "incident_id": "1",
         "review_id": "1",
         "round_id": "1",
+        "action_id": "1",
     }
     anonymous = TestClient(client.app)
     tried = 0

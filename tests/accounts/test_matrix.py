@@ -9,6 +9,7 @@ one of them is noticed too.
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,15 @@ _SNAPSHOT = select(
             t.practice_answers,
             t.incidents,
             t.incident_events,
+            t.corrective_actions,
+            t.corrective_action_events,
         )
     ),
     _count(t.quality_reviews, t.quality_reviews.c.state != "reviewed").label("contested"),
     select(func.coalesce(func.sum(_C.version), 0)).scalar_subquery().label("versions"),
+    select(func.coalesce(func.sum(t.corrective_actions.c.version), 0))
+    .scalar_subquery()
+    .label("action_versions"),
     _count(t.complaints, _C.legal_hold).label("legal_holds"),
     _count(t.notifications, t.notifications.c.status == "dead").label("dead_messages"),
     _count(t.users, _U.active).label("active_users"),
@@ -141,12 +147,13 @@ class Desk:
 
 
 RESOLUTION = {"resolution": "经核查多扣30元流量费，已退还。"}
+CAUSE = {"root_cause": "human_error"}  # closing needs a cause
 ACCEPTED = [("accept", {})]
 INVESTIGATING = [*ACCEPTED, ("investigate", {})]
 PROPOSED_200 = [*INVESTIGATING, ("propose", {**RESOLUTION, "compensation": 200})]
 REPLIED = [*ACCEPTED, ("reply", RESOLUTION)]
 CALLED_BACK = [*REPLIED, ("callback", {"result": "satisfied"})]
-CLOSED = [*CALLED_BACK, ("close", {})]
+CLOSED = [*CALLED_BACK, ("close", CAUSE)]
 
 # action → (the way to the state where it is allowed, registration fields, its input,
 #           the status after it)
@@ -158,7 +165,7 @@ SCENES: dict[str, tuple[list, dict, dict, str]] = {
     "reject": (PROPOSED_200, {}, {"note": "补偿依据不足，请重拟"}, "investigating"),
     "reply": (ACCEPTED, {}, RESOLUTION, "replied"),
     "callback": (REPLIED, {}, {"result": "satisfied"}, "callback"),
-    "close": (CALLED_BACK, {}, {}, "closed"),
+    "close": (CALLED_BACK, {}, CAUSE, "closed"),
     "reopen": (CLOSED, {}, {"note": "客户来电表示问题仍未解决"}, "investigating"),
     "merge": ([], {}, {}, "merged"),  # `into`: a second open complaint, made in the test
     "invalidate": ([], {}, {"reason": "not_specific"}, "invalid"),
@@ -281,6 +288,11 @@ OPERATIONS = [
     ("incident message", "POST", "/api/v1/incidents/{incident_id}/message"),
     ("incident approve", "POST", "/api/v1/incidents/{incident_id}/message/approve"),
     ("incident close", "POST", "/api/v1/incidents/{incident_id}/close"),
+    ("corrective open", "POST", "/api/v1/corrective-actions"),
+    ("corrective actions", "GET", "/api/v1/corrective-actions"),
+    ("corrective action", "GET", "/api/v1/corrective-actions/{action_id}"),
+    ("corrective progress", "POST", "/api/v1/corrective-actions/{action_id}/progress"),
+    ("corrective transition", "POST", "/api/v1/corrective-actions/{action_id}/transitions"),
 ]
 NEEDS = {
     "register": {"complaint.register"},
@@ -384,6 +396,13 @@ NEEDS = {
     "incident message": {"incident.message"},
     "incident approve": {"incident.manage"},
     "incident close": {"incident.manage"},
+    # Corrective actions: reading, and (on an action owned by someone else) managing;
+    # the owner's own progress and closing are in tests/corrective/test_actions_api.py.
+    "corrective open": {"corrective.manage"},
+    "corrective actions": {"corrective.read"},
+    "corrective action": {"corrective.read"},
+    "corrective progress": {"corrective.manage"},
+    "corrective transition": {"corrective.manage"},
 }
 # The operator's own inbox: only roles that see every complaint (scope all), whatever
 # their permissions (a reseller's users register complaints, but not from it).
@@ -452,6 +471,8 @@ def _prepare(name: str, client, me: str, desk: Desk) -> tuple[str, str, dict, st
         return _quality(name, client, me, desk)
     if name.startswith("appeal"):
         return _appeal(name, client)
+    if name.startswith("corrective"):
+        return _corrective(name, client)
     if name == "complaint record":  # an appeal centre's question, asked by staff
         return "POST", "/api/v1/complaint-records", {"json": RECORD_QUERY}, None
     if name.startswith("outbox"):
@@ -960,6 +981,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
     from tests.incidents.make import incident
 
     iid = incident(rt, drafted=True)
+    from kesu.corrective import service as corrective
+
+    action = corrective.open_action(rt, {**CORRECTIVE, "due_on": date(2026, 12, 31)}, "system")
     tx = f"/api/v1/complaints/{n}/transitions"
     # Every state-changing request there is, as the auditor (self-service on its own
     # account aside: signing out, its password, its own tokens).
@@ -985,6 +1009,9 @@ def test_an_auditor_changes_nothing_but_reads_the_audit_log(rt, client, as_role)
         ("POST", "/api/v1/appeals/SS20261128000001/transitions", {"json": {"action": "accept"}}),
         ("PUT", "/api/v1/appeal-operators/mobile", {"json": {"name": "某移动公司"}}),
         ("POST", "/api/v1/appeals/SS20261128000001/operator-record", {}),
+        ("POST", "/api/v1/corrective-actions", {"json": {**CORRECTIVE, "complaint": n}}),
+        ("POST", f"/api/v1/corrective-actions/{action}/progress", {"json": {"note": "进展"}}),
+        ("POST", f"/api/v1/corrective-actions/{action}/transitions", {"json": {"action": "start"}}),
         ("POST", f"/api/v1/complaints/{n}/attachments", {"files": {"file": ("a.pdf", PDF)}}),
         ("POST", "/api/v1/complaints/bulk", {"json": {"numbers": [n], "action": "escalate"}}),
         (
@@ -1114,6 +1141,33 @@ APPEAL = {
 }
 
 
+CORRECTIVE = {
+    "title": "计费整改",
+    "description": "修复套餐变更的计费规则",
+    "owner": "t-supervisor",  # nobody else's own: the others need corrective.manage
+    "due_on": "2026-12-31",
+    "group": {"category": "billing"},
+}
+
+
+def _corrective(name: str, client) -> tuple[str, str, dict, str | None]:
+    """Corrective actions' operations, on an action opened by the system for t-supervisor."""
+    from kesu.corrective import service
+
+    rt = client.app.state.runtime
+    if name == "corrective open":
+        return "POST", "/api/v1/corrective-actions", {"json": CORRECTIVE}, None
+    if name == "corrective actions":
+        return "GET", "/api/v1/corrective-actions", {"params": {"overdue": "false"}}, None
+    action_id = service.open_action(rt, {**CORRECTIVE, "due_on": date(2026, 12, 31)}, "system")
+    url = f"/api/v1/corrective-actions/{action_id}"
+    if name == "corrective action":
+        return "GET", url, {}, None
+    if name == "corrective progress":
+        return "POST", url + "/progress", {"json": {"note": "已排查"}}, None
+    return "POST", url + "/transitions", {"json": {"action": "start"}}, None
+
+
 def _appeal(name: str, client) -> tuple[str, str, dict, str | None]:
     """The appeal centre's operations, on an appeal registered by the system."""
     from kesu.appeals import operators, service
@@ -1196,6 +1250,7 @@ _PARAMS = {
     "appeal-operators": "{code}",
     "practice": "{round_id}",
     "incidents": "{incident_id}",
+    "corrective-actions": "{action_id}",
 }
 
 

@@ -174,7 +174,8 @@ def test_historical_rows_keep_their_times_and_arrive_closed(rt, tmp_path):
                 受理时间="2026-10-08 09:00:00",
                 处理结果="核实多收流量费30元，已退还。",
                 办结时间="2026-10-09 17:30:00",
-            ),
+            )
+            + ["系统故障"],
             # Answered after the 15 days (and the Henan 5 working days) had passed.
             row(
                 "H2",
@@ -182,9 +183,11 @@ def test_historical_rows_keep_their_times_and_arrive_closed(rt, tmp_path):
                 受理时间="2026-10-08 09:00:00",
                 处理结果="已修复",
                 办结时间=date(2026, 10, 30),
-            ),
-            row("H3", 受理时间="2026-10-08 09:00:00", 来电号码="13900009999"),  # still open
+            )
+            + ["说不清"],  # not a cause kesu knows: kept, recorded as 未记录
+            row("H3", 受理时间="2026-10-08 09:00:00", 来电号码="13900009999") + [""],  # open
         ],
+        [*HEADERS, "原因分类"],
     )
     out = file_import.run(rt, path, "test")
     assert out.created == 3
@@ -197,6 +200,10 @@ def test_historical_rows_keep_their_times_and_arrive_closed(rt, tmp_path):
     assert h1.received_at.isoformat() == "2026-10-08T01:00:00+00:00"
     assert h1.closed_at.isoformat() == "2026-10-09T09:30:00+00:00"
     assert h1.next_due_at is None
+    # Closed with a cause: the file's (a Chinese name), else 未记录; no row refused for it.
+    assert h1.root_cause == "system_fault"
+    assert by_key(rt, "import:hotline:H2").root_cause == "unknown"
+    assert by_key(rt, "import:hotline:H3").root_cause is None  # open: decided when closed
     view = queries.get(rt, h1.number)
     assert view["status"] == "closed" and view["channel"] == "hotline"
     with read(rt.engine) as conn:
@@ -212,6 +219,7 @@ def test_historical_rows_keep_their_times_and_arrive_closed(rt, tmp_path):
     assert {m.rule: m.met_by for m in met} == {"ack_24h": "accept", "reply_15d": "reply"}
     assert all(m.met_at is not None for m in met)
     assert [e.type for e in events] == ["registered", "closed"]
+    assert events[1].data["root_cause"] == "system_fault"
     assert events[0].data["intake"] == {
         "source": "import",
         "ref": "hotline:H1",

@@ -17,7 +17,7 @@ POLICY = lc.Policy(
     validity_reasons=frozenset(vocab.VALIDITY_REASONS),
     teams=frozenset(vocab.TEAMS),
     risk_flags=frozenset(vocab.RISK_FLAGS),
-    root_causes=frozenset(vocab.ROOT_CAUSES),
+    root_causes=frozenset(vocab.CLOSING_CAUSES),
 )
 
 
@@ -39,7 +39,7 @@ def test_happy_path_registered_to_closed():
         ("propose", {"resolution": "退还多收的30元"}, "proposed"),
         ("reply", {}, "replied"),
         ("callback", {"result": "satisfied"}, "callback"),
-        ("close", {}, "closed"),
+        ("close", {"root_cause": "human_error"}, "closed"),
     ]:
         out = lc.decide(s, action, params, POLICY, NOW)
         assert out.status == expected
@@ -90,11 +90,39 @@ def test_close_needs_a_callback_result_or_three_failed_attempts():
     assert err.value.code == "callback_required"
     out = decide(replied, "callback", result="unreachable")
     assert out.status == "replied" and out.changes["callback_attempts"] == 1
-    assert decide(state(status="replied", callback_attempts=3), "close").status == "closed"
+    tried = state(status="replied", callback_attempts=3)
+    assert decide(tried, "close", root_cause="network_fault").status == "closed"
     with pytest.raises(lc.NotAllowed):
         decide(state(status="replied", callback_attempts=2), "close")
     with pytest.raises(lc.BadInput):
         decide(replied, "callback", result="happy")
+
+
+def test_close_needs_a_root_cause_given_now_or_recorded_before():
+    called = state(status="callback", resolution="x", callback_result="satisfied")
+    with pytest.raises(lc.BadInput) as err:
+        decide(called, "close")
+    assert err.value.code == "root_cause_required"
+    assert "root_cause" in err.value.detail and "原因" in err.value.detail
+    out = decide(called, "close", root_cause="system_fault")
+    assert out.status == "closed" and out.changes["root_cause"] == "system_fault"
+    # One recorded when the resolution was proposed is kept; a new one replaces it.
+    proposed = state(status="callback", root_cause="reseller")
+    assert decide(proposed, "close").changes["root_cause"] == "reseller"
+    assert decide(proposed, "close", root_cause="policy").changes["root_cause"] == "policy"
+    # An import's 未记录 is not a cause a person closes with, nor one they may choose.
+    historical = state(status="callback", root_cause=vocab.UNKNOWN_CAUSE)
+    with pytest.raises(lc.BadInput) as err:
+        decide(historical, "close")
+    assert err.value.code == "root_cause_required"
+    with pytest.raises(lc.BadInput) as err:
+        decide(called, "close", root_cause=vocab.UNKNOWN_CAUSE)
+    assert err.value.code == "unknown_root_cause"
+    with pytest.raises(lc.BadInput) as err:
+        decide(called, "close", root_cause="   ")
+    assert err.value.code == "root_cause_required"
+    # Still offered: what is missing is input, not a state the complaint is in.
+    assert "close" in lc.allowed_actions(called, POLICY, NOW)
 
 
 def test_reopen_only_from_replied_or_closed_within_the_window_and_counted():

@@ -88,7 +88,7 @@ def test_the_assignee_reveals_the_phone_only_to_call_back(client, make_complaint
         ("accept", {}),
         ("reply", {"resolution": "已核实多扣费用并退还。"}),
         ("callback", {"result": "satisfied"}),
-        ("close", {}),
+        ("close", {"root_cause": "human_error"}),
     ):
         act(n, action, **params)
     assert _reveal(client, n, handler, reason="callback").status_code == 403

@@ -103,3 +103,21 @@ def test_demo_resellers_see_only_their_own_sales(rt, tokens):
         items = c.get("/api/v1/complaints", params={"limit": 200}).json()["items"]
     assert items and all(i["reseller"] == "示例代理商甲" for i in items)
     assert all(i["channel"] == "store" for i in items)
+
+
+def test_the_demo_has_corrective_actions_with_an_effect(rt, client):
+    replay.load(rt, count=320, seed=2026)
+    # Every closed complaint of the demo has a root cause (closing needs one).
+    c = t.complaints.c
+    with rt.engine.connect() as conn:
+        causeless = conn.execute(
+            select(func.count()).where(c.status == "closed", c.root_cause.is_(None))
+        ).scalar()
+    assert causeless == 0
+    items = client.get("/api/v1/corrective-actions").json()["items"]
+    assert sorted(a["state"] for a in items) == ["closed", "in_progress", "open"]
+    assert [a["overdue"] for a in items if a["state"] == "in_progress"] == [True]
+    closed = next(a for a in items if a["state"] == "closed")
+    effect = client.get(f"/api/v1/corrective-actions/{closed['id']}").json()["effect"]
+    assert effect["complete"] is True and effect["before_total"] > 0
+    assert effect["statement"].endswith(("下降了。", "没有下降。"))

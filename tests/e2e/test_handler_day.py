@@ -131,7 +131,7 @@ def test_a_handlers_day_call_back_approval_reply_close(new_page, server):
     assert handler.locator("#approval-banner").count() == 0
     _act(handler, "reply")
     _act(handler, "callback", {"result": "satisfied"})
-    _act(handler, "close")
+    _act(handler, "close", {"root_cause": "human_error"})  # the cause is a required select
     assert "已归档" in handler.locator("h1").inner_text()
     # Closed: no call to make, so no reveal for the handler any more.
     assert handler.locator("#reveal-form").count() == 0

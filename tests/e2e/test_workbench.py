@@ -70,7 +70,7 @@ def test_agent_registers_and_handler_takes_it_to_closed(new_page):
     _act(handler, "reply")
     shot(handler, "complaint")
     _act(handler, "callback", {"result": "satisfied"})
-    _act(handler, "close")
+    _act(handler, "close", {"root_cause": "human_error"})  # the cause is a required select
     assert "已归档" in handler.locator("h1").inner_text()
     timeline = handler.locator("#timeline").inner_text()
     for step in ("登记", "受理", "开始调查", "拟定方案", "答复客户", "回访", "归档"):

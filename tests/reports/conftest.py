@@ -14,8 +14,8 @@ import pytest
 
 from kesu.accounts.roles import Principal, for_role
 from kesu.clock import BEIJING, as_utc
-from kesu.complaints import registration, transitions
-from tests.conftest import NOW
+from kesu.complaints import queries, registration, transitions
+from tests.conftest import NOW, with_cause
 
 # Neutral texts: no risk signal (no media, legal or regulator threat) is raised from them.
 TEXT = "用户反映宽带网速慢，要求核查处理。"
@@ -70,6 +70,10 @@ class Desk:
 
     def act(self, number: str, action: str, when: datetime, **params: Any) -> dict[str, Any]:
         self.clock.now = as_utc(when)
+        recorded = None
+        if action == "close" and "root_cause" not in params:  # keep a cause given before
+            recorded = queries.get(self.rt, number, "system").get("root_cause")
+        params = with_cause(action, params, recorded)
         return transitions.transition(self.rt, number, action, params, "system")
 
     def close(self, number: str, accepted: datetime, closed: datetime, result="satisfied"):

@@ -81,7 +81,7 @@ def test_series(rt, desk):
     desk.act(c, "accept", bj(11, 1, 10))
     desk.act(c, "reply", bj(11, 2, 9), resolution="已处理。", root_cause="system_fault")
     desk.act(c, "callback", bj(11, 2, 10), result="satisfied")
-    desk.act(c, "close", bj(11, 2, 11))
+    desk.act(c, "close", bj(11, 2, 11), root_cause=None)  # the reply's cause kept
     desk.done()
     s = overview.series(rt, "system", date(2026, 11, 1), date(2026, 11, 3))
     assert s["days"] == ["2026-11-01", "2026-11-02", "2026-11-03"]

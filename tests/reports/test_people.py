@@ -120,6 +120,7 @@ def test_the_figures_per_person_and_team_are_the_hand_counted_ones(rt, desk, han
         "reopen_rate",
         "satisfaction_rate",
         "handling_hours_avg",
+        "quality_score",
     ]
     rows = {p["username"]: p for p in r["people"]}
     assert set(rows) == {"alice", "bob"}  # "system" closed S1: nobody's figure
@@ -131,6 +132,7 @@ def test_the_figures_per_person_and_team_are_the_hand_counted_ones(rt, desk, han
         "reopen_rate": round(1 / 3, 6),
         "satisfaction_rate": 1.0,
         "handling_hours_avg": 184.0,  # (24 + 72 + 456) / 3
+        "quality_score": None,  # nobody reviewed yet
     }
     assert _values(rows["bob"]) == {
         "handled": 2,
@@ -139,6 +141,7 @@ def test_the_figures_per_person_and_team_are_the_hand_counted_ones(rt, desk, han
         "reopen_rate": 0.0,
         "satisfaction_rate": 0.0,  # one callback done (dissatisfied), one unreachable
         "handling_hours_avg": 15.0,  # (24 + 6) / 2
+        "quality_score": None,
     }
     assert rows["bob"]["figures"]["satisfaction_rate"]["denominator"] == 1
     teams = {tm["team"]: tm for tm in r["teams"]}
@@ -150,6 +153,7 @@ def test_the_figures_per_person_and_team_are_the_hand_counted_ones(rt, desk, han
         "reopen_rate": 0.25,
         "satisfaction_rate": 1.0,
         "handling_hours_avg": 144.0,  # (552 + 24) / 4
+        "quality_score": None,
     }
     assert _values(teams["network"]) == _values(rows["bob"])
 
@@ -197,7 +201,9 @@ def test_each_caller_sees_their_rows(rt, handled):
         assert names == ["bob"] and book["班组"].max_row == 1
         full = load_workbook(io.BytesIO(ask("sup", ".xlsx").content))
         sheet = {r[0]: r for r in full["人员"].iter_rows(min_row=2, values_only=True)}
-        assert sheet["alice"][3:] == (3, round(2 / 3, 6), round(2 / 3, 6), round(1 / 3, 6), 1, 184)
+        assert sheet["alice"][3:] == (
+        3, round(2 / 3, 6), round(2 / 3, 6), round(1 / 3, 6), 1, 184, None
+    )  # fmt: skip
         assert "办结量" in [c.value for c in full["口径"]["A"]]
         # A role without people's figures is refused.
         users.create_user(rt, "test", "aud", "appeal_officer", "password-123456")
@@ -221,6 +227,47 @@ def test_the_page_shows_the_table_and_bars(rt, handled):
         assert sign_in(web, {"username": "bob", "password": "password-123456"}).is_success
         own = web.get("/reports/people", params={"start": PERIOD[0], "end": PERIOD[1]}).text
         assert 'data-person="bob"' in own and 'data-person="alice"' not in own
+
+
+def test_the_quality_score_is_the_mean_of_the_persons_reviews(rt, handled):
+    """Quality reviews (kesu.quality) of alice's complaints closed in the period: one
+    perfect, one with a critical item failed (0): her score 50.0 of 2 reviews; the team's
+    the same; bob, never reviewed, none."""
+    from kesu.quality import reviews
+
+    _, numbers = handled
+    users.create_user(rt, "test", "qa", "quality", "password-123456")
+    perfect = {
+        "time_limit_told": True,
+        "identity_verified": True,
+        "category_correct": True,
+        "article_cited": True,
+        "replied_in_time": True,
+        "courtesy": 5,
+    }
+    reviews.create(rt, "qa", {"complaint": numbers["a2"], "marks": perfect})
+    with rt.engine.connect() as conn:
+        a1 = (
+            conn.execute(
+                select(t.complaints.c.number)
+                .where(t.complaints.c.status == "closed", t.complaints.c.assignee == "alice")
+                .where(t.complaints.c.number != numbers["a2"])
+                .order_by(t.complaints.c.id)
+            )
+            .scalars()
+            .first()
+        )
+    reviews.create(rt, "qa", {"complaint": a1, "marks": {**perfect, "identity_verified": False}})
+    r = people.report(rt, SUP, *map(_day, PERIOD))
+    rows = {p["username"]: p for p in r["people"]}
+    assert rows["alice"]["figures"]["quality_score"] == {
+        "value": 50.0,
+        "numerator": None,
+        "denominator": 2,
+    }
+    assert rows["bob"]["figures"]["quality_score"]["value"] is None
+    teams = {tm["team"]: tm for tm in r["teams"]}
+    assert teams["billing"]["figures"]["quality_score"]["value"] == 50.0
 
 
 def test_the_definitions_are_data_and_checked():

@@ -102,7 +102,16 @@ def test_the_reports_figures_equal_the_kpi_apis(rt, month):
     assert cities[("河南省", "郑州市")]["per_10k"] == round(2 / 52000 * 10000, 4)
 
 
-def test_referrals_and_causes(rt, month):
+def test_referrals_and_causes(rt, month, client):
+    action = {
+        "title": "计费系统套餐变更同步整改",
+        "description": "套餐变更后计费未同步，修复同步任务并复核当月账单。",
+        "owner": "t-supervisor",
+        "due_on": "2026-12-31",
+        "group": {"root_cause": "system_fault"},
+    }
+    r = client.post("/api/v1/corrective-actions", json=action)
+    assert r.status_code == 201, r.text
     r = regulator.report(rt, "system", month="2026-11")
     f = r["referrals"]
     assert (f["received"], f["answered"], f["late"], f["on_time"]) == (2, 1, 1, 0)
@@ -114,6 +123,9 @@ def test_referrals_and_causes(rt, month):
         ("network_fault", 1),
     ]
     assert c["top"][0]["name"] == "系统故障" and c["top"][0]["share"] == round(2 / 3, 6)
+    [act] = c["top"][0]["actions"]  # the corrective action of that cause (整改)
+    assert act["title"] == "计费系统套餐变更同步整改" and act["state_name"] == "已立项"
+    assert c["top"][1]["actions"] == []
 
 
 def test_a_quarter_and_the_workbook(rt, month, client):

@@ -51,6 +51,14 @@ BUSINESS_RULES = {
     "org_not_allowed",
     # Which fields a transition needs depends on its action (docs/api.md):
     "unknown_root_cause",
+    "root_cause_required",  # closing needs a cause given now or recorded before
+    # Corrective actions: the owner must be a user, the due date not past, one of a
+    # complaint or a group given, what an action needs depends on the action:
+    "unknown_owner",
+    "due_in_past",
+    "complaint_or_group",
+    "group_required",
+    "outcome_required",
     "resolution_required",
     "note_required",
     "team_required",

@@ -468,7 +468,7 @@ def test_service_add_information_and_rate(rt, clock):
     assert "customer_rated" in types and "callback_done" not in types  # one entry, not two
     staff_events = queries.events(rt, number)
     assert any(e["type"] == "callback_done" and e["actor"] == "portal" for e in staff_events)
-    transitions.transition(rt, number, "close", {}, "test")
+    transitions.transition(rt, number, "close", {"root_cause": "human_error"}, "test")
     with pytest.raises(Problem) as err:
         portal.add_information(rt, me, number, "还有")
     assert err.value.status == 409 and err.value.code == "complaint_closed"
@@ -567,7 +567,7 @@ def test_a_customer_chooses_only_the_essential_messages(web, rt, act, make_compl
         ("accept", {}),
         ("reply", {"resolution": "已修复线路，恢复上网。"}),
         ("callback", {"result": "satisfied"}),
-        ("close", {}),
+        ("close", {"root_cause": "human_error"}),
     ]:
         act(n, action, **params)
     with rt.engine.connect() as conn:

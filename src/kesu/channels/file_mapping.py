@@ -37,6 +37,7 @@ FIELDS: dict[str, str] = {
     "area": "城乡",
     "resolution": "处理结果",
     "closed_at": "办结时间",
+    "root_cause": "原因分类",
 }
 ALWAYS_REQUIRED = ("work_order", "received_at", "phone", "description")
 NAME_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"

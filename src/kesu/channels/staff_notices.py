@@ -6,7 +6,8 @@ Kinds: `assigned` (the person a complaint was given to, unless they took it them
 `approval_waiting` (the approvers of the complaint's team, or all approvers when the team
 has none), `deadline_warning` and `deadline_breached` (the assignee and the supervisors of
 the complaint's team), `customer_wrote` (a customer's mail added to a complaint: its
-assignee; on a closed complaint also the team's supervisors, who decide on reopening).
+assignee; on a closed complaint also the team's supervisors, who decide on reopening),
+`action_assigned` and `action_overdue` (a corrective action's owner: corrective/).
 Each kind can be switched off per user, or its email alone.
 """
 
@@ -41,6 +42,9 @@ KINDS: dict[str, str] = {
     "webhook_paused": "推送订阅已自动暂停",
     "daily_digest": "每日摘要（班组长）",
     "incident_opened": "群体性事件开启",
+    # Corrective actions (corrective/): its owner, when given one and when it is overdue.
+    "action_assigned": "分派给我的整改任务",
+    "action_overdue": "整改任务逾期",
 }
 DEFAULT_OFF = frozenset({"daily_digest"})  # asked for, not sent unasked
 SELF_TAKEN = frozenset({"claim", "accept"})  # the assignee took it: not told

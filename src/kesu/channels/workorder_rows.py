@@ -45,6 +45,7 @@ class Closed:
 
     closed_at: datetime
     resolution: str | None
+    root_cause: str | None = None  # as the file says it (a code or a name); else 未记录
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ def item_of(g: Good) -> dict[str, Any]:
 def extra_of(g: Good) -> dict[str, Any]:
     closed = None
     if g.closed is not None:
-        closed = {"closed_at": g.closed.closed_at, "resolution": g.closed.resolution}
+        closed = {
+            "closed_at": g.closed.closed_at,
+            "resolution": g.closed.resolution,
+            "root_cause": _cause(g.closed.root_cause),
+        }
     return {"idempotency_key": g.key, "closed": closed, "intake": g.intake}
 
 
@@ -97,6 +102,19 @@ _CHANNEL_WORDS = {
     "网厅": "web",
     "邮件": "email",
 }
+_CAUSE_WORDS = {
+    **{v["name"]: k for k, v in vocab.CLOSING_CAUSES.items()},
+    **{v["en"].lower(): k for k, v in vocab.CLOSING_CAUSES.items()},
+    **{k: k for k in vocab.CLOSING_CAUSES},
+}
+
+
+def _cause(text: str | None) -> str | None:
+    """A historical row's cause: a code, a Chinese or English name; anything else (or
+    nothing) is recorded as 未记录 by the import (complaints.import_history), not refused."""
+    return None if not text else _CAUSE_WORDS.get(text.strip().lower())
+
+
 _AREA_WORDS = {
     "城市": "urban",
     "城镇": "urban",
@@ -306,7 +324,7 @@ class Checker:
         assert work_order is not None
         closed = None
         if closed_at is not None:
-            closed = Closed(closed_at, (texts.get("resolution") or None))
+            closed = Closed(closed_at, texts.get("resolution") or None, texts.get("root_cause"))
         intake = {
             "source": "import",
             "ref": f"{self.mapping.source}:{work_order}",

@@ -154,7 +154,7 @@ def prepare(basis: Basis, data: Mapping[str, Any], encode: Encoders | None = Non
     actor, now = basis.actor, basis.now
     row, planned = plan_row(basis.rules, data, actor, now, basis.calendar, basis.policies)
     row["idempotency_key"] = data.get("idempotency_key")
-    row.update(accepted_at=None, replied_at=None, closed_at=None, resolution=None)
+    row.update(accepted_at=None, replied_at=None, closed_at=None, resolution=None, root_cause=None)
     closed = data.get("closed")
     if closed:
         import_history.close_historical(row, planned, closed, basis.rules)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 from kesu.accounts import crypto
 from kesu.clock import as_utc
 from kesu.complaints import lookups, repeats
+from kesu.complaints import vocabulary as vocab
 from kesu.complaints.views import iso
 from kesu.deadlines.rules import Rule
 from kesu.store import tables as t
@@ -115,6 +116,8 @@ def close_historical(
         replied_at=closed_at,
         closed_at=closed_at,
         resolution=closed.get("resolution"),
+        # A closed complaint has a cause; a historical one arrives without: 未记录.
+        root_cause=_cause(closed.get("root_cause")),
         next_due_at=None,
         assignee=None,
         first_assignee=None,
@@ -127,6 +130,13 @@ def close_historical(
             d["met_at"], d["met_by"] = closed_at, "reply" if "reply" in met_by else "close"
 
 
+def _cause(given: Any) -> str:
+    """The cause an imported closed row carries: one a person may choose, else unknown."""
+    if isinstance(given, str) and given in vocab.CLOSING_CAUSES:
+        return given
+    return vocab.UNKNOWN_CAUSE
+
+
 def closed_event(cid: int, row: Mapping[str, Any], actor: str, now: datetime) -> dict[str, Any]:
     """The history's closing of an imported finished work order (after its registration)."""
     return {
@@ -137,5 +147,9 @@ def closed_event(cid: int, row: Mapping[str, Any], actor: str, now: datetime) ->
         "from_status": "registered",
         "to_status": "closed",
         "note": row.get("resolution"),
-        "data": {"historical": True, "closed_at": iso(row["closed_at"])},
+        "data": {
+            "historical": True,
+            "closed_at": iso(row["closed_at"]),
+            "root_cause": row.get("root_cause"),
+        },
     }

@@ -63,6 +63,7 @@ class State:
     number: str | None = None
     category: str | None = None
     assignee: str | None = None
+    root_cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,14 @@ def _callback(state: State, params: Mapping[str, Any], policy: Policy, now: date
 
 
 def _close(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:
-    return Outcome("close", "closed", {"closed_at": now}, "closed", meets="close")
+    """Closing needs a root cause: the one given now, or one recorded before (propose,
+    reply) that is still a cause a person may choose (not an import's `unknown`)."""
+    changes: dict[str, Any] = {"closed_at": now, **_root_cause(params, policy)}
+    cause = changes.get("root_cause") or state.root_cause
+    if cause is None or (policy.root_causes and cause not in policy.root_causes):
+        raise BadInput("root_cause_required", "归档须选择投诉原因分类（root_cause）。")
+    changes["root_cause"] = cause
+    return Outcome("close", "closed", changes, "closed", meets="close")
 
 
 def _reopen(state: State, params: Mapping[str, Any], policy: Policy, now: datetime) -> Outcome:

@@ -2,12 +2,13 @@
 other slice reads the complaint tables: the earlier complaints that make one a repeat,
 how many of a category came from one place lately (mass incidents), which were re-categorised, a
 customer's open complaints (a message in is added to the one it refers to), the likely
-duplicates of a complaint across channels.
+duplicates of a complaint across channels, the complaints of a group and the top causes
+(corrective actions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -338,3 +339,84 @@ def closure_of(conn: Connection, p: Principal, number: str):
     return conn.execute(
         _closed_select().where(C.number == number).where(*scope_conditions(p))
     ).first()
+
+
+# A group of complaints as corrective actions name it (corrective/): a saved filter of
+# these keys, each optional; merged and invalid complaints are never in a group.
+GROUP_KEYS = {
+    "root_cause": C.root_cause,
+    "category": C.category,
+    "province": C.customer_province,
+    "city": C.customer_city,
+}
+
+
+def _in_group(match: Mapping[str, Any]) -> list:
+    conds = [GROUP_KEYS[k] == v for k, v in match.items() if k in GROUP_KEYS and v]
+    return [*conds, C.status.not_in(("merged", "invalid"))]
+
+
+def group_numbers(
+    conn: Connection, match: Mapping[str, Any], lo: datetime, hi: datetime, limit: int
+) -> list[str]:
+    """The numbers of the group's complaints received in [lo, hi], newest first."""
+    return list(
+        conn.execute(
+            select(C.number)
+            .where(*_in_group(match), C.received_at >= lo, C.received_at <= hi)
+            .order_by(C.received_at.desc(), C.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def group_counts(
+    conn: Connection, match: Mapping[str, Any], spans: Sequence[tuple[datetime, datetime]]
+) -> list[int]:
+    """How many of the group's complaints were received in each [lo, hi) of `spans`."""
+    return [
+        int(
+            conn.execute(
+                select(func.count())
+                .select_from(t.complaints)
+                .where(*_in_group(match), C.received_at >= lo, C.received_at < hi)
+            ).scalar_one()
+        )
+        for lo, hi in spans
+    ]
+
+
+def group_of(conn: Connection, number: str) -> dict[str, Any] | None:
+    """A complaint's group keys (cause, category, province, city) and status, or None."""
+    row = conn.execute(
+        select(C.root_cause, C.category, C.customer_province, C.customer_city, C.status).where(
+            C.number == number
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "root_cause": row.root_cause,
+        "category": row.category,
+        "province": row.customer_province,
+        "city": row.customer_city,
+        "status": row.status,
+    }
+
+
+def top_causes(conn: Connection, lo: datetime, hi: datetime, limit: int) -> list[tuple[str, int]]:
+    """(cause, how many) of the complaints closed in [lo, hi), the most frequent first."""
+    n = func.count().label("n")
+    rows = conn.execute(
+        select(C.root_cause, n)
+        .where(
+            C.status == "closed",
+            C.closed_at >= lo,
+            C.closed_at < hi,
+            C.root_cause.is_not(None),
+        )
+        .group_by(C.root_cause)
+        .order_by(n.desc(), C.root_cause)
+        .limit(limit)
+    ).all()
+    return [(r.root_cause, int(r.n)) for r in rows]

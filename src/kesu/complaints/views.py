@@ -61,6 +61,7 @@ def state_of(row) -> lifecycle.State:
         number=row.number,
         category=row.category,
         assignee=row.assignee,
+        root_cause=row.root_cause,
     )
 
 

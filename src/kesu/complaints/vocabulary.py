@@ -25,6 +25,10 @@ REVEAL_REASONS: dict[str, dict] = _ref()["reveal_reasons"]
 ROOT_CAUSES: dict[str, dict] = _ref()["root_causes"]
 REMEDY_KINDS: dict[str, dict] = _ref()["remedy_kinds"]
 TEAMS: dict[str, dict] = _ref()["teams"]
+# The causes a person chooses when closing (PRODUCT.md's list); `import_only` ones (the
+# cause a historical import arrives without) are shown but never chosen.
+CLOSING_CAUSES: dict[str, dict] = {k: v for k, v in ROOT_CAUSES.items() if not v.get("import_only")}
+UNKNOWN_CAUSE: str = next(k for k, v in ROOT_CAUSES.items() if v.get("import_only"))
 
 APPROVAL_FLAGS = frozenset(k for k, v in RISK_FLAGS.items() if v.get("requires_approval"))
 # Flags only kesu's rules set (complaints/repeats.py): refused when given or changed by hand.

@@ -110,6 +110,8 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
     handler = rng.choice(HANDLERS)
     steps: list[tuple] = []
     roll = rng.random()
+    # Closing needs a root cause (complaints.lifecycle): the entry's, as the handler found it.
+    cause = {"root_cause": entry.get("root_cause") or "other"}
     if kind in ("inquiry", "consultation"):
         if kind == "consultation" and roll < 0.12:
             return steps  # never answered: the watcher turns it into a complaint
@@ -135,7 +137,7 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
                     handler,
                 )
             )
-            steps.append((hours(rng, 0.1, 3), "close", {}, handler))
+            steps.append((hours(rng, 0.1, 3), "close", cause, handler))
         return steps
     if roll < 0.04:
         steps.append((hours(rng, 0.5, 20), "accept", {}, rng.choice(AGENTS)))
@@ -218,15 +220,14 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
     if outcome < 0.05:
         for _ in range(3):
             steps.append((hours(rng, 3, 20), "callback", {"result": "unreachable"}, handler))
-        steps.append(
-            (hours(rng, 0.1, 2), "close", {"note": "三次回访未联系上，按规定归档。"}, handler)
-        )
+        unreached = {**cause, "note": "三次回访未联系上，按规定归档。"}
+        steps.append((hours(rng, 0.1, 2), "close", unreached, handler))
         return steps
     result = _pick(rng, [("satisfied", 66), ("basically_satisfied", 20), ("dissatisfied", 14)])
     steps.append((hours(rng, 6, 48), "callback", {"survey": survey_of(result)}, handler))
     if rng.random() < 0.05:
         return steps  # called back, not yet archived
-    steps.append((hours(rng, 0.1, 4), "close", {}, handler))
+    steps.append((hours(rng, 0.1, 4), "close", cause, handler))
     if (result == "dissatisfied" and rng.random() < 0.6) or rng.random() < 0.02:
         steps.append(
             (
@@ -250,7 +251,7 @@ def plan(rng: random.Random, entry: dict[str, Any], received: datetime) -> list[
         steps.append(
             (hours(rng, 12, 48), "callback", {"survey": survey_of("basically_satisfied")}, handler)
         )
-        steps.append((hours(rng, 0.1, 3), "close", {}, handler))
+        steps.append((hours(rng, 0.1, 3), "close", cause, handler))
     return steps
 
 

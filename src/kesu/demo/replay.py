@@ -20,7 +20,7 @@ from kesu.clock import BEIJING, FrozenClock
 from kesu.complaints import lookups, registration, transitions
 from kesu.data_files import load_yaml
 from kesu.deadlines import watcher
-from kesu.demo import incidents, plans, quality, staff
+from kesu.demo import corrective, incidents, plans, quality, staff
 from kesu.problems import Problem
 from kesu.store.db import read
 
@@ -141,6 +141,7 @@ def load(
     watcher.watch_once(sim, now=real_now)
     watcher.warn_once(sim, now=real_now)
     quality.load(rt, rng)
+    corrective.load(rt)  # corrective actions on the replayed complaints
     return summary(rt)
 
 

@@ -21,7 +21,8 @@ from sqlalchemy import Connection, and_, exists, or_, select
 
 from kesu.accounts import team_store
 from kesu.accounts.roles import Actor, Principal, as_principal, forbidden
-from kesu.reports.people_defs import Closed, Definitions, Tally, definitions
+from kesu.quality.scores import person_scores
+from kesu.reports.people_defs import Closed, Definitions, Tally, definitions, quality_figure
 from kesu.reports.queries import (
     C,
     D,
@@ -107,6 +108,10 @@ def closed_rows(
     ]
 
 
+def _scored(scores: dict[str, dict], names: list[str]) -> list[tuple[int, float | None]]:
+    return [(scores[n]["reviews"], scores[n]["mean_score"]) for n in names if n in scores]
+
+
 def report(rt: Runtime, actor: Actor, start: date, end: date) -> dict[str, Any]:
     """The figures of the period the caller may see (see the module's docstring)."""
     p = as_principal(actor)
@@ -126,6 +131,8 @@ def report(rt: Runtime, actor: Actor, start: date, end: date) -> dict[str, Any]:
         if seen == "own":
             users = {whose: team_store.user(conn, whose)} if whose else {}
         team_names = team_store.load(conn)
+        scores = person_scores(conn, *bounds(start, end))
+        members = {name: team_store.user(conn, name) for name in scores}
     person_rows = []
     for name, user in sorted(users.items()):
         team = user.team if user is not None else None
@@ -138,14 +145,22 @@ def report(rt: Runtime, actor: Actor, start: date, end: date) -> dict[str, Any]:
                 "username": name,
                 "display_name": (user.display_name if user is not None else None) or name,
                 "team": team,
-                "figures": people.get(name, Tally()).figures(),
+                "figures": {
+                    **people.get(name, Tally()).figures(),
+                    "quality_score": quality_figure(_scored(scores, [name])),
+                },
             }
         )
     team_rows = [
         {
             "team": code,
             "name": team_names[code].name if code in team_names else code,
-            "figures": tally.figures(),
+            "figures": {
+                **tally.figures(),
+                "quality_score": quality_figure(
+                    _scored(scores, [n for n, u in members.items() if u and u.team == code])
+                ),
+            },
         }
         for code, tally in sorted(teams.items())
         if seen == "all" or (seen == "team" and code == whose)

@@ -16,7 +16,7 @@ from typing import Any
 
 from kesu.data_files import load_yaml
 
-UNITS = ("count", "rate", "hours")
+UNITS = ("count", "rate", "hours", "score")
 COMPUTED = (
     "handled",
     "on_time_rate",
@@ -24,6 +24,7 @@ COMPUTED = (
     "reopen_rate",
     "satisfaction_rate",
     "handling_hours_avg",
+    "quality_score",  # filled in by reports.people from the quality slice's reviews
 )
 # Events read from the complaint row's counters (each adds one, nothing takes it back).
 COUNTED_EVENTS = ("reopened", "escalated")
@@ -159,4 +160,16 @@ class Tally:
                 "numerator": round(self.hours, 2),
                 "denominator": n,
             },
+            "quality_score": {"value": None, "numerator": None, "denominator": 0},
         }
+
+
+def quality_figure(scores: list[tuple[int, float | None]]) -> dict[str, Any]:
+    """The quality score of a person or team from (reviews, mean score) pairs: the mean
+    of all their reviews (each person's mean weighted by their number of reviews)."""
+    counted = [(n, m) for n, m in scores if n and m is not None]
+    total = sum(n for n, _m in counted)
+    if not total:
+        return {"value": None, "numerator": None, "denominator": 0}
+    value = sum(n * m for n, m in counted) / total
+    return {"value": round(value, 1), "numerator": None, "denominator": total}

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from kesu.reports.xlsx import FORMATS, WRAP, _header
 
-UNIT_NAMES = {"count": "件", "rate": "%", "hours": "小时"}
+UNIT_NAMES = {"count": "件", "rate": "%", "hours": "小时", "score": "分"}
 
 
 def filename(report: dict[str, Any]) -> str:

@@ -14,7 +14,8 @@ What it holds, each from one place so that it cannot disagree with the rest of k
   city counted with that KPI's population over the configured subscriber base;
 - the regulator's referrals received and what became of them (channels.referral_figures);
 - the top root causes of the complaints closed in the period (data/reference.yaml
-  root_causes).
+  root_causes), each with its corrective actions (整改: corrective.views) not finished
+  before the period began.
 
 No article we hold prescribes this report's layout: it is operator reporting practice
 (the seeds: 通信企业应定期对客户投诉数据进行统计分析), and the file says so.
@@ -35,6 +36,8 @@ from kesu.appeals import schemes
 from kesu.channels import referral_figures, referral_sources
 from kesu.clock import to_beijing
 from kesu.complaints import vocabulary as vocab
+from kesu.corrective import lifecycle as corrective_states
+from kesu.corrective import views as corrective
 from kesu.data_files import load_yaml
 from kesu.problems import Problem
 from kesu.reports import kpi_report, regulator_xlsx
@@ -200,6 +203,16 @@ def _causes(conn, p, start: date, end: date) -> dict[str, Any]:
     closed = sum(n for _cause, n in rows)
     ranked = sorted(((c, n) for c, n in rows if c), key=lambda cn: (-cn[1], cn[0]))
     top = int(layout()["top_causes"])
+    actions = {
+        row["root_cause"]: [
+            {
+                **a,
+                "state_name": corrective_states.STATES.get(a["state"], {}).get("name", a["state"]),
+            }
+            for a in row["actions"]
+        ]
+        for row in corrective.top_causes_with_actions(conn, start, end, limit=len(ranked) or 1)
+    }
     return {
         "closed": closed,
         "without_cause": sum(n for c, n in rows if not c),
@@ -209,7 +222,7 @@ def _causes(conn, p, start: date, end: date) -> dict[str, Any]:
                 "name": vocab.ROOT_CAUSES.get(cause, {}).get("name", cause),
                 "count": n,
                 "share": round(n / closed, 6) if closed else None,
-                "actions": [],  # corrective actions (整改) of this cause, when kesu has them
+                "actions": actions.get(cause, []),  # 整改 of this cause (corrective.views)
             }
             for cause, n in ranked[:top]
         ],

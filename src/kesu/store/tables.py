@@ -29,6 +29,11 @@ from kesu.store.tables_appeals import appeals as appeals
 from kesu.store.tables_channels_in import channel_messages as channel_messages
 from kesu.store.tables_channels_in import channel_replays as channel_replays
 from kesu.store.tables_channels_in import channel_sources as channel_sources
+from kesu.store.tables_corrective import (
+    corrective_action_complaints as corrective_action_complaints,
+)
+from kesu.store.tables_corrective import corrective_action_events as corrective_action_events
+from kesu.store.tables_corrective import corrective_actions as corrective_actions
 from kesu.store.tables_imports import import_jobs as import_jobs
 from kesu.store.tables_imports import import_mappings as import_mappings
 from kesu.store.tables_incidents import incident_complaints as incident_complaints

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -12,6 +13,8 @@ from kesu.accounts import teams as team_admin
 from kesu.accounts.roles import roles
 from kesu.complaints import duplicates, lifecycle, queries, reveal, surveys, transitions
 from kesu.complaints.survey_form import survey
+from kesu.corrective import service as corrective_service
+from kesu.corrective import views as corrective_views
 from kesu.law import advice, articles, library
 from kesu.problems import Problem
 from kesu.web import i18n
@@ -27,7 +30,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "reject": ("note",),
     "reply": ("resolution", "note"),
     "callback": ("result", "note"),
-    "close": ("note",),
+    "close": ("root_cause", "note"),
     "reopen": ("note",),
     "merge": ("into", "note"),
     "transfer": ("team", "assignee", "note"),
@@ -67,6 +70,9 @@ def _complaint_data(pg: Page, number: str) -> dict[str, Any]:
         "duplicates": duplicates.of(pg.rt, number, pg.p),
         # The satisfaction surveys of the complaint, the latest round first.
         "surveys": surveys.answered(pg.rt, number, pg.p),
+        # The corrective actions it is linked to (workbench/_corrective.html).
+        "corrective": corrective_views.actions_of(pg.rt, number, pg.p),
+        "default_due": (corrective_service.today(pg.rt) + timedelta(days=30)).isoformat(),
     }
 
 

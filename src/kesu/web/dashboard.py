@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from kesu.accounts.roles import Principal, require
 from kesu.clock import supported_date, to_beijing
 from kesu.complaints import transitions
+from kesu.corrective import views as corrective_views
 from kesu.problems import Problem
 from kesu.reports import kpi_report, overview, queues
 from kesu.reports.routes import DEFAULT_DAYS
@@ -130,6 +131,8 @@ def _data(pg: Page, lo: date, hi: date) -> dict[str, Any]:
         "as_of": found["as_of"],
         "breaching": queues.about_to_breach(pg.rt, p, hours=24, limit=30),
         "approvals": queues.approvals(pg.rt, p, limit=30) if p.can("complaint.approve") else [],
+        # Corrective actions: open, overdue, the last closed with their effect (or None).
+        "corrective": corrective_views.card(pg.rt, p),
     }
     return out
 

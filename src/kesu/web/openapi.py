@@ -235,6 +235,15 @@ CODES: dict[int, tuple[str, ...]] = {
         "unknown_scheme",  # appeal statistics: a category scheme not held (appeals.reports)
         "unknown_status",
         "unknown_root_cause",
+        "root_cause_required",
+        # Corrective actions (corrective.service, corrective.lifecycle).
+        "complaint_or_group",
+        "group_required",
+        "unknown_group_key",
+        "unknown_owner",
+        "due_in_past",
+        "outcome_required",
+        "unknown_state",
         "unknown_remedy_kind",
         "resolution_required",
         # The callback's satisfaction survey (complaints.survey_form).
