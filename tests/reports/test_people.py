@@ -124,7 +124,7 @@ def test_the_figures_per_person_and_team_are_the_hand_counted_ones(rt, desk, han
     ]
     rows = {p["username"]: p for p in r["people"]}
     assert set(rows) == {"alice", "bob"}  # "system" closed S1: nobody's figure
-    assert rows["alice"]["team"] == "billing"
+    assert rows["alice"]["team"] == "billing" and rows["alice"]["team_name"] == "计费核查组"
     assert _values(rows["alice"]) == {
         "handled": 3,
         "on_time_rate": round(2 / 3, 6),

@@ -145,6 +145,7 @@ def report(rt: Runtime, actor: Actor, start: date, end: date) -> dict[str, Any]:
                 "username": name,
                 "display_name": (user.display_name if user is not None else None) or name,
                 "team": team,
+                "team_name": team_names[team].name if team in team_names else team,
                 "figures": {
                     **people.get(name, Tally()).figures(),
                     "quality_score": quality_figure(_scored(scores, [name])),
