@@ -6,6 +6,7 @@ handler's contest and the supervisor's decision). Everything goes through kesu.q
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -21,13 +22,17 @@ from kesu.web.pages import Page, PageRoute, redirect, render, staff
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _DONE = ("reviewed", "contested", "decided")
 _MAX_ID = 2**53
+PAGE_DAYS = 30  # the pages' default period ends today
 
 
 def _period(pg: Page) -> tuple[str, str, tuple | None]:
     q = pg.request.query_params
     today = to_beijing(pg.rt.clock()).date()
+    asked_from, asked_to = q.get("from") or None, q.get("to") or None
+    if not asked_from and not asked_to:  # the last 30 days: not empty early in a month
+        asked_from = (today - timedelta(days=PAGE_DAYS - 1)).isoformat()
     try:
-        start, end = sample.parse_period(today, q.get("from") or None, q.get("to") or None)
+        start, end = sample.parse_period(today, asked_from, asked_to)
     except Problem as e:
         pg.flash.append(("error", e.detail))
         start, end = sample.parse_period(today, None, None)
