@@ -9,26 +9,20 @@ PostgreSQL (where the old read-then-write code let every attempt through).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from kesu.accounts import crypto
 from kesu.accounts.customers import MAX_ATTEMPTS
 from kesu.accounts.signin import LOCK_AFTER
 from kesu.channels.portal_words import SUBMISSIONS_PER_DAY
-from kesu.runtime import Runtime
-from kesu.settings import Settings
 from kesu.store import tables as t
-from kesu.store.tables import metadata
-from tests.conftest import DATABASES, PG_URL, _postgres_engine, wait_healthy
+from tests.conftest import DATABASES
+from tests.two_workers import serving
 
 PASSWORD = "right-password-123456"
 PHONE = "13912345678"
@@ -36,57 +30,12 @@ PHONE2 = "13912345679"
 PHONE3 = "13912345670"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module", params=DATABASES)
 def server(request, tmp_path_factory):
     """(base URL, runtime on the same database) of `kesu serve --workers 2`, shared by the
     tests of this module (each uses its own user or phone number)."""
-    tmp_path = tmp_path_factory.mktemp("limits")
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'kesu.db'}"
-    else:
-        database_url = PG_URL
-        with _postgres_engine().begin() as conn:
-            names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KESU_")}
-    env.update(
-        KESU_HOME=str(tmp_path / "home"),
-        KESU_DATABASE_URL=database_url,
-        KESU_DATA_KEY=os.environ["KESU_DATA_KEY"],
-        KESU_HASH_KEY=os.environ["KESU_HASH_KEY"],
-        KESU_COOKIE_SECURE="0",
-    )
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kesu.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", "2", "--no-worker", "--no-access-log"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    rt = None
-    try:
-        wait_healthy(base, proc, log)
-        rt = Runtime.start(Settings(database_url=database_url, embedded_worker=False))
-        yield base, rt
-    finally:
-        if rt is not None:
-            rt.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serving(request.param, tmp_path_factory.mktemp("limits")) as running:
+        yield running
 
 
 def _at_once(n: int, send) -> list[httpx.Response]:

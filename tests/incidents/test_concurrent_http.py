@@ -4,77 +4,27 @@ decides the spike, open one incident and all join it. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from kesu.accounts.tokens import create_token
 from kesu.accounts.users import create_user
 from kesu.clock import BEIJING
-from kesu.runtime import Runtime
-from kesu.settings import Settings
 from kesu.store import tables as t
-from kesu.store.tables import metadata
-from tests.conftest import DATABASES, PG_URL, _postgres_engine, wait_healthy
+from tests.conftest import DATABASES
 from tests.incidents import intake
 from tests.incidents.background import Arrival
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.two_workers import serving
 
 
 @pytest.fixture(params=DATABASES)
 def server(request, tmp_path):
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'kesu.db'}"
-    else:
-        database_url = PG_URL
-        with _postgres_engine().begin() as conn:
-            names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KESU_")}
-    env.update(
-        KESU_HOME=str(tmp_path / "home"),
-        KESU_DATABASE_URL=database_url,
-        KESU_DATA_KEY=os.environ["KESU_DATA_KEY"],
-        KESU_HASH_KEY=os.environ["KESU_HASH_KEY"],
-        KESU_COOKIE_SECURE="0",
-    )
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kesu.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", "2", "--no-worker", "--no-access-log"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    rt = None
-    try:
-        wait_healthy(base, proc, log)
-        rt = Runtime.start(Settings(database_url=database_url, embedded_worker=False))
-        yield base, rt
-    finally:
-        if rt is not None:
-            rt.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serving(request.param, tmp_path) as running:
+        yield running
 
 
 def _body(phone: str) -> dict:
