@@ -10,8 +10,9 @@ condition the appellant's own dates decided (appeals.conditions `_complained`):
 - the appellant gave no complaint date, but the record holds a complaint received before
   the appeal: not a case for 第十三条 before the officer has looked — the item is open
   (待核实) and names the complaints;
-- the appellant gave a date and the record holds a complaint received within `NEAR` days
-  of it: the record agrees, and it is named; when the appellant gave no answer date and
+- the appellant gave a date and the record holds a complaint received within
+  `record_match_days` days of it (data/appeals/policy.yaml): the record agrees, and it
+  is named; when the appellant gave no answer date and
   the record shows the operator answered on or before the appeal's receipt, the user
   appeals against an answer (对处理结果不满意), which meets the condition;
 - the appellant gave a date the record does not bear out: the item is open, with what
@@ -26,11 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 
 from kesu.appeals.civil_periods import chinese_date
+from kesu.data_files import load_yaml
 
-NEAR = 7  # days between the stated complaint date and a complaint in the record: centre policy
+
+@cache
+def near_days() -> int:
+    """Days between the stated complaint date and a complaint in the record for the two
+    to be the same (data/appeals/policy.yaml `record_match_days`: centre policy)."""
+    return int(load_yaml("appeals/policy.yaml")["policy"]["record_match_days"])
+
+
 _FIELDS = ("number", "kind", "category", "status", "received_on", "answered_on", "closed_on")
 
 
@@ -143,13 +153,13 @@ def weigh(
             ),
         )
         return out
-    near = [c for c in before if abs((_received(c) - complained).days) <= NEAR]
+    near = [c for c in before if abs((_received(c) - complained).days) <= near_days()]
     if not near:
         held = "、".join(_named(c) for c in before[-3:]) if before else "无申诉前的投诉"
         if verified:
             out["evidence"] = (
                 f"{entry['evidence']}被申诉企业的记录中没有该号码在{chinese_date(complained)}"
-                f"前后{NEAR}日内的投诉（记录：{held}）{tag}；受理人员已核实申诉人确曾投诉。"
+                f"前后{near_days()}日内的投诉（记录：{held}）{tag}；受理人员已核实申诉人确曾投诉。"
             )
             out["decides"] = "officer"
             return out
@@ -158,7 +168,7 @@ def weigh(
             decides="officer" if entry["met"] is not False else entry.get("decides"),
             evidence=(
                 f"{entry['evidence']}但被申诉企业的记录中没有该号码在"
-                f"{chinese_date(complained)}前后{NEAR}日内的投诉（记录：{held}）{tag}，需核实。"
+                f"{chinese_date(complained)}前后{near_days()}日内的投诉（记录：{held}）{tag}，需核实。"
             ),
         )
         return out

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from kesu.accounts.audit import audit
 from kesu.accounts.roles import Actor, as_principal, require
-from kesu.appeals import notify, operator_evidence, records
+from kesu.appeals import notify, records
 from kesu.channels import outbox, senders
 from kesu.clock import to_beijing
 from kesu.problems import Problem
@@ -88,16 +88,11 @@ def fetch(rt: Runtime, number: str, actor: Actor) -> dict[str, Any]:
             "No phone to ask about",
             "申诉没有申诉人电话，无法向被申诉企业查询其投诉记录：请先补正电话。",
         )
-    assert respondent is not None
     body = json.dumps(query(row._mapping), ensure_ascii=False, separators=(",", ":"))
-    data = body.encode("utf-8")
     m = senders.Outgoing(secrets.token_hex(16), CHANNEL, row.operator, None, body, PURPOSE, now)
-    headers = senders.signed_headers(respondent["secret"], notify.centre_code(), m, data)
-    url = operator_evidence.record_url(respondent["referral_url"])
     try:
-        answer = senders.post(url, data, headers, rt.settings.gateway_timeout, "被申诉企业")
-        record = operator_evidence.parse(json.loads(answer), now.isoformat(), row.operator)
-    except (senders.SendFailed, ValueError, UnicodeDecodeError) as err:
+        record = senders.AppealRecordSender(rt, rt.settings.gateway_timeout).fetch(m)
+    except senders.SendFailed as err:
         raise Problem(
             502,
             "operator_record_unavailable",

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kesu.accounts import masking
@@ -232,23 +232,29 @@ class AppealRecordSender:
     def __init__(self, rt: Runtime, timeout: float) -> None:
         self.rt, self.timeout = rt, timeout
 
-    def send(self, m: Outgoing) -> None:
+    def fetch(self, m: Outgoing) -> dict[str, Any]:
+        """Ask the operator named by `m.recipient` now; the record as the appeal keeps it
+        (appeals.operator_evidence.parse), or SendFailed in Chinese."""
         with read(self.rt.engine) as conn:
             op = appeal_records.operator(conn, m.recipient)
         if op is None or not op["referral_url"] or not op["secret"]:
             raise SendFailed(f"被申诉企业“{m.recipient}”未配置转办地址或密钥。")
         data = m.body.encode("utf-8")
-        query = json.loads(m.body)
-        headers = signed_headers(op["secret"], str(query.get("source") or ""), m, data)
+        source = str(json.loads(m.body).get("source") or "")
+        headers = signed_headers(op["secret"], source, m, data)
         url = operator_evidence.record_url(op["referral_url"])
         answer = post(url, data, headers, self.timeout, "被申诉企业投诉记录接口")
         try:
-            record = operator_evidence.parse(json.loads(answer), m.now.isoformat(), m.recipient)
+            return operator_evidence.parse(json.loads(answer), m.now.isoformat(), m.recipient)
         except (ValueError, UnicodeDecodeError) as err:  # BadRecord, or not JSON at all
             raise SendFailed(f"被申诉企业投诉记录接口的应答无法识别：{err}") from None
+
+    def send(self, m: Outgoing) -> None:
+        record = self.fetch(m)
         with write(self.rt.engine) as conn:
             actor = f"operator:{m.recipient}"[:64]
-            appeal_records.keep_operator_record(conn, str(query["appeal"]), record, m.now, actor)
+            appeal = str(json.loads(m.body)["appeal"])
+            appeal_records.keep_operator_record(conn, appeal, record, m.now, actor)
 
 
 class SmtpMailer:
